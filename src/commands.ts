@@ -1,0 +1,18 @@
+// The command registry (oclif "explicit" discovery). The single executable embeds this same map.
+import Del from './commands/del.js'
+import Doctor from './commands/doctor.js'
+import Get from './commands/get.js'
+import List from './commands/list.js'
+import Relock from './commands/relock.js'
+import Set from './commands/set.js'
+import Unlock from './commands/unlock.js'
+
+export const COMMANDS = {
+  set: Set,
+  get: Get,
+  list: List,
+  del: Del,
+  unlock: Unlock,
+  relock: Relock,
+  doctor: Doctor,
+}

@@ -1,0 +1,81 @@
+import { Command, Flags, type Interfaces } from '@oclif/core'
+import { ExitCode, KeyrackError, reportOf, UsageError, type ErrorReport } from '../domain/errors.js'
+import { assertEnvName, Slug } from '../domain/slug.js'
+import { createDeps, type Deps } from '../infra/deps.js'
+
+/**
+ * What every keyrack command shares: --json and --no-prompt, the Deps of one run, and the one place where
+ * anything thrown becomes a message, a fix and an exit code (with and without --json).
+ */
+export abstract class KeyrackCommand extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    'no-prompt': Flags.boolean({
+      description: 'Never prompt; fail with exit 2 naming the flag that would answer instead.',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  private cachedDeps: Deps | undefined
+
+  /** Built on first use, after parsing, so --json and --no-prompt shape prompts and progress. */
+  protected depsFor(flags: { 'no-prompt'?: boolean }): Deps {
+    this.cachedDeps ??= createDeps({ json: this.jsonEnabled(), noPrompt: Boolean(flags['no-prompt']), version: this.config.version })
+    return this.cachedDeps
+  }
+
+  /** --key accepts a bare key (with --env) or a slug. */
+  protected slugOf(flags: { key: string; env?: string | undefined }): Slug {
+    return Slug.fromFlags(flags.key, flags.env)
+  }
+
+  /** Writes to stdout without oclif's formatting: results only (cli-contract.md, Streams). */
+  protected out(text: string): void {
+    process.stdout.write(text)
+  }
+
+  protected override async catch(error: Interfaces.CommandError): Promise<void> {
+    const report = reportOf(asKeyrackError(error))
+    process.exitCode = report.exitCode
+    if (this.jsonEnabled()) {
+      this.logJson({ error: report })
+      return
+    }
+    process.stderr.write(renderError(report))
+    if (process.env.KEYRACK_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
+  }
+}
+
+/** oclif's own parse errors (unknown flag, missing flag, bad option) are bad usage: exit 2. */
+function asKeyrackError(error: unknown): unknown {
+  if (error instanceof KeyrackError || !(error instanceof Error)) return error
+  if ((error as { oclif?: { exit?: number } }).oclif?.exit === 2) {
+    return new UsageError(error.message.replace(/\nSee more help with --help$/, ''), { fix: 'See keyrack <command> --help.' })
+  }
+  return error
+}
+
+export function renderError(report: ErrorReport): string {
+  const lines = [`✗ ${report.message}`]
+  if (report.fix) lines.push(`  Fix: ${report.fix}`)
+  if (report.exitCode === ExitCode.bug) lines.push('  (exit 1: this is a bug in keyrack, not something you did)')
+  return lines.join('\n') + '\n'
+}
+
+export const keyFlags = {
+  key: Flags.string({ char: 'k', summary: 'Key name, e.g. API_URL, or a slug like test.API_URL.', required: true }),
+  env: Flags.string({ char: 'e', summary: 'Env name, e.g. test or prod.' }),
+}
+
+export const scopeFlags = {
+  key: Flags.string({ char: 'k', summary: 'Only this key (a name with --env, or a slug like test.API_URL).' }),
+  env: Flags.string({ char: 'e', summary: 'Only the keys of this env.' }),
+}
+
+/** --env/--key of unlock, relock and list: all keys, one env, or one key. */
+export function scopeOf(flags: { key?: string | undefined; env?: string | undefined }): { env?: string; slug?: Slug } {
+  if (flags.key) return { slug: Slug.fromFlags(flags.key, flags.env) }
+  if (flags.env) return { env: assertEnvName(flags.env) }
+  return {}
+}

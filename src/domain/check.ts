@@ -1,0 +1,13 @@
+/** One doctor finding: ✓ ok, ! warn, ✗ fail. Every non-ok check names the exact fix. */
+export type CheckStatus = 'ok' | 'warn' | 'fail'
+
+export interface Check {
+  /** Stable id tests assert on, e.g. "store.permissions". */
+  id: string
+  /** The group in the report, e.g. "keyrack", "aws config". */
+  section: string
+  status: CheckStatus
+  /** One line. */
+  detail: string
+  fix?: string
+}

@@ -1,0 +1,117 @@
+// Every expected failure is a KeyrackError: it carries a stable name (tests assert on it), the exit code of
+// cli-contract.md, and the fix a user can act on. Anything else that escapes is a bug (exit 1).
+
+export const ExitCode = {
+  ok: 0,
+  bug: 1,
+  usage: 2,
+  notFound: 3,
+  locked: 4,
+  unavailable: 5,
+  roundtrip: 6,
+  doctor: 7,
+  cancelled: 130,
+} as const
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+
+export interface ErrorDetails {
+  fix?: string
+  cause?: unknown
+}
+
+export abstract class KeyrackError extends Error {
+  abstract readonly exitCode: ExitCode
+  readonly fix: string | undefined
+
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause })
+    this.name = new.target.name
+    this.fix = details.fix
+  }
+}
+
+/** Bad flags, bad names, bad URLs: the user typed something keyrack cannot accept. */
+export class UsageError extends KeyrackError {
+  readonly exitCode = ExitCode.usage
+}
+
+export class InvalidNameError extends UsageError {}
+
+/** A prompt was needed where none is allowed (no TTY, --no-prompt, --json). */
+export class PromptNotAllowedError extends UsageError {
+  constructor(readonly question: string, readonly flag: string) {
+    super(`keyrack needs an answer to "${question}" but cannot prompt here (no TTY, --no-prompt or --json).`, {
+      fix: `Pass ${flag}.`,
+    })
+  }
+}
+
+/** A file keyrack must read is damaged. Treated as bad input: keyrack never overwrites it. */
+export class CorruptFileError extends UsageError {
+  constructor(readonly path: string, problem: string, fix: string) {
+    super(`${path} cannot be read: ${problem}`, { fix })
+  }
+}
+
+export class KeyNotFoundError extends KeyrackError {
+  readonly exitCode = ExitCode.notFound
+}
+
+export class KeyLockedError extends KeyrackError {
+  readonly exitCode = ExitCode.locked
+}
+
+/** A tool or service keyrack needs is missing or unusable (aws CLI absent or v1, agent cannot start). */
+export class UnavailableError extends KeyrackError {
+  readonly exitCode = ExitCode.unavailable
+}
+
+export type RoundtripStep = 'store' | 'unlock' | 'get' | 'relock' | 'save'
+
+export class RoundtripFailedError extends KeyrackError {
+  readonly exitCode = ExitCode.roundtrip
+  constructor(readonly step: RoundtripStep, readonly reason: KeyrackError | Error, fix: string | undefined) {
+    super(`set failed at the ${step} step: ${reason.message}. Nothing was changed.`, { fix, cause: reason })
+  }
+}
+
+export class DoctorFailedError extends KeyrackError {
+  readonly exitCode = ExitCode.doctor
+}
+
+export class CancelledError extends KeyrackError {
+  readonly exitCode = ExitCode.cancelled
+  constructor(message = 'Cancelled.') {
+    super(message)
+  }
+}
+
+/** The one mapping from anything thrown to an exit code; used with and without --json. */
+export function exitCodeOf(error: unknown): ExitCode {
+  return error instanceof KeyrackError ? error.exitCode : ExitCode.bug
+}
+
+export interface ErrorReport {
+  name: string
+  message: string
+  fix?: string
+  exitCode: ExitCode
+}
+
+export function reportOf(error: unknown): ErrorReport {
+  if (error instanceof KeyrackError) {
+    return {
+      name: error.name,
+      message: error.message,
+      ...(error.fix ? { fix: error.fix } : {}),
+      exitCode: error.exitCode,
+    }
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  return {
+    name: 'InternalError',
+    message: `keyrack hit a bug: ${message}`,
+    fix: 'Please report it with the command you ran (values are never included). Run with KEYRACK_DEBUG=1 for a stack trace.',
+    exitCode: ExitCode.bug,
+  }
+}

@@ -1,0 +1,64 @@
+import { isSea } from 'node:sea'
+import { VaultRegistry } from '../vaults/registry.js'
+import { resolvePaths, type Env, type Paths } from './paths.js'
+import { TerminalPrompter, type Prompter } from './prompts.js'
+import { silentReporter, StderrReporter, type Reporter } from './reporter.js'
+import { StoreFile } from './store-file.js'
+
+/**
+ * Everything operations and vaults may touch of the outside world, built once per run. Only src/infra reads
+ * process.env or the process streams; everything else receives them from here (tests build their own Deps).
+ */
+export interface Deps {
+  env: Env
+  paths: Paths
+  prompts: Prompter
+  reporter: Reporter
+  store: StoreFile
+  vaults: VaultRegistry
+  /** keyrack's version: the agent refuses to serve a client of another version. */
+  version: string
+  /** The program to re-run to start the agent: [node, script] from bin/run.js, [binary] from the executable. */
+  selfCommand: string[]
+  now(): Date
+  /** Reads all of stdin (for `--value -` and `--passphrase-stdin`). */
+  readStdin(): Promise<string>
+}
+
+export interface RunContext {
+  json: boolean
+  noPrompt: boolean
+  version: string
+}
+
+export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): Deps {
+  const env = overrides.env ?? process.env
+  const paths = overrides.paths ?? resolvePaths(env)
+  const interactive = Boolean(process.stdin.isTTY) && !context.noPrompt && !context.json
+  let deps: Deps
+  deps = {
+    env,
+    paths,
+    prompts: new TerminalPrompter(interactive),
+    reporter: context.json ? silentReporter : new StderrReporter(),
+    store: new StoreFile(paths),
+    vaults: new VaultRegistry(() => deps),
+    version: context.version,
+    selfCommand: selfCommand(),
+    now: () => new Date(),
+    readStdin,
+    ...overrides,
+  }
+  return deps
+}
+
+function selfCommand(): string[] {
+  // In a single executable, process.execPath is keyrack itself; otherwise it is node and argv[1] the script.
+  return isSea() ? [process.execPath] : [process.execPath, process.argv[1] ?? '']
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}

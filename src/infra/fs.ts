@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto'
+import { constants } from 'node:fs'
+import { chmod, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { UnavailableError } from '../domain/errors.js'
+
+export const DIR_MODE = 0o700
+export const FILE_MODE = 0o600
+
+/** Creates a folder (and its parents) as 0700, as cli-contract.md requires of every folder keyrack creates. */
+export async function ensureDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: DIR_MODE })
+}
+
+export async function readTextIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined
+    throw error
+  }
+}
+
+export async function readBytesIfExists(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path)
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined
+    throw error
+  }
+}
+
+export interface WriteOptions {
+  /** Defaults to 0600. */
+  mode?: number
+}
+
+/**
+ * Writes a whole file atomically: a temporary file beside it, flushed, then renamed into place. A crash leaves
+ * either the old file or the new one, never half of one. The parent folder is created 0700 if missing.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
+  const mode = options.mode ?? FILE_MODE
+  await ensureDir(dirname(path))
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
+  try {
+    await handle.writeFile(data)
+    await handle.chmod(mode)
+    await handle.sync()
+  } catch (error) {
+    await handle.close()
+    await rm(temp, { force: true })
+    throw error
+  }
+  await handle.close()
+  try {
+    await rename(temp, path)
+  } catch (error) {
+    await rm(temp, { force: true })
+    throw error
+  }
+}
+
+export async function removeIfExists(path: string): Promise<boolean> {
+  try {
+    await unlink(path)
+    return true
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return false
+    throw error
+  }
+}
+
+export async function modeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).mode & 0o777
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined
+    throw error
+  }
+}
+
+export async function chmodIfExists(path: string, mode: number): Promise<void> {
+  try {
+    await chmod(path, mode)
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT')) throw error
+  }
+}
+
+export function isErrno(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code
+}
+
+const LOCK_STALE_MS = 30_000
+const LOCK_TIMEOUT_MS = 15_000
+
+/**
+ * Runs `fn` while holding an inter-process lock: a file created with O_EXCL holding the owner's pid. A lock whose
+ * owner is gone, or that is older than any keyrack critical section can be, is broken.
+ */
+export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
+  await ensureDir(dirname(lockPath))
+  const started = Date.now()
+  let delay = 5
+  for (;;) {
+    try {
+      const handle = await open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE)
+      await handle.writeFile(`${process.pid}\n`)
+      await handle.close()
+      break
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST')) throw error
+    }
+    if (await isStaleLock(lockPath)) {
+      await removeIfExists(lockPath)
+      continue
+    }
+    if (Date.now() - started > LOCK_TIMEOUT_MS) {
+      throw new UnavailableError(`Another keyrack process has held ${lockPath} for over ${LOCK_TIMEOUT_MS / 1000}s.`, {
+        fix: `If no other keyrack is running, remove ${lockPath}.`,
+      })
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay))
+    delay = Math.min(delay * 2, 100)
+  }
+  try {
+    return await fn()
+  } finally {
+    await removeIfExists(lockPath)
+  }
+}
+
+async function isStaleLock(lockPath: string): Promise<boolean> {
+  try {
+    const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)])
+    if (Date.now() - info.mtimeMs > LOCK_STALE_MS) return true
+    const pid = Number.parseInt(text, 10)
+    if (!Number.isInteger(pid) || pid <= 0) return Date.now() - info.mtimeMs > 1000 // being written, or garbage
+    try {
+      process.kill(pid, 0)
+      return false
+    } catch (error) {
+      return isErrno(error, 'ESRCH')
+    }
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return false
+    throw error
+  }
+}

@@ -1,0 +1,149 @@
+import {
+  CancelledError,
+  KeyrackError,
+  PromptNotAllowedError,
+  RoundtripFailedError,
+  UnavailableError,
+  UsageError,
+  type RoundtripStep,
+} from '../domain/errors.js'
+import type { Slug } from '../domain/slug.js'
+import type { Deps } from '../infra/deps.js'
+import { withInterruptGuard } from '../infra/interrupt.js'
+import { DEFAULT_VAULT } from '../vaults/registry.js'
+import type { SetOutcome, StoredKey, UnlockOptions, Vault } from '../vaults/vault.js'
+
+export interface SetRequest {
+  slug: Slug
+  vault?: string
+  force: boolean
+  /** Every flag of the command; vaults read their own (--value, --from, --sso-start-url, ...). */
+  flags: Record<string, unknown>
+  unlock?: UnlockOptions
+}
+
+export interface SetReport {
+  slug: string
+  vault: string
+  overwritten: boolean
+  steps: Array<{ step: RoundtripStep; detail: string }>
+  notes: string[]
+}
+
+const STEP_TEXT: Record<RoundtripStep, string> = {
+  store: 'stored',
+  unlock: 'unlocked',
+  get: 'read back equal',
+  relock: 'relocked',
+  save: 'recorded in the store',
+}
+
+/**
+ * `set` as the contract promises it, for every vault: snapshot -> vault.set -> unlock -> get (must equal) ->
+ * relock -> record in the store. If any step fails, the vault's rollback restores what was there (old value, old
+ * AWS config), the store is untouched, and the error names the step (exit 6). If it succeeds, the key works.
+ */
+export async function setKey(request: SetRequest, deps: Deps): Promise<SetReport> {
+  const { slug } = request
+  const data = await deps.store.read() // a corrupt store fails here, before anything is written
+  const existing = data.keys[slug.toString()]
+  const vaultId = request.vault ?? existing?.vault ?? DEFAULT_VAULT
+  const vault = await deps.vaults.get(vaultId)
+
+  if (existing && !request.force) await confirmOverwrite(slug, existing.vault, deps)
+  const previous: StoredKey | undefined = existing ? { slug, ref: existing.ref } : undefined
+  const report: SetReport = { slug: slug.toString(), vault: vaultId, overwritten: Boolean(existing), steps: [], notes: [] }
+  const done = (step: RoundtripStep, detail = STEP_TEXT[step]) => {
+    report.steps.push({ step, detail })
+    deps.reporter.step(detail)
+  }
+
+  return withInterruptGuard(async (interrupted) => {
+    let outcome: SetOutcome
+    try {
+      outcome = await vault.set(slug, { flags: request.flags, previous: existing?.vault === vaultId ? previous : undefined })
+    } catch (error) {
+      throw asSetFailure('store', error, interrupted())
+    }
+    done('store', outcome.notes?.length ? `stored (${outcome.notes.join('; ')})` : undefined)
+    report.notes.push(...(outcome.notes ?? []))
+
+    const key: StoredKey = { slug, ref: outcome.ref }
+    let unlockedBySet = false
+    let step: RoundtripStep = 'unlock'
+    try {
+      const [result] = await vault.unlock([key], { ...request.unlock, durationMs: request.unlock?.durationMs ?? 60_000 })
+      if (!result || result.outcome === 'failed') throw result?.error ?? new Error(result?.detail ?? 'the vault reported no result')
+      unlockedBySet = result.outcome === 'unlocked'
+      done('unlock', result.outcome === 'already-unlocked' ? `unlocked (${result.detail ?? 'already'})` : undefined)
+
+      step = 'get'
+      const got = await vault.get(key)
+      if (!got.equals(outcome.expected)) throw new Error('the value read back differs from the value set')
+      done('get')
+
+      step = 'relock'
+      if (unlockedBySet) {
+        await vault.relock([key])
+        unlockedBySet = false
+        done('relock')
+      } else {
+        done('relock', 'left as it was before set (it was already unlocked)')
+      }
+
+      step = 'save'
+      await deps.store.put(slug.toString(), { vault: vaultId, ref: outcome.ref }, deps.now())
+      done('save')
+    } catch (error) {
+      if (unlockedBySet) await vault.relock([key]).catch(() => undefined)
+      await outcome.rollback()
+      throw asSetFailure(step, error, interrupted())
+    }
+
+    await outcome.commit?.()
+    if (existing && existing.vault !== vaultId) await removeFromOldVault(previous!, existing.vault, deps)
+    return report
+  })
+}
+
+async function confirmOverwrite(slug: Slug, vaultId: string, deps: Deps): Promise<void> {
+  const question = `${slug} already exists (${vaultId}). Replace it?`
+  if (!deps.prompts.interactive) throw new PromptNotAllowedError(question, '--force')
+  if (!(await deps.prompts.confirm({ message: question, flag: '--force', default: false }))) {
+    throw new CancelledError(`Kept the existing ${slug}. Nothing was changed.`)
+  }
+}
+
+async function removeFromOldVault(key: StoredKey, vaultId: string, deps: Deps): Promise<void> {
+  try {
+    const old: Vault = await deps.vaults.get(vaultId)
+    await old.del?.(key)
+  } catch (error) {
+    deps.reporter.warn(`${key.slug} moved vaults; its old ${vaultId} data could not be removed: ${(error as Error).message}`)
+  }
+}
+
+/**
+ * Bad input (2), an unavailable tool (5) and Ctrl-C (130) keep their own exit codes: they say more than "the
+ * roundtrip failed". Every other failure is the roundtrip's (6), naming the step and its fix.
+ */
+function asSetFailure(step: RoundtripStep, error: unknown, interrupted: boolean): KeyrackError {
+  if (interrupted || error instanceof CancelledError) {
+    return error instanceof CancelledError ? error : new CancelledError('Cancelled. Nothing was changed.')
+  }
+  if (error instanceof UsageError || error instanceof UnavailableError) return error
+  const reason = error instanceof Error ? error : new Error(String(error))
+  const fix = error instanceof KeyrackError ? error.fix : undefined
+  return new RoundtripFailedError(step, reason, fix ?? defaultFix(step))
+}
+
+function defaultFix(step: RoundtripStep): string | undefined {
+  switch (step) {
+    case 'save':
+      return 'Check that the keyrack home folder is writable (keyrack doctor), then run set again.'
+    case 'get':
+      return 'Run keyrack doctor, then set again.'
+    default:
+      return undefined
+  }
+}

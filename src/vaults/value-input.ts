@@ -1,0 +1,26 @@
+import { UsageError } from '../domain/errors.js'
+import { Secret } from '../domain/secret.js'
+import type { Slug } from '../domain/slug.js'
+import type { Deps } from '../infra/deps.js'
+
+/**
+ * The value of a `set`: from stdin with `--value -` (one trailing newline stripped), else a masked prompt.
+ * Values are never accepted in argv, where shell history and `ps` would keep them.
+ */
+export async function readValueInput(slug: Slug, flags: Record<string, unknown>, deps: Pick<Deps, 'prompts' | 'readStdin'>): Promise<Secret> {
+  const flag = flags.value
+  let value: string
+  if (flag === undefined) {
+    value = await deps.prompts.password({ message: `Value for ${slug}`, flag: '--value - (and the value on stdin)' })
+  } else if (flag === '-') {
+    value = (await deps.readStdin()).replace(/\r?\n$/, '')
+  } else {
+    throw new UsageError('keyrack never takes a value in argv, where shell history and `ps` would keep it.', {
+      fix: `Pipe it in: printf '%s' "$VALUE" | keyrack set --key ${slug.key} --env ${slug.env} --value -`,
+    })
+  }
+  if (value.length === 0) {
+    throw new UsageError(`The value for ${slug} is empty.`, { fix: 'Provide a non-empty value (on stdin with --value -, or at the prompt).' })
+  }
+  return new Secret(value)
+}

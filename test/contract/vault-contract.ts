@@ -1,0 +1,117 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { KeyLockedError } from '../../src/domain/errors.js'
+import { Secret } from '../../src/domain/secret.js'
+import { Slug } from '../../src/domain/slug.js'
+import type { StoredKey, Vault } from '../../src/vaults/vault.js'
+
+/**
+ * What every vault promises, whatever it stores. Each vault's test file calls vaultContract() with a fixture
+ * that knows how to make `set` produce a given value (stdin for os.direct, a variable for os.envvar, a fake
+ * IAM Identity Center for aws.iam.sso, ...).
+ */
+export interface VaultFixture {
+  vault: Vault
+  /** Flags for `set` that make the key's value `value` (and arranges whatever else that needs). */
+  prepareSet(slug: Slug, value: string): Promise<Record<string, unknown>>
+  /** A value this vault can hold; vaults whose values are constrained (a profile name) return their own. */
+  sampleValue(n: number): string
+  /** Vaults that are never locked (os.direct, os.envvar) skip the locked-after-relock promises. */
+  alwaysUnlocked: boolean
+  cleanup(): Promise<void>
+}
+
+export function vaultContract(name: string, makeFixture: () => Promise<VaultFixture>): void {
+  describe(`vault contract: ${name}`, () => {
+    let fx: VaultFixture
+    const slug = Slug.of('test', 'CONTRACT_KEY')
+
+    beforeEach(async () => {
+      fx = await makeFixture()
+    })
+    afterEach(async () => {
+      await fx.cleanup()
+    })
+
+    async function setValue(value: string, s: Slug = slug): Promise<StoredKey & { expected: Secret; rollback(): Promise<void> }> {
+      const outcome = await fx.vault.set(s, { flags: await fx.prepareSet(s, value) })
+      await outcome.commit?.()
+      return { slug: s, ref: outcome.ref, expected: outcome.expected, rollback: outcome.rollback }
+    }
+
+    it('has the id it is registered under', () => {
+      expect(fx.vault.id).toBe(name)
+    })
+
+    it('proves the roundtrip: set -> unlock -> get equals what was set', async () => {
+      // Given
+      const value = fx.sampleValue(1)
+      const key = await setValue(value)
+      // When
+      const [result] = await fx.vault.unlock([key], {})
+      const got = await fx.vault.get(key)
+      // Then
+      expect(result?.outcome).not.toBe('failed')
+      expect(got.reveal()).toBe(value)
+      expect(got.equals(key.expected)).toBe(true)
+    })
+
+    it('keeps the value out of the ref the store records', async () => {
+      const value = fx.sampleValue(2)
+      const key = await setValue(value)
+      expect(JSON.stringify(key.ref)).not.toContain(value)
+      expect(() => JSON.stringify(key.ref)).not.toThrow()
+    })
+
+    it('hands values out only as a redacted Secret', async () => {
+      const key = await setValue(fx.sampleValue(3))
+      await fx.vault.unlock([key], {})
+      const got = await fx.vault.get(key)
+      expect(got).toBeInstanceOf(Secret)
+      expect(String(got)).toBe('[redacted]')
+      expect(JSON.stringify({ got })).not.toContain(fx.sampleValue(3))
+    })
+
+    it('answers unlock with one result per key, in a batch', async () => {
+      const a = await setValue(fx.sampleValue(4), Slug.of('test', 'A'))
+      const b = await setValue(fx.sampleValue(5), Slug.of('test', 'B'))
+      const results = await fx.vault.unlock([a, b], {})
+      expect(results.map((r) => r.slug.toString()).sort()).toEqual(['test.A', 'test.B'])
+      expect(results.every((r) => r.outcome !== 'failed')).toBe(true)
+    })
+
+    it('reports status unlocked after unlock', async () => {
+      const key = await setValue(fx.sampleValue(6))
+      await fx.vault.unlock([key], {})
+      expect((await fx.vault.status(key)).state).toBe('unlocked')
+    })
+
+    it('is locked after relock: get throws KeyLockedError and status says locked', async (ctx) => {
+      if (fx.alwaysUnlocked) ctx.skip()
+      const key = await setValue(fx.sampleValue(7))
+      await fx.vault.unlock([key], {})
+      await fx.vault.relock([key])
+      await expect(fx.vault.get(key)).rejects.toBeInstanceOf(KeyLockedError)
+      expect((await fx.vault.status(key)).state).toBe('locked')
+    })
+
+    it('rolls a set back to the previous value', async () => {
+      // Given a key holding a first value
+      const first = fx.sampleValue(8)
+      const firstKey = await setValue(first)
+      // When a second set is rolled back
+      const second = await fx.vault.set(slug, { flags: await fx.prepareSet(slug, fx.sampleValue(9)) })
+      await second.rollback()
+      // Then the first value is served again, through the ref the store still holds
+      const key = { slug, ref: firstKey.ref }
+      await fx.vault.unlock([key], {})
+      expect((await fx.vault.get(key)).reveal()).toBe(first)
+    })
+
+    it('forgets a deleted key', async (ctx) => {
+      if (!fx.vault.del) ctx.skip()
+      const key = await setValue(fx.sampleValue(10))
+      await fx.vault.del!(key)
+      expect((await fx.vault.status(key)).state).not.toBe('unlocked')
+    })
+  })
+}

@@ -1,0 +1,50 @@
+import { execa, type Options, type Result } from 'execa'
+import { fileURLToPath } from 'node:url'
+import { makeTestHome, type TestHome } from './deps.js'
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+/**
+ * The CLI under test: `bin/run.js` on the pinned Node by default, or a single executable when
+ * KEYRACK_E2E_BIN=dist/keyrack (CI runs the e2e suite against both).
+ */
+export function cliCommand(): string[] {
+  const bin = process.env.KEYRACK_E2E_BIN
+  if (bin) return [bin]
+  return [process.execPath, `${ROOT}bin/run.js`]
+}
+
+export interface RunOptions {
+  input?: string
+  env?: Record<string, string | undefined>
+  timeout?: number
+}
+
+export interface Cli {
+  home: TestHome
+  env: Record<string, string | undefined>
+  run(args: string[], options?: RunOptions): Promise<Result>
+  cleanup(): Promise<void>
+}
+
+/** A keyrack CLI bound to a fresh throwaway HOME. Runs never reject: assert on exitCode/stdout/stderr. */
+export async function makeCli(extraEnv: Record<string, string | undefined> = {}): Promise<Cli> {
+  const home = await makeTestHome()
+  const env = { ...home.env, LANG: 'C.UTF-8', ...extraEnv }
+  const [file, ...pre] = cliCommand()
+  return {
+    home,
+    env,
+    run(args, options = {}) {
+      const opts: Options = {
+        env: { ...env, ...options.env },
+        extendEnv: false,
+        reject: false,
+        timeout: options.timeout ?? 30_000,
+        ...(options.input === undefined ? { stdin: 'ignore' } : { input: options.input }),
+      }
+      return execa(file!, [...pre, ...args], opts) as unknown as Promise<Result>
+    },
+    cleanup: () => home.cleanup(),
+  }
+}

@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config'
+
+// Two projects: fast unit/contract tests, and end-to-end tests that run the built CLI (bin/run.js, or the
+// single executable with KEYRACK_E2E_BIN) as a subprocess in a throwaway HOME. `npm test` builds first.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/contract/**/*.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // The machine has 2 cores; e2e files spawn many processes each.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+})
