@@ -15,7 +15,7 @@ export interface Deps {
   prompts: Prompter
   reporter: Reporter
   store: StoreFile
-  vaults: VaultRegistry
+  vaults: Pick<VaultRegistry, 'get'>
   /** keyrack's version: the agent refuses to serve a client of another version. */
   version: string
   /** The program to re-run to start the agent: [node, script] from bin/run.js, [binary] from the executable. */

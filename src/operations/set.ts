@@ -88,7 +88,7 @@ export async function setKey(request: SetRequest, deps: Deps): Promise<SetReport
         unlockedBySet = false
         done('relock')
       } else {
-        done('relock', 'left as it was before set (it was already unlocked)')
+        done('relock', 'relock: not needed, it was unlocked before set and stays so')
       }
 
       step = 'save'

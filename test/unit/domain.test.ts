@@ -1,0 +1,92 @@
+import { inspect } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { parseDuration } from '../../src/domain/duration.js'
+import { exitCodeOf, InvalidNameError, KeyLockedError, reportOf } from '../../src/domain/errors.js'
+import { formatEnv, shellQuote } from '../../src/domain/format.js'
+import { Secret } from '../../src/domain/secret.js'
+import { Slug } from '../../src/domain/slug.js'
+import { parseStore } from '../../src/domain/store-model.js'
+
+describe('Secret', () => {
+  const secret = new Secret('hunter2')
+  it.each([
+    ['String()', () => String(secret)],
+    ['template', () => `${secret}`],
+    ['JSON', () => JSON.stringify({ secret })],
+    ['inspect', () => inspect({ secret })],
+    ['concatenation', () => 'x' + secret],
+  ])('is redacted in %s', (_name, render) => {
+    expect(render()).not.toContain('hunter2')
+    expect(render()).toContain('[redacted]')
+  })
+  it('reveals only through reveal() and compares by value', () => {
+    expect(secret.reveal()).toBe('hunter2')
+    expect(secret.equals(new Secret('hunter2'))).toBe(true)
+    expect(secret.equals(new Secret('hunter3'))).toBe(false)
+    expect(secret.equals(new Secret('hunter22'))).toBe(false)
+  })
+})
+
+describe('Slug', () => {
+  it('accepts names by the contract rules', () => {
+    expect(Slug.of('prod-eu', '_KEY_2').toString()).toBe('prod-eu._KEY_2')
+    expect(Slug.fromFlags('test.API_URL', undefined).key).toBe('API_URL')
+  })
+  it.each([
+    ['test', 'a b'],
+    ['test', '1KEY'],
+    ['PROD!', 'KEY'],
+    ['Prod', 'KEY'],
+    ['-x', 'KEY'],
+  ])('rejects env %j key %j, quoting the rule', (env, key) => {
+    expect(() => Slug.of(env, key)).toThrow(InvalidNameError)
+    expect(() => Slug.of(env, key)).toThrow(/must match \[/)
+  })
+  it('rejects a slug whose env disagrees with --env', () => {
+    expect(() => Slug.fromFlags('test.A', 'prod')).toThrow(/names env test but --env is prod/)
+  })
+})
+
+describe('env formats', () => {
+  it('shell-quotes single quotes', () => {
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`)
+  })
+  it('renders every format', () => {
+    const pairs = [{ key: 'A', value: 'x y' }]
+    expect(formatEnv(pairs, 'shell')).toBe("export A='x y'\n")
+    expect(formatEnv(pairs, 'dotenv')).toBe('A="x y"\n')
+    expect(JSON.parse(formatEnv(pairs, 'json'))).toEqual({ A: 'x y' })
+  })
+})
+
+describe('durations', () => {
+  it.each([
+    ['30m', 1_800_000],
+    ['2h', 7_200_000],
+    ['1h30m', 5_400_000],
+    ['45s', 45_000],
+  ])('%s', (text, ms) => expect(parseDuration(text, '--duration')).toBe(ms))
+  it.each(['', '30', 'm', '1x', '0s', '1h 30m'])('rejects %j with exit 2', (text) => {
+    expect(() => parseDuration(text, '--duration')).toThrow(/Invalid --duration/)
+  })
+})
+
+describe('error mapping', () => {
+  it('maps expected errors to their code and anything else to 1 (a bug)', () => {
+    expect(exitCodeOf(new KeyLockedError('x'))).toBe(4)
+    expect(exitCodeOf(new TypeError('x'))).toBe(1)
+    expect(reportOf(new TypeError('x'))).toMatchObject({ name: 'InternalError', exitCode: 1 })
+    expect(reportOf(new KeyLockedError('locked', { fix: 'keyrack unlock' }))).toEqual({ name: 'KeyLockedError', message: 'locked', fix: 'keyrack unlock', exitCode: 4 })
+  })
+})
+
+describe('store parsing', () => {
+  it.each([
+    ['not JSON', '{'],
+    ['another shape', '{"version":2,"keys":{}}'],
+    ['a bad slug', '{"version":1,"keys":{"bad slug":{"vault":"os.direct","ref":{}}}}'],
+    ['a bad entry', '{"version":1,"keys":{"test.A":{"vault":1}}}'],
+  ])('reports %s with the path and a fix', (_name, text) => {
+    expect(() => parseStore(text, '/x/store.json')).toThrow(/\/x\/store\.json cannot be read/)
+  })
+})
