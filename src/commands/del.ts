@@ -3,7 +3,6 @@ import { KeyrackCommand, keyFlags } from './base.js'
 
 export default class Del extends KeyrackCommand {
   static override summary = 'Forget a key: its record and the value keyrack holds for it.'
-  static override aliases = ['rm']
   static override examples = ['<%= config.bin %> del --key API_URL --env test']
   static override flags = { ...keyFlags }
 

@@ -6,7 +6,6 @@ import { KeyrackCommand } from './base.js'
 
 export default class List extends KeyrackCommand {
   static override summary = 'List keys with their vault and state (unlocked / locked / absent).'
-  static override aliases = ['ls']
   static override examples = ['<%= config.bin %> list', '<%= config.bin %> list --env test --json']
 
   static override flags = {
