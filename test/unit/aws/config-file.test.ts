@@ -1,0 +1,228 @@
+import { mkdtemp, readFile, rm, stat, symlink, writeFile, lstat, mkdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { CorruptFileError } from '../../../src/domain/errors.js'
+import { AwsConfigFile, backupPathOf, ConfigChangedError, writeAwsConfig } from '../../../src/infra/aws/config-file.js'
+
+const MESSY = [
+  '# my aws config, hand-kept',
+  '[default]',
+  'region = eu-west-1',
+  'output=json',
+  '',
+  '; the work org',
+  '[sso-session acme]',
+  'sso_start_url = https://acme.awsapps.com/start',
+  'sso_region = us-east-1',
+  'sso_registration_scopes = sso:account:access',
+  '',
+  '[profile acme.demo.admin]',
+  'sso_session = acme',
+  'sso_account_id = 111111111111',
+  'sso_role_name = Admin',
+  'region = eu-central-1',
+  's3 =',
+  '    max_concurrent_requests = 20',
+  '    addressing_style = path',
+  '',
+  '   # indented comment kept as is',
+  '[profile legacy]',
+  'sso_start_url = https://old.awsapps.com/start',
+  'sso_region = eu-west-1',
+  'sso_account_id = 222222222222',
+  'sso_role_name = ReadOnly',
+  '',
+  '[services local]',
+  'sso =',
+  '  endpoint_url = http://127.0.0.1:9999',
+  '',
+  '[plugins]',
+  'cli_legacy_plugin_path = /x',
+  '',
+].join('\n')
+
+describe('AwsConfigFile: reading', () => {
+  it('lists profiles with their sso settings, default included, in file order', () => {
+    // Given / When
+    const config = AwsConfigFile.parse(MESSY, '/c')
+    // Then
+    expect(config.profiles().map((p) => p.name)).toEqual(['default', 'acme.demo.admin', 'legacy'])
+    expect(config.profile('acme.demo.admin')).toMatchObject({
+      ssoSession: 'acme',
+      ssoAccountId: '111111111111',
+      ssoRoleName: 'Admin',
+      region: 'eu-central-1',
+      line: 12,
+    })
+    expect(config.profile('legacy')).toMatchObject({ ssoStartUrl: 'https://old.awsapps.com/start', ssoRegion: 'eu-west-1' })
+    expect(config.profile('default')?.values.output).toBe('json')
+  })
+
+  it('lists sso-sessions with start URL, region and registration scopes', () => {
+    const [session] = AwsConfigFile.parse(MESSY, '/c').ssoSessions()
+    expect(session).toMatchObject({
+      name: 'acme',
+      ssoStartUrl: 'https://acme.awsapps.com/start',
+      ssoRegion: 'us-east-1',
+      registrationScopes: ['sso:account:access'],
+    })
+  })
+
+  it('reads nested blocks, in profiles and in [services X]', () => {
+    const config = AwsConfigFile.parse(MESSY, '/c')
+    expect(config.section('profile', 'acme.demo.admin')?.entries.find((e) => e.key === 's3')?.nested).toEqual({
+      max_concurrent_requests: '20',
+      addressing_style: 'path',
+    })
+    expect(config.section('services', 'local')?.entries[0]?.nested).toEqual({ endpoint_url: 'http://127.0.0.1:9999' })
+    expect(config.section('other', 'plugins')?.values.cli_legacy_plugin_path).toBe('/x')
+  })
+
+  it('lowercases keys and accepts ":" as the CLI does; reads quoted profile names', () => {
+    const config = AwsConfigFile.parse('[profile "with space"]\nSSO_Session: acme\n', '/c')
+    expect(config.profile('with space')?.ssoSession).toBe('acme')
+  })
+
+  it('treats a missing file as an empty config', async () => {
+    const config = await AwsConfigFile.load('/nonexistent/keyrack/config')
+    expect(config.exists).toBe(false)
+    expect(config.profiles()).toEqual([])
+  })
+
+  it.each([
+    ['a key before any section', 'region = us-east-1\n[default]\n', 'line 1'],
+    ['a line that is no key = value', '[default]\nregion us-east-1\n', 'line 2'],
+    ['a duplicate section', '[profile a]\nregion = x\n[profile a]\n', 'line 3'],
+    ['a duplicate key', '[profile a]\nregion = x\nREGION = y\n', 'line 3'],
+    ['a nested line without =', '[profile a]\ns3 =\n  nothing here\n', 'line 2'],
+  ])('refuses %s with CorruptFileError naming the path and line', (_name, text, line) => {
+    let error: unknown
+    try {
+      AwsConfigFile.parse(text, '/home/u/.aws/config')
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(CorruptFileError)
+    expect((error as CorruptFileError).exitCode).toBe(2)
+    expect((error as CorruptFileError).message).toContain('/home/u/.aws/config')
+    expect((error as CorruptFileError).message).toContain(line)
+    expect((error as CorruptFileError).fix).toMatch(/Fix line \d+ of \/home\/u\/.aws\/config/)
+  })
+})
+
+describe('AwsConfigFile: editing preserves every other byte', () => {
+  it('appends a new section after a blank line, leaving the rest byte for byte', () => {
+    // Given
+    const config = AwsConfigFile.parse(MESSY, '/c')
+    // When
+    const next = config.withSection('profile', 'acme.prod.ro', [
+      ['sso_session', 'acme'],
+      ['sso_account_id', '333333333333'],
+    ])
+    // Then
+    expect(next.text.startsWith(MESSY)).toBe(true)
+    expect(next.text.slice(MESSY.length)).toBe('\n[profile acme.prod.ro]\nsso_session = acme\nsso_account_id = 333333333333\n')
+    expect(next.profile('acme.prod.ro')?.ssoAccountId).toBe('333333333333')
+  })
+
+  it('adds the missing newline and blank line to a file that ends mid-line', () => {
+    const next = AwsConfigFile.parse('[default]\nregion = x', '/c').withSection('sso-session', 's', [['sso_region', 'us-east-1']])
+    expect(next.text).toBe('[default]\nregion = x\n\n[sso-session s]\nsso_region = us-east-1\n')
+  })
+
+  it('writes into an empty file with no leading blank line', () => {
+    const next = AwsConfigFile.parse('', '/c', false).withSection('profile', 'p', [['region', 'x']])
+    expect(next.text).toBe('[profile p]\nregion = x\n')
+  })
+
+  it('replaces a section in place: bytes before and after it, comments included, are unchanged', () => {
+    // Given
+    const config = AwsConfigFile.parse(MESSY, '/c')
+    const old = config.section('profile', 'acme.demo.admin')!
+    // When
+    const next = config.withSection('profile', 'acme.demo.admin', [
+      ['sso_session', 'acme'],
+      ['sso_account_id', '999999999999'],
+      ['sso_role_name', 'Dev'],
+      ['region', 'us-west-2'],
+    ])
+    // Then
+    expect(next.text.slice(0, old.start)).toBe(MESSY.slice(0, old.start))
+    expect(next.text.endsWith(MESSY.slice(old.end))).toBe(true)
+    expect(MESSY.slice(old.end)).toContain('   # indented comment kept as is')
+    expect(next.profile('acme.demo.admin')).toMatchObject({ ssoAccountId: '999999999999', ssoRoleName: 'Dev', region: 'us-west-2' })
+    expect(next.profiles().map((p) => p.name)).toEqual(['default', 'acme.demo.admin', 'legacy'])
+  })
+
+  it('keeps CRLF line endings and writes new lines with CRLF', () => {
+    const crlf = '[default]\r\nregion = x\r\n'
+    const next = AwsConfigFile.parse(crlf, '/c').withSection('profile', 'p', [['region', 'y']])
+    expect(next.text).toBe('[default]\r\nregion = x\r\n\r\n[profile p]\r\nregion = y\r\n')
+  })
+
+  it('removes one section and nothing else', () => {
+    const config = AwsConfigFile.parse(MESSY, '/c')
+    const removed = config.withoutSection('profile', 'legacy')
+    const s = config.section('profile', 'legacy')!
+    expect(removed.text).toBe(MESSY.slice(0, s.start) + MESSY.slice(s.end))
+    expect(removed.profile('legacy')).toBeUndefined()
+  })
+})
+
+describe('writeAwsConfig', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'keyrack-config-'))
+  })
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('writes atomically, keeps a backup of the old bytes and the file mode, and restores exactly', async () => {
+    // Given
+    const path = join(dir, 'config')
+    await writeFile(path, MESSY, { mode: 0o644 })
+    const before = await AwsConfigFile.load(path)
+    const next = before.withSection('profile', 'new', [['region', 'x']])
+    // When
+    const result = await writeAwsConfig(before, next)
+    // Then
+    expect(await readFile(path, 'utf8')).toBe(next.text)
+    expect(await readFile(backupPathOf(path), 'utf8')).toBe(MESSY)
+    expect((await stat(path)).mode & 0o777).toBe(0o644)
+    expect((await stat(backupPathOf(path))).mode & 0o777).toBe(0o600)
+    await result.restore()
+    expect(await readFile(path, 'utf8')).toBe(MESSY)
+  })
+
+  it('creates a missing config as 0600 and restore removes it again', async () => {
+    const path = join(dir, 'aws', 'config')
+    const before = await AwsConfigFile.load(path)
+    const result = await writeAwsConfig(before, before.withSection('profile', 'p', [['region', 'x']]))
+    expect((await stat(path)).mode & 0o777).toBe(0o600)
+    await result.restore()
+    await expect(stat(path)).rejects.toThrow()
+  })
+
+  it('writes through a symlinked config to its target', async () => {
+    const target = join(dir, 'dotfiles-config')
+    await writeFile(target, '[default]\n')
+    await mkdir(join(dir, 'aws'))
+    const link = join(dir, 'aws', 'config')
+    await symlink(target, link)
+    const before = await AwsConfigFile.load(link)
+    await writeAwsConfig(before, before.withSection('profile', 'p', [['region', 'x']]))
+    expect((await lstat(link)).isSymbolicLink()).toBe(true)
+    expect(await readFile(target, 'utf8')).toContain('[profile p]')
+  })
+
+  it('refuses to overwrite a file another tool changed since it was read', async () => {
+    const path = join(dir, 'config')
+    await writeFile(path, '[default]\n')
+    const before = await AwsConfigFile.load(path)
+    await writeFile(path, '[default]\nregion = changed\n')
+    await expect(writeAwsConfig(before, before.withSection('profile', 'p', []))).rejects.toBeInstanceOf(ConfigChangedError)
+    expect(await readFile(path, 'utf8')).toBe('[default]\nregion = changed\n')
+  })
+})
