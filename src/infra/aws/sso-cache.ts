@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { CorruptFileError } from '../../domain/errors.js'
+import { isErrno, removeIfExists, writeFileAtomic } from '../fs.js'
+
+// The SSO caches the AWS CLI and SDKs share (aws-sso-facts.md, "Files"; botocore/utils.py SSOTokenFetcher and
+// credentials.py SSOCredentialFetcher). Only node built-ins: `get`, `list` and `doctor` read these on the hot path.
+
+/** The CLI treats a token as expired 15 minutes before `expiresAt` (botocore SSOTokenFetcher._EXPIRY_WINDOW). */
+export const TOKEN_EXPIRY_WINDOW_MS = 15 * 60_000
+
+/** Which token file a profile's sign-in lands in: the sso-session's name, or the start URL for legacy profiles. */
+export type SsoSessionKey = { kind: 'session'; name: string } | { kind: 'legacy'; startUrl: string }
+
+function sha1(text: string): string {
+  return createHash('sha1').update(text, 'utf8').digest('hex')
+}
+
+/** `<sso cache>/<sha1(session name)>.json`, or `sha1(start URL)` for a legacy profile. */
+export function tokenCachePath(ssoCacheDir: string, key: SsoSessionKey): string {
+  return join(ssoCacheDir, `${sha1(key.kind === 'session' ? key.name : key.startUrl)}.json`)
+}
+
+export interface RegistrationKey {
+  startUrl: string
+  /** The sso-session name (undefined for legacy profiles, which register per timestamp). */
+  sessionName?: string
+  ssoRegion: string
+  /** Parsed sso_registration_scopes; undefined when the session has none. */
+  scopes?: string[]
+}
+
+/**
+ * The client registration file: sha1 of Python's `json.dumps({region, scopes, session_name, startUrl, tool}, sort_keys=True)`
+ * (botocore SSOTokenFetcher._registration_cache_key; default separators ", " and ": ", ASCII-escaped).
+ */
+export function registrationCachePath(ssoCacheDir: string, key: RegistrationKey): string {
+  const args: Array<[string, unknown]> = [
+    ['region', key.ssoRegion],
+    ['scopes', key.scopes && key.scopes.length > 0 ? key.scopes : null],
+    ['session_name', key.sessionName ?? null],
+    ['startUrl', key.startUrl],
+    ['tool', 'botocore'],
+  ]
+  return join(ssoCacheDir, `${sha1(pythonJsonObject(args))}.json`)
+}
+
+/**
+ * The CLI's cached role credentials for one profile (`~/.aws/cli/cache`): sha1 of the compact sorted-keys JSON of
+ * {accountId, roleName, sessionName} (or startUrl for legacy profiles), botocore SSOCredentialFetcher._create_cache_key.
+ */
+export function roleCredentialsCachePath(cliCacheDir: string, key: SsoSessionKey, accountId: string, roleName: string): string {
+  const args: Array<[string, unknown]> =
+    key.kind === 'session'
+      ? [
+          ['accountId', accountId],
+          ['roleName', roleName],
+          ['sessionName', key.name],
+        ]
+      : [
+          ['accountId', accountId],
+          ['roleName', roleName],
+          ['startUrl', key.startUrl],
+        ]
+  return join(cliCacheDir, `${sha1(pythonJsonObject(args, ',', ':'))}.json`)
+}
+
+/** json.dumps of an object whose keys are already sorted; strings ASCII-escaped as Python's ensure_ascii does. */
+function pythonJsonObject(entries: Array<[string, unknown]>, itemSep = ', ', keySep = ': '): string {
+  const value = (v: unknown): string =>
+    Array.isArray(v) ? `[${v.map(value).join(itemSep)}]` : JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return `{${entries.map(([k, v]) => `${value(k)}${keySep}${value(v)}`).join(itemSep)}}`
+}
+
+/** A cached SSO access token, as `aws sso login` (or the SDK after a refresh) wrote it. */
+export interface SsoToken {
+  path: string
+  accessToken: string
+  expiresAt: Date
+  startUrl?: string
+  region?: string
+  refreshToken?: string
+  clientId?: string
+  clientSecret?: string
+  registrationExpiresAt?: Date
+  /** Every field as read, so a rewrite keeps what keyrack does not know about. */
+  raw: Record<string, unknown>
+}
+
+/**
+ * Reads a token file. Absent -> undefined. A file that is not JSON, or lacks accessToken / a parseable expiresAt
+ * (what botocore's SSOTokenLoader requires), is a CorruptFileError naming the file and how to get a good one.
+ */
+export async function readSsoToken(path: string, signInHint = 'sign in again (keyrack unlock)'): Promise<SsoToken | undefined> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined
+    throw error
+  }
+  const fix = `Delete ${path} (a cached SSO token, nothing else is lost), then ${signInHint}.`
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch {
+    throw new CorruptFileError(path, 'this SSO token cache file is not valid JSON', fix)
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CorruptFileError(path, 'this SSO token cache file is not a JSON object', fix)
+  const data = raw as Record<string, unknown>
+  const expiresAt = parseTime(data.expiresAt)
+  if (typeof data.accessToken !== 'string' || data.accessToken === '' || !expiresAt) {
+    throw new CorruptFileError(path, 'this SSO token cache file has no accessToken or no valid expiresAt', fix)
+  }
+  const registrationExpiresAt = parseTime(data.registrationExpiresAt)
+  return {
+    path,
+    accessToken: data.accessToken,
+    expiresAt,
+    ...stringField(data, 'startUrl'),
+    ...stringField(data, 'region'),
+    ...stringField(data, 'refreshToken'),
+    ...stringField(data, 'clientId'),
+    ...stringField(data, 'clientSecret'),
+    ...(registrationExpiresAt ? { registrationExpiresAt } : {}),
+    raw: data,
+  }
+}
+
+function stringField<K extends string>(data: Record<string, unknown>, key: K): { [P in K]?: string } {
+  const value = data[key]
+  return (typeof value === 'string' && value !== '' ? { [key]: value } : {}) as { [P in K]?: string }
+}
+
+function parseTime(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined
+  // The CLI writes "2026-11-29T18:00:00Z", the JS SDK "2026-11-29T18:00:00.000Z"; older tools "…UTC".
+  const date = new Date(value.replace(/UTC$/, 'Z'))
+  return Number.isNaN(date.getTime()) ? undefined : date
+}
+
+/** Live the way the CLI judges it: more than 15 minutes before expiresAt. */
+export function isTokenLive(token: Pick<SsoToken, 'expiresAt'>, now: Date): boolean {
+  return token.expiresAt.getTime() - now.getTime() > TOKEN_EXPIRY_WINDOW_MS
+}
+
+/** Whether the SDK could renew this token with no browser: a refresh token and a client registration still valid. */
+export function canRefresh(token: SsoToken, now: Date): boolean {
+  return Boolean(
+    token.refreshToken &&
+      token.clientId &&
+      token.clientSecret &&
+      (!token.registrationExpiresAt || token.registrationExpiresAt.getTime() > now.getTime()),
+  )
+}
+
+/**
+ * Rewrites a token file after a refresh, the way the JS SDK does (token-providers writeSSOTokenToFile: the fields
+ * of the old file, the new accessToken / expiresAt / refreshToken, 0600), atomically.
+ */
+export async function writeRefreshedToken(token: SsoToken, fresh: { accessToken: string; expiresAt: Date; refreshToken?: string }): Promise<SsoToken> {
+  const raw = {
+    ...token.raw,
+    accessToken: fresh.accessToken,
+    expiresAt: fresh.expiresAt.toISOString(),
+    ...(fresh.refreshToken ? { refreshToken: fresh.refreshToken } : {}),
+  }
+  await writeFileAtomic(token.path, JSON.stringify(raw, null, 2))
+  return { ...token, accessToken: fresh.accessToken, expiresAt: fresh.expiresAt, ...(fresh.refreshToken ? { refreshToken: fresh.refreshToken } : {}), raw }
+}
+
+export async function deleteSsoToken(path: string): Promise<boolean> {
+  return removeIfExists(path)
+}
+
+/** Deletes a CLI role-credentials cache file, only if it really is one of the CLI's SSO entries. */
+export async function deleteRoleCredentials(path: string): Promise<boolean> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return false
+    throw error
+  }
+  try {
+    if ((JSON.parse(text) as { ProviderType?: unknown }).ProviderType !== 'sso') return false
+  } catch {
+    return false
+  }
+  return removeIfExists(path)
+}
+
+/** A client registration cache entry (no accessToken): what doctor reports, and what unlock must not replace. */
+export interface SsoRegistration {
+  path: string
+  clientId: string
+  expiresAt?: Date
+  scopes: string[]
+}
+
+export async function readSsoRegistration(path: string): Promise<SsoRegistration | undefined> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined
+    throw error
+  }
+  let data: Record<string, unknown>
+  try {
+    data = JSON.parse(text) as Record<string, unknown>
+  } catch {
+    throw new CorruptFileError(path, 'this SSO client registration cache file is not valid JSON', `Delete ${path}; the next sign-in registers again.`)
+  }
+  if (typeof data.clientId !== 'string') return undefined
+  const expiresAt = parseTime(data.expiresAt)
+  return {
+    path,
+    clientId: data.clientId,
+    ...(expiresAt ? { expiresAt } : {}),
+    scopes: Array.isArray(data.scopes) ? data.scopes.filter((s): s is string => typeof s === 'string') : [],
+  }
+}
+
+/** Every file in the SSO cache folder (tokens and registrations), for doctor. Missing folder -> []. */
+export async function listSsoCacheFiles(ssoCacheDir: string): Promise<string[]> {
+  try {
+    return (await readdir(ssoCacheDir)).filter((f) => f.endsWith('.json')).map((f) => join(ssoCacheDir, f))
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return []
+    throw error
+  }
+}
