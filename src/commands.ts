@@ -1,8 +1,10 @@
 // The command registry (oclif "explicit" discovery). The single executable embeds this same map.
+import Agent from './commands/agent.js'
 import Del from './commands/del.js'
 import Doctor from './commands/doctor.js'
 import Get from './commands/get.js'
 import List from './commands/list.js'
+import Passphrase from './commands/passphrase.js'
 import Relock from './commands/relock.js'
 import Set from './commands/set.js'
 import Unlock from './commands/unlock.js'
@@ -15,4 +17,6 @@ export const COMMANDS = {
   unlock: Unlock,
   relock: Relock,
   doctor: Doctor,
+  passphrase: Passphrase,
+  agent: Agent,
 }

@@ -24,6 +24,7 @@ export default class Unlock extends KeyrackCommand {
         ...(flags.duration ? { durationMs: parseDuration(flags.duration, '--duration') } : {}),
         ...(flags.timeout ? { timeoutMs: parseDuration(flags.timeout, '--timeout') } : {}),
         noBrowser: flags['no-browser'],
+        passphraseStdin: flags['passphrase-stdin'],
       },
       deps,
     )

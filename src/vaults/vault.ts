@@ -36,6 +36,8 @@ export interface UnlockOptions {
   noBrowser?: boolean
   /** Give up on an interactive sign-in after this long. */
   timeoutMs?: number
+  /** os.secure: the keyrack passphrase is on stdin (`--passphrase-stdin`), not at a prompt. */
+  passphraseStdin?: boolean
 }
 
 export type UnlockOutcome = 'already-unlocked' | 'unlocked' | 'failed'

@@ -1,8 +1,294 @@
-import { UnavailableError } from '../../domain/errors.js'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import type { Check } from '../../domain/check.js'
+import { CancelledError, CorruptFileError, KeyLockedError, UsageError } from '../../domain/errors.js'
+import { Secret } from '../../domain/secret.js'
+import type { Slug } from '../../domain/slug.js'
+import { AgentClient } from '../../infra/agent-client.js'
 import type { Deps } from '../../infra/deps.js'
-import type { Vault } from '../vault.js'
+import { modeOf, readBytesIfExists, readTextIfExists, removeIfExists, withFileLock, writeFileAtomic } from '../../infra/fs.js'
+import { tildify } from '../../infra/paths.js'
+import { readValueInput } from '../value-input.js'
+import type { KeyState, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../vault.js'
+import { PASSPHRASE_ENV, PassphraseSource } from './passphrase.js'
 
-// Placeholder until the os.secure vault lands: opening it is a clear error, never a silent fake.
-export function create(_deps: Deps): Vault {
-  throw new UnavailableError('The os.secure vault is not built yet.', { fix: 'Use --vault os.direct or --vault os.envvar for now.' })
+// os.secure: values encrypted at rest with age, one file per key under <keyrack home>/vaults/os.secure/values/,
+// each encrypted to the keyrack identity's recipient (recipient.txt), so `set` needs no passphrase. The identity
+// (identity.age) is itself encrypted with the keyrack passphrase, so `unlock` pays one scrypt derivation for any
+// number of keys, then hands the values to the agent, which serves `get` until they expire.
+// This module is on `keyrack get`'s path: age is imported lazily (./crypto.js), only to encrypt or decrypt.
+
+type Crypto = typeof import('./crypto.js')
+const loadCrypto = (): Promise<Crypto> => import('./crypto.js')
+
+export const DEFAULT_UNLOCK_MS = 8 * 3_600_000
+const DEFAULT_AGENT_IDLE_MS = 10 * 60_000
+/** Values are for keys, tokens and settings; the agent's protocol caps a request at 1 MiB. */
+const MAX_VALUE_BYTES = 256 * 1024
+
+/** A wrong passphrase: exit 2, nothing unlocked or changed. */
+export class WrongPassphraseError extends UsageError {}
+
+/** What the encrypted file holds: the value, bound to its slug and to the rev the store records. */
+interface Payload {
+  keyrack: 1
+  slug: string
+  rev: string
+  value: string
+}
+
+export interface OsSecureOptions {
+  /** scrypt work factor (log2 N) for a new identity.age; tests lower it, users keep age's default. */
+  workFactor?: number
+}
+
+export class OsSecureVault implements Vault {
+  readonly id = 'os.secure'
+  private readonly passphrase: PassphraseSource
+  private readonly agent: AgentClient
+  /** The opened identity, for the rest of this run only: a first `set`'s roundtrip does not ask again. */
+  private identity: string | undefined
+
+  constructor(private readonly deps: Deps, private readonly options: OsSecureOptions = {}) {
+    this.passphrase = new PassphraseSource(deps, false)
+    const idle = Number.parseInt(deps.env.KEYRACK_AGENT_IDLE_MS ?? '', 10)
+    this.agent = new AgentClient({
+      socketPath: deps.paths.agentSocket,
+      version: deps.version,
+      selfCommand: deps.selfCommand,
+      idleMs: Number.isInteger(idle) && idle > 0 ? idle : DEFAULT_AGENT_IDLE_MS,
+      env: deps.env,
+    })
+  }
+
+  private get dir(): string {
+    return join(this.deps.paths.vaultsDir, this.id)
+  }
+  private get identityFile(): string {
+    return join(this.dir, 'identity.age')
+  }
+  private get recipientFile(): string {
+    return join(this.dir, 'recipient.txt')
+  }
+  private valueFile(slug: Slug): string {
+    return join(this.dir, 'values', `${slug}.age`)
+  }
+  private show(path: string): string {
+    return tildify(path, this.deps.paths.home)
+  }
+
+  /** The agent holds values by keyrack home + slug, so two homes sharing one agent never mix. */
+  private held(key: StoredKey): { id: string; rev: string } {
+    const rev = key.ref.rev
+    if (typeof rev !== 'string' || !/^[0-9a-f]{16}$/.test(rev)) {
+      throw new CorruptFileError(this.deps.paths.store, `the os.secure entry for ${key.slug} has no valid rev`, `Set it again: keyrack set --key ${key.slug.key} --env ${key.slug.env} --force`)
+    }
+    return { id: `${key.slug}@${this.deps.paths.keyrackHome}`, rev }
+  }
+
+  async set(slug: Slug, input: { flags: Record<string, unknown> }): Promise<SetOutcome> {
+    const { flags } = input
+    if (flags['passphrase-stdin'] && flags.value === '-') {
+      throw new UsageError('--value - and --passphrase-stdin both read stdin; keyrack cannot tell the value from the passphrase.', {
+        fix: `Give the passphrase in the environment instead: ${PASSPHRASE_ENV}=... keyrack set --key ${slug.key} --env ${slug.env} --value -`,
+      })
+    }
+    if (flags['passphrase-stdin']) this.passphrase.useStdin()
+    const value = await readValueInput(slug, flags, this.deps)
+    if (Buffer.byteLength(value.reveal()) > MAX_VALUE_BYTES) {
+      throw new UsageError(`The value for ${slug} is over ${MAX_VALUE_BYTES / 1024} KiB, too large for os.secure.`, { fix: 'Store a path to the file instead, or a smaller value.' })
+    }
+    const { recipient, created } = await this.recipient()
+    const rev = randomBytes(8).toString('hex')
+    const payload: Payload = { keyrack: 1, slug: slug.toString(), rev, value: value.reveal() }
+    const sealed = await (await loadCrypto()).encryptTo(recipient, JSON.stringify(payload))
+    const file = this.valueFile(slug)
+    const before = await readBytesIfExists(file)
+    await writeFileAtomic(file, sealed)
+    return {
+      ref: { rev },
+      expected: value,
+      rollback: async () => {
+        if (before === undefined) await removeIfExists(file)
+        else await writeFileAtomic(file, before)
+      },
+      notes: created ? [`created your keyrack identity ${this.show(this.identityFile)}, sealed with your passphrase`] : [],
+    }
+  }
+
+  /** The recipient values are encrypted to; on first use, creates the identity under a new passphrase. */
+  private async recipient(): Promise<{ recipient: string; created: boolean }> {
+    const existing = await this.readRecipient()
+    if (existing) return { recipient: existing, created: false }
+    const passphrase = await this.passphrase.create('first')
+    const crypto = await loadCrypto()
+    return withFileLock(join(this.dir, 'identity.lock'), async () => {
+      // Another keyrack may have created it while we asked: then its identity (and passphrase) stands.
+      const raced = await this.readRecipient()
+      if (raced) return { recipient: raced, created: false }
+      const made = await crypto.createIdentity(passphrase, this.options.workFactor)
+      // recipient.txt first: identity.age is what says "set up", so a crash in between leaves a clean first use.
+      await writeFileAtomic(this.recipientFile, `${made.recipient}\n`)
+      await writeFileAtomic(this.identityFile, made.sealed)
+      this.identity = made.identity
+      return { recipient: made.recipient, created: true }
+    })
+  }
+
+  private async readRecipient(): Promise<string | undefined> {
+    if ((await modeOf(this.identityFile)) === undefined) return undefined
+    const recipient = (await readTextIfExists(this.recipientFile))?.trim()
+    if (!recipient?.startsWith('age1')) {
+      throw new CorruptFileError(this.recipientFile, 'it is missing or does not hold an age recipient (age1...)', `Restore it from a backup (it is public: age-keygen -y on the decrypted ${this.show(this.identityFile)} prints it).`)
+    }
+    return recipient
+  }
+
+  async unlock(keys: StoredKey[], options: UnlockOptions): Promise<UnlockResult[]> {
+    if (keys.length === 0) return []
+    if (options.passphraseStdin) this.passphrase.useStdin()
+    const held = keys.map((key) => this.held(key))
+    if (options.durationMs === undefined) {
+      // Everything asked for is already served at its current value: no passphrase, no change. --duration renews.
+      const expiries = await this.agent.status(held)
+      if (expiries.every((e) => e !== null)) {
+        return keys.map((key, i) => ({ slug: key.slug, outcome: 'already-unlocked', detail: 'already unlocked (--duration renews it)', expiresAt: new Date(expiries[i]!) }))
+      }
+    }
+    let decrypt: (file: Uint8Array) => Promise<string>
+    try {
+      decrypt = (await loadCrypto()).decrypterFor(await this.openIdentity())
+    } catch (error) {
+      if (error instanceof CancelledError) throw error
+      return keys.map((key) => ({ slug: key.slug, outcome: 'failed', detail: (error as Error).message, error: error as Error }))
+    }
+    const expiresAt = this.deps.now().getTime() + (options.durationMs ?? DEFAULT_UNLOCK_MS)
+    const results: UnlockResult[] = []
+    const entries: Array<{ id: string; rev: string; value: string; expiresAt: number }> = []
+    for (const [i, key] of keys.entries()) {
+      try {
+        entries.push({ ...held[i]!, value: await this.decryptValue(key, held[i]!.rev, decrypt), expiresAt })
+        results.push({ slug: key.slug, outcome: 'unlocked', expiresAt: new Date(expiresAt) })
+      } catch (error) {
+        results.push({ slug: key.slug, outcome: 'failed', detail: (error as Error).message, error: error as Error })
+      }
+    }
+    try {
+      await this.agent.put(entries)
+    } catch (error) {
+      return results.map((r) => (r.outcome === 'unlocked' ? { slug: r.slug, outcome: 'failed', detail: (error as Error).message, error: error as Error } : r))
+    }
+    return results
+  }
+
+  /** One passphrase derivation per run; a person at a prompt gets three tries, a script one. */
+  private async openIdentity(): Promise<string> {
+    if (this.identity) return this.identity
+    const sealed = await readBytesIfExists(this.identityFile)
+    if (!sealed) {
+      throw new CorruptFileError(this.identityFile, 'it is missing, so no os.secure value can be decrypted', 'Restore it from a backup, or set each os.secure key again with --force.')
+    }
+    const crypto = await loadCrypto()
+    const tries = this.passphrase.tries
+    for (let attempt = 1; attempt <= tries; attempt += 1) {
+      const passphrase = await this.passphrase.current(attempt)
+      try {
+        this.identity = await crypto.openIdentity(sealed, passphrase)
+        return this.identity
+      } catch (error) {
+        if (error instanceof crypto.WrongPassphrase) continue
+        throw new CorruptFileError(this.identityFile, (error as Error).message, 'Restore it from a backup, or move it aside and set each os.secure key again.')
+      }
+    }
+    throw tries > 1
+      ? new WrongPassphraseError(`Wrong keyrack passphrase ${tries} times in a row; stopped. Nothing was unlocked.`, { fix: 'Run the command again with the right passphrase.' })
+      : new WrongPassphraseError('Wrong keyrack passphrase. Nothing was unlocked.', { fix: `Check the passphrase in ${PASSPHRASE_ENV} or on stdin (--passphrase-stdin).` })
+  }
+
+  private async decryptValue(key: StoredKey, rev: string, decrypt: (file: Uint8Array) => Promise<string>): Promise<string> {
+    const file = this.valueFile(key.slug)
+    const again = `keyrack set --key ${key.slug.key} --env ${key.slug.env} --force`
+    const sealed = await readBytesIfExists(file)
+    if (!sealed) throw new KeyLockedError(`The encrypted value of ${key.slug} is missing (${this.show(file)}).`, { fix: `Set it again: ${again}` })
+    let payload: Partial<Payload>
+    try {
+      payload = JSON.parse(await decrypt(sealed)) as Partial<Payload>
+    } catch {
+      throw new CorruptFileError(this.show(file), 'it does not decrypt with your keyrack identity', `Restore it from a backup, or set it again: ${again}`)
+    }
+    if (payload.keyrack !== 1 || payload.slug !== key.slug.toString() || payload.rev !== rev || typeof payload.value !== 'string') {
+      throw new CorruptFileError(this.show(file), 'it is not the value the store records for this key', `Restore it from a backup, or set it again: ${again}`)
+    }
+    return payload.value
+  }
+
+  async get(key: StoredKey): Promise<Secret> {
+    const held = await this.agent.get(this.held(key))
+    if (held) return new Secret(held.value)
+    if ((await modeOf(this.valueFile(key.slug))) === undefined) {
+      throw new KeyLockedError(`The encrypted value of ${key.slug} is missing (${this.show(this.valueFile(key.slug))}).`, {
+        fix: `Set it again: keyrack set --key ${key.slug.key} --env ${key.slug.env} --force`,
+      })
+    }
+    throw new KeyLockedError(`${key.slug} is locked.`, { fix: `keyrack unlock --env ${key.slug.env} --key ${key.slug.key}` })
+  }
+
+  async relock(keys: StoredKey[]): Promise<string[]> {
+    await this.agent.forget(keys.map((key) => this.held(key).id))
+    return []
+  }
+
+  async status(key: StoredKey): Promise<KeyState> {
+    if ((await modeOf(this.valueFile(key.slug))) === undefined) return { state: 'absent', detail: 'encrypted value file missing' }
+    const [expiresAt] = await this.agent.status([this.held(key)])
+    return typeof expiresAt === 'number' ? { state: 'unlocked', expiresAt: new Date(expiresAt) } : { state: 'locked' }
+  }
+
+  async del(key: StoredKey): Promise<void> {
+    await this.agent.forget([this.held(key).id])
+    await removeIfExists(this.valueFile(key.slug))
+  }
+
+  async diagnose(keys: StoredKey[]): Promise<Check[]> {
+    const section = 'os.secure'
+    if ((await modeOf(this.identityFile)) === undefined) {
+      return keys.length === 0
+        ? [{ id: 'os.secure.identity', section, status: 'ok', detail: 'no keyrack identity yet (the first os.secure set creates it)' }]
+        : [{ id: 'os.secure.identity', section, status: 'fail', detail: `${this.show(this.identityFile)} is missing: os.secure values cannot be decrypted`, fix: 'Restore it from a backup, or set each os.secure key again with --force.' }]
+    }
+    const checks: Check[] = [{ id: 'os.secure.identity', section, status: 'ok', detail: `identity ${this.show(this.identityFile)}` }]
+    const missing = []
+    for (const key of keys) if ((await modeOf(this.valueFile(key.slug))) === undefined) missing.push(key.slug.toString())
+    checks.push(
+      missing.length === 0
+        ? { id: 'os.secure.values', section, status: 'ok', detail: `${keys.length} encrypted value file(s) present` }
+        : { id: 'os.secure.values', section, status: 'fail', detail: `missing encrypted values: ${missing.join(', ')}`, fix: 'Set those keys again with --force, or keyrack del them.' },
+    )
+    try {
+      const agent = await this.agent.hello()
+      checks.push({ id: 'os.secure.agent', section, status: 'ok', detail: `agent running (pid ${agent.pid}) on ${this.show(this.deps.paths.agentSocket)}` })
+    } catch (error) {
+      checks.push({ id: 'os.secure.agent', section, status: 'ok', detail: `agent not running (${(error as Error).message}); keyrack unlock starts it` })
+    }
+    return checks
+  }
+
+  /** `keyrack passphrase`: re-seals identity.age under a new passphrase. Values and unlocked keys are untouched. */
+  async changePassphrase(options: { passphraseStdin?: boolean }): Promise<{ created: boolean; identityFile: string }> {
+    if (options.passphraseStdin) this.passphrase.useStdin()
+    if ((await modeOf(this.identityFile)) === undefined) {
+      const { created } = await this.recipient()
+      return { created, identityFile: this.show(this.identityFile) }
+    }
+    const identity = await this.openIdentity()
+    const passphrase = await this.passphrase.create('change')
+    const crypto = await loadCrypto()
+    const sealed = await crypto.sealIdentity(identity, passphrase, this.options.workFactor)
+    await withFileLock(join(this.dir, 'identity.lock'), () => writeFileAtomic(this.identityFile, sealed))
+    return { created: false, identityFile: this.show(this.identityFile) }
+  }
+}
+
+export function create(deps: Deps): Vault {
+  return new OsSecureVault(deps)
 }

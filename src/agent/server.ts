@@ -1,0 +1,243 @@
+import { chmod, mkdir, stat, unlink } from 'node:fs/promises'
+import { connect, createServer, type Server, type Socket } from 'node:net'
+import { dirname } from 'node:path'
+import { LineReader, parseRequest, PROTOCOL, type ErrorCode, type HeldKey, type Request, type Response } from './protocol.js'
+
+// The unlock agent: a per-user background process (like ssh-agent) holding unlocked os.secure values in memory,
+// each until its expiry. It never writes a value anywhere and never logs one. It exits by itself once it has held
+// nothing for `idleMs`, and on SIGTERM/SIGINT, removing its socket. Started by src/infra/agent-client.ts through the
+// hidden `keyrack agent` command; this module imports only node built-ins so the agent starts fast.
+
+export interface AgentOptions {
+  socketPath: string
+  version: string
+  /** Exit after holding nothing for this long. */
+  idleMs: number
+  /** Called once the agent has stopped (tests run it in-process; the command exits the process). */
+  onStop?: () => void
+}
+
+interface Held {
+  rev: string
+  /** A Buffer, not a string, so forgetting can overwrite the bytes instead of waiting for the GC. */
+  value: Buffer
+  expiresAt: number
+}
+
+/** Drop connections that send nothing for this long, so a stuck client cannot pin the agent. */
+const CONNECTION_IDLE_MS = 30_000
+/** Never keep a timer longer than this: setTimeout overflows past 2^31-1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+export class Agent {
+  private readonly held = new Map<string, Held>()
+  private server: Server | undefined
+  private socketIno: number | undefined
+  private expiryTimer: NodeJS.Timeout | undefined
+  private idleTimer: NodeJS.Timeout | undefined
+  private stopping: Promise<void> | undefined
+
+  constructor(private readonly options: AgentOptions) {}
+
+  /** Listens on the socket (folder 0700, socket 0600). Resolves false when a live agent already owns the socket. */
+  async start(): Promise<boolean> {
+    const { socketPath } = this.options
+    const folder = dirname(socketPath)
+    await mkdir(folder, { recursive: true, mode: 0o700 })
+    await chmod(folder, 0o700)
+    if (await isListening(socketPath)) return false
+    await unlink(socketPath).catch(() => undefined) // stale: nobody answers on it
+    const server = createServer((socket) => this.serve(socket))
+    server.maxConnections = 64
+    // The socket is created with the process umask; 0177 makes it 0600 from the first instant, not after a chmod.
+    const previousUmask = process.umask(0o177)
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(socketPath, () => {
+          server.off('error', reject)
+          resolve()
+        })
+      })
+    } finally {
+      process.umask(previousUmask)
+    }
+    await chmod(socketPath, 0o600)
+    this.socketIno = (await stat(socketPath)).ino
+    this.server = server
+    this.armIdle()
+    return true
+  }
+
+  /** Forgets every value, closes the socket and removes it (unless another agent has replaced it since). */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearTimeout(this.expiryTimer)
+      clearTimeout(this.idleTimer)
+      for (const id of [...this.held.keys()]) this.drop(id)
+      const server = this.server
+      if (server) {
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+        const ino = await stat(this.options.socketPath).then((s) => s.ino, () => undefined)
+        if (ino !== undefined && ino === this.socketIno) await unlink(this.options.socketPath).catch(() => undefined)
+      }
+      this.options.onStop?.()
+    })()
+    return this.stopping
+  }
+
+  private serve(socket: Socket): void {
+    const reader = new LineReader()
+    let greeted: 'no' | 'yes' | 'mismatch' = 'no'
+    socket.setTimeout(CONNECTION_IDLE_MS, () => socket.destroy())
+    socket.on('error', () => socket.destroy())
+    const reply = (response: Response) => {
+      if (!socket.destroyed) socket.write(JSON.stringify(response) + '\n')
+    }
+    socket.on('data', (chunk: Buffer) => {
+      const lines = reader.push(chunk)
+      if (lines === 'too-large') {
+        reply(failure('too-large', 'request line exceeds the size limit'))
+        socket.end()
+        socket.removeAllListeners('data')
+        return
+      }
+      for (const line of lines) {
+        if (socket.destroyed) return
+        const request = parseRequest(line)
+        if ('invalid' in request) {
+          reply(failure('malformed', request.invalid))
+          continue
+        }
+        if (greeted === 'no') {
+          if (request.op !== 'hello') {
+            reply(failure('hello-first', 'send hello first'))
+            continue
+          }
+          const matches = request.protocol === PROTOCOL && request.version === this.options.version
+          greeted = matches ? 'yes' : 'mismatch'
+          reply(
+            matches
+              ? { ok: true, version: this.options.version, protocol: PROTOCOL, pid: process.pid }
+              : { ...failure('version-mismatch', `this agent is keyrack ${this.options.version}`), version: this.options.version, protocol: PROTOCOL, pid: process.pid },
+          )
+          continue
+        }
+        if (greeted === 'mismatch' && request.op !== 'shutdown') {
+          reply(failure('version-mismatch', `this agent is keyrack ${this.options.version}; it only accepts shutdown`))
+          continue
+        }
+        if (request.op === 'shutdown') {
+          reply({ ok: true })
+          socket.end()
+          void this.stop()
+          return
+        }
+        if (request.op === 'hello') {
+          reply(failure('malformed', 'hello was already sent on this connection'))
+          continue
+        }
+        reply(this.handle(request))
+      }
+    })
+  }
+
+  private handle(request: Exclude<Request, { op: 'hello' | 'shutdown' }>): Response {
+    const now = Date.now()
+    switch (request.op) {
+      case 'put': {
+        for (const entry of request.entries) {
+          this.drop(entry.id)
+          if (entry.expiresAt > now) this.held.set(entry.id, { rev: entry.rev, value: Buffer.from(entry.value, 'utf8'), expiresAt: entry.expiresAt })
+        }
+        this.schedule()
+        return { ok: true, count: request.entries.length }
+      }
+      case 'get': {
+        const held = this.lookup(request.key, now)
+        return held ? { ok: true, value: held.value.toString('utf8'), expiresAt: held.expiresAt } : { ok: true, value: null, expiresAt: null }
+      }
+      case 'status':
+        return { ok: true, expiresAt: request.keys.map((key) => this.lookup(key, now)?.expiresAt ?? null) }
+      case 'forget': {
+        let count = 0
+        for (const id of request.ids) if (this.drop(id)) count += 1
+        this.schedule()
+        return { ok: true, count }
+      }
+    }
+  }
+
+  private lookup(key: HeldKey, now: number): Held | undefined {
+    const held = this.held.get(key.id)
+    if (!held) return undefined
+    if (held.expiresAt <= now) {
+      this.drop(key.id)
+      this.schedule()
+      return undefined
+    }
+    return held.rev === key.rev ? held : undefined
+  }
+
+  private drop(id: string): boolean {
+    const held = this.held.get(id)
+    if (!held) return false
+    held.value.fill(0)
+    this.held.delete(id)
+    return true
+  }
+
+  /** One timer at the nearest expiry, so expired values leave memory on time, not at the next request. */
+  private schedule(): void {
+    clearTimeout(this.expiryTimer)
+    const now = Date.now()
+    for (const [id, held] of this.held) if (held.expiresAt <= now) this.drop(id)
+    if (this.held.size === 0) {
+      this.armIdle()
+      return
+    }
+    clearTimeout(this.idleTimer)
+    this.idleTimer = undefined
+    const next = Math.min(...[...this.held.values()].map((h) => h.expiresAt))
+    this.expiryTimer = setTimeout(() => this.schedule(), Math.min(Math.max(next - now, 0) + 5, MAX_TIMER_MS))
+  }
+
+  private armIdle(): void {
+    if (this.idleTimer || this.stopping) return
+    this.idleTimer = setTimeout(() => void this.stop(), Math.min(this.options.idleMs, MAX_TIMER_MS))
+  }
+}
+
+function failure(code: ErrorCode, message: string): { ok: false; error: { code: ErrorCode; message: string } } {
+  return { ok: false, error: { code, message } }
+}
+
+/** Whether something accepts connections on the socket (a live agent of any version). */
+function isListening(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+/** Runs the agent until it stops; the process exits with it. */
+export async function runAgent(options: Omit<AgentOptions, 'onStop'>): Promise<void> {
+  const stopped = new Promise<void>((resolve) => {
+    const agent = new Agent({ ...options, onStop: resolve })
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void agent.stop())
+    // Detached from the terminal that started it: a closing terminal must not take the values down mid-use.
+    process.on('SIGHUP', () => undefined)
+    agent.start().then((started) => {
+      if (!started) resolve() // another agent won the race; it serves
+    }, (error: unknown) => {
+      process.stderr.write(`keyrack agent: cannot listen on ${options.socketPath}: ${(error as Error).message}\n`)
+      process.exitCode = 5
+      resolve()
+    })
+  })
+  await stopped
+}
