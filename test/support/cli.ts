@@ -1,6 +1,8 @@
 import { execa, type Options, type Result } from 'execa'
 import { fileURLToPath } from 'node:url'
 import { makeTestHome, type TestHome } from './deps.js'
+import { AgentClient } from '../../src/infra/agent-client.js'
+import { resolvePaths } from '../../src/infra/paths.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -45,6 +47,10 @@ export async function makeCli(extraEnv: Record<string, string | undefined> = {})
       }
       return execa(file!, [...pre, ...args], opts) as unknown as Promise<Result>
     },
-    cleanup: () => home.cleanup(),
+    cleanup: async () => {
+      // An unlock may have started an agent on this home's socket: stop it (whatever its version) before removing the home.
+      await new AgentClient({ socketPath: resolvePaths(env).agentSocket, version: 'test-cleanup', selfCommand: [] }).shutdown().catch(() => undefined)
+      await home.cleanup()
+    },
   }
 }
