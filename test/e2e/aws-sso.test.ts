@@ -1,3 +1,4 @@
+import type { Result } from 'execa'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -59,6 +60,13 @@ async function start(options: FakeSsoOptions = {}): Promise<SsoWorld> {
 
 /** stdout and stderr of a run, for assertion messages. */
 const out = (r: { stdout: unknown; stderr: unknown; exitCode?: number | undefined }) => `exit ${r.exitCode}\n--- stdout\n${String(r.stdout)}\n--- stderr\n${String(r.stderr)}`
+
+/** Run a step the scenario depends on; it must succeed. */
+async function ok(run: Promise<Result>): Promise<Result> {
+  const result = await run
+  expect(result.exitCode, out(result)).toBe(0)
+  return result
+}
 
 async function listJson(w: SsoWorld): Promise<Record<string, { state: string }>> {
   const result = await w.keyrack(['list', '--json'])
@@ -126,7 +134,7 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     // Given a key set earlier (and relocked by set)
     const w = await start()
     await w.writeConfig(EXISTING_CONFIG)
-    expect((await w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')])).exitCode).toBe(0)
+    await ok(w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')]))
     const registrations = w.fake.ledger.registrations.length
     const signIns = w.fake.signIns().length
     const callsBefore = (await w.awsCalls()).length
@@ -180,7 +188,7 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     // Given three keys on two sessions, all unlocked
     const w = await start()
     await threeKeysOnTwoSessions(w)
-    expect((await w.keyrack(['unlock', '--env', 'test', '--timeout', '30s'])).exitCode).toBe(0)
+    await ok(w.keyrack(['unlock', '--env', 'test', '--timeout', '30s']))
     const cache = join(w.home, '.aws', 'sso', 'cache')
     const registrationFiles = (await listFiles(cache))
       .map((f) => join(cache, f))
@@ -218,8 +226,8 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     // Given an unlocked key whose token then expired (in the file and on the service), with a refresh token
     const w = await start({ refreshTokens: true })
     await w.writeConfig(EXISTING_CONFIG)
-    expect((await w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')])).exitCode).toBe(0)
-    expect((await w.keyrack(['unlock', '--env', 'test', '--timeout', '30s'])).exitCode).toBe(0)
+    await ok(w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')]))
+    await ok(w.keyrack(['unlock', '--env', 'test', '--timeout', '30s']))
     const old = (await w.token('acme'))!
     expect(old.refreshToken).toBeDefined()
     await expireTokenFile(w, 'acme')
@@ -248,8 +256,8 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     // Given an unlocked key whose token expired and which has no refresh token
     const w = await start({ refreshTokens: false })
     await w.writeConfig(EXISTING_CONFIG)
-    expect((await w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')])).exitCode).toBe(0)
-    expect((await w.keyrack(['unlock', '--env', 'test', '--timeout', '30s'])).exitCode).toBe(0)
+    await ok(w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')]))
+    await ok(w.keyrack(['unlock', '--env', 'test', '--timeout', '30s']))
     expect((await w.token('acme'))!.refreshToken).toBeUndefined()
     await expireTokenFile(w, 'acme')
     w.fake.expireAccessTokens()
@@ -355,8 +363,8 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     // Given a key whose acme session is unlocked
     const w = await start()
     await w.writeConfig(EXISTING_CONFIG)
-    expect((await w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')])).exitCode).toBe(0)
-    expect((await w.keyrack(['unlock', '--env', 'test', '--timeout', '30s'])).exitCode).toBe(0)
+    await ok(w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')]))
+    await ok(w.keyrack(['unlock', '--env', 'test', '--timeout', '30s']))
     const token = (await w.token('acme'))!
     const ledger = { signIns: w.fake.signIns().length, authorizations: w.fake.ledger.authorizations.length, logouts: w.fake.ledger.logouts.length }
     const loginsBefore = (await w.awsCalls()).filter((c) => c.startsWith('sso login')).length
