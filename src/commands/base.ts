@@ -1,5 +1,6 @@
 import { Command, Flags, type Interfaces } from '@oclif/core'
-import { ExitCode, KeyrackError, reportOf, UsageError, type ErrorReport } from '../domain/errors.js'
+import { renderError } from '../cli/output.js'
+import { KeyrackError, reportOf, UsageError } from '../domain/errors.js'
 import { assertEnvName, Slug } from '../domain/slug.js'
 import { createDeps, type Deps } from '../infra/deps.js'
 
@@ -56,12 +57,8 @@ function asKeyrackError(error: unknown): unknown {
   return error
 }
 
-export function renderError(report: ErrorReport): string {
-  const lines = [`✗ ${report.message}`]
-  if (report.fix) lines.push(`  Fix: ${report.fix}`)
-  if (report.exitCode === ExitCode.bug) lines.push('  (exit 1: this is a bug in keyrack, not something you did)')
-  return lines.join('\n') + '\n'
-}
+// Rendering lives in src/cli/output.ts, shared with the fast `get` launcher; re-exported for existing importers.
+export { renderError }
 
 export const keyFlags = {
   key: Flags.string({ char: 'k', summary: 'Key name, e.g. API_URL, or a slug like test.API_URL.', required: true }),

@@ -1,8 +1,6 @@
 import { Flags } from '@oclif/core'
-import { UsageError } from '../domain/errors.js'
-import { ENV_FORMATS, formatEnv } from '../domain/format.js'
-import { assertEnvName } from '../domain/slug.js'
-import { getEnv, getKey } from '../operations/get.js'
+import { runGet } from '../cli/get.js'
+import { ENV_FORMATS } from '../domain/format.js'
 import { KeyrackCommand } from './base.js'
 
 export default class Get extends KeyrackCommand {
@@ -21,20 +19,10 @@ export default class Get extends KeyrackCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Get)
-    const deps = this.depsFor(flags)
-    if (flags.key) {
-      const slug = this.slugOf({ key: flags.key, env: flags.env })
-      const value = await getKey(slug, deps)
-      if (this.jsonEnabled()) return { slug: slug.toString(), value: value.reveal() }
-      this.out(value.reveal() + '\n')
-      return undefined
-    }
-    if (!flags.env) throw new UsageError('get needs --key, or --env to print every key of an env.', { fix: 'keyrack get --key API_URL --env test' })
-    const env = assertEnvName(flags.env)
-    const values = await getEnv(env, deps)
-    const pairs = values.map((v) => ({ key: v.key, value: v.value.reveal() }))
-    if (this.jsonEnabled()) return { env, values: Object.fromEntries(pairs.map((p) => [p.key, p.value])) }
-    this.out(formatEnv(pairs, flags.format))
+    // The same body as the fast launcher's (src/launcher.ts): src/cli/get.ts.
+    const result = await runGet(flags, this.depsFor(flags), this.jsonEnabled())
+    if ('json' in result) return result.json
+    this.out(result.text)
     return undefined
   }
 }

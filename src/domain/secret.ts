@@ -1,5 +1,3 @@
-import { timingSafeEqual } from 'node:crypto'
-
 const REDACTED = '[redacted]'
 
 /**
@@ -21,7 +19,8 @@ export class Secret {
   equals(other: Secret): boolean {
     const a = Buffer.from(this.#value, 'utf8')
     const b = Buffer.from(other.#value, 'utf8')
-    return a.length === b.length && timingSafeEqual(a, b)
+    // node:crypto is loaded here, on first use, not at start-up: `keyrack get` never compares (it costs ~3 ms).
+    return a.length === b.length && process.getBuiltinModule('node:crypto').timingSafeEqual(a, b)
   }
 
   get length(): number {

@@ -34,12 +34,15 @@ export interface RunContext {
 export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): Deps {
   const env = overrides.env ?? process.env
   const paths = overrides.paths ?? resolvePaths(env)
-  const interactive = Boolean(process.stdin.isTTY) && !context.noPrompt && !context.json
   let deps: Deps
+  let prompts: Prompter | undefined
   deps = {
     env,
     paths,
-    prompts: new TerminalPrompter(interactive),
+    // Built on first use: asking whether stdin is a terminal loads node:tty and node:net (~2 ms), which `get` never needs.
+    get prompts() {
+      return (prompts ??= new TerminalPrompter(Boolean(process.stdin.isTTY) && !context.noPrompt && !context.json))
+    },
     reporter: context.json ? silentReporter : new StderrReporter(),
     store: new StoreFile(paths),
     vaults: new VaultRegistry(() => deps),

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { chmod, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
@@ -42,7 +41,9 @@ export interface WriteOptions {
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
   const mode = options.mode ?? FILE_MODE
   await ensureDir(dirname(path))
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  // node:crypto on first use only (~3 ms to load): `keyrack get` never writes.
+  const random = process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')
+  const temp = `${path}.${process.pid}.${random}.tmp`
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
   try {
     await handle.writeFile(data)
