@@ -7,16 +7,24 @@ const MARK = { ok: '✓', warn: '!', fail: '✗' } as const
 
 export default class Doctor extends KeyrackCommand {
   static override summary = 'Check the machine and config for what would break a key; each problem names its fix.'
-  static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --path ~/src/infra --json']
+  static override examples = [
+    '<%= config.bin %> doctor',
+    '<%= config.bin %> doctor --path ~/src/infra --json',
+    '<%= config.bin %> doctor --fix',
+  ]
 
   static override flags = {
     path: Flags.string({ summary: 'Also scan this folder for stray `aws sso login --sso-session` (repeatable).', multiple: true, default: [] }),
+    fix: Flags.boolean({
+      summary: 'Rewrite stray `aws sso login --sso-session S` to `--profile P` where exactly one profile uses S (shows the diff, asks, keeps a backup).',
+    }),
+    yes: Flags.boolean({ char: 'y', summary: 'With --fix: rewrite without asking.', dependsOn: ['fix'] }),
   }
 
   async run(): Promise<DoctorReport> {
     const { flags } = await this.parse(Doctor)
     const deps = this.depsFor(flags)
-    const report = await runDoctor({ paths: flags.path }, deps)
+    const report = await runDoctor({ paths: flags.path, cwd: process.cwd(), fix: flags.fix, yes: flags.yes }, deps)
     if (!this.jsonEnabled()) this.out(render(report))
     process.exitCode = report.exitCode
     return report
@@ -34,6 +42,7 @@ function render(report: DoctorReport): string {
     lines.push(renderCheck(check))
   }
   const { ok, warn, fail } = report.summary
+  if (report.fixed && report.fixed.length > 0) lines.push('', `--fix rewrote ${report.fixed.length} file(s); backups kept beside them.`)
   lines.push('', `${ok} ok, ${warn} warning(s), ${fail} failure(s)`)
   return lines.join('\n') + '\n'
 }

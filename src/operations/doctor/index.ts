@@ -1,23 +1,75 @@
 import { ExitCode } from '../../domain/errors.js'
 import type { Check } from '../../domain/check.js'
 import type { Deps } from '../../infra/deps.js'
+import { tildify } from '../../infra/paths.js'
 import { keyrackChecks } from './keyrack-checks.js'
+import { awsConfigChecks, loadAwsConfig } from './aws-config.js'
+import { ssoSessionUsageChecks } from './sso-session-checks.js'
+import { applyFix, planFixes, renderDiff, type AppliedFix } from './sso-session-fix.js'
+import { scanForSsoSessionUsage, type ScanResult } from './sso-session-scan.js'
 
 export interface DoctorOptions {
   /** Extra trees to scan (doctor --path DIR). */
   paths: string[]
+  /** The folder doctor runs in: its git repository is scanned. */
+  cwd?: string
+  /** doctor --fix: rewrite stray `--sso-session` sign-ins where exactly one profile fits. */
+  fix?: boolean
+  /** doctor --yes: rewrite without asking. */
+  yes?: boolean
 }
 
 export interface DoctorReport {
   checks: Check[]
   summary: { ok: number; warn: number; fail: number }
+  /** What --fix rewrote (absent without --fix). */
+  fixed?: AppliedFix[]
   exitCode: ExitCode
 }
 
 /** Runs every check. Only failures make the exit code 7; warnings keep it 0. */
-export async function runDoctor(_options: DoctorOptions, deps: Deps): Promise<DoctorReport> {
-  const checks = [...(await keyrackChecks(deps))]
+export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<DoctorReport> {
+  const show = (path: string) => tildify(path, deps.paths.home)
+  const aws = await loadAwsConfig(deps)
+  const scanOptions = { paths: options.paths, ...(options.cwd ? { cwd: options.cwd } : {}) }
+  const [keyrack, firstScan] = await Promise.all([keyrackChecks(deps), scanForSsoSessionUsage(scanOptions, deps)])
+  let scan: ScanResult = firstScan
+  let fixed: AppliedFix[] | undefined
+  if (options.fix) {
+    fixed = await fixStraySignIns(scan, aws.config, Boolean(options.yes), deps)
+    // Report the state after the fix: what was rewritten passes, what needs a choice still fails.
+    if (fixed.length > 0) scan = await scanForSsoSessionUsage(scanOptions, deps)
+  }
+  const checks = [...keyrack, ...awsConfigChecks(aws, show, deps.paths.awsConfig), ...ssoSessionUsageChecks(scan, aws.config, show)]
   const summary = { ok: 0, warn: 0, fail: 0 }
   for (const check of checks) summary[check.status] += 1
-  return { checks, summary, exitCode: summary.fail > 0 ? ExitCode.doctor : ExitCode.ok }
+  return { checks, summary, ...(fixed ? { fixed } : {}), exitCode: summary.fail > 0 ? ExitCode.doctor : ExitCode.ok }
+}
+
+async function fixStraySignIns(scan: ScanResult, config: Parameters<typeof planFixes>[1], yes: boolean, deps: Deps): Promise<AppliedFix[]> {
+  const show = (path: string) => tildify(path, deps.paths.home)
+  const plans = await planFixes(scan.usages, config)
+  if (plans.length === 0) {
+    if (scan.usages.length > 0) deps.reporter.info('--fix: no line to rewrite by itself (each needs a choice of profile; see the fixes below).')
+    return []
+  }
+  for (const plan of plans) deps.reporter.info(renderDiff(plan, show).trimEnd())
+  const lines = plans.reduce((n, p) => n + p.edits.length, 0)
+  if (!yes) {
+    const ok = await deps.prompts.confirm({
+      message: `Rewrite ${lines} line(s) in ${plans.length} file(s)? Each file is backed up beside itself first.`,
+      flag: '--yes',
+    })
+    if (!ok) {
+      deps.reporter.info('Nothing was changed.')
+      return []
+    }
+  }
+  const applied: AppliedFix[] = []
+  for (const plan of plans) {
+    const done = await applyFix(plan)
+    applied.push(done)
+    deps.reporter.step(`rewrote ${show(done.file)}:${done.lines.join(',')} (backup ${show(done.backup)})`)
+  }
+  return applied
 }
