@@ -158,6 +158,27 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     expect((await listJson(w))['test.AWS_PROFILE']?.state).toBe('unlocked')
   })
 
+  it('2b. unlock --no-browser passes the flag on, opens no browser, and keeps stdout for the --json result', async () => {
+    // Given a key set earlier (and relocked by set)
+    const w = await start()
+    await w.writeConfig(EXISTING_CONFIG)
+    await ok(w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')]))
+    const opened = (await w.fixture.browserOpens()).length
+
+    // When the user unlocks with --no-browser and approves the code on another device
+    const pending = w.keyrack(['unlock', '--env', 'test', '--no-browser', '--timeout', '60s', '--json'])
+    await until(() => w.fake.decide(undefined, 'approve'))
+    const unlock = await pending
+
+    // Then the sign-in worked without a browser, through `aws sso login --profile P --no-browser`
+    expect(unlock.exitCode, out(unlock)).toBe(0)
+    expect(await w.fixture.browserOpens()).toHaveLength(opened)
+    expect((await w.awsCalls()).filter((c) => c.startsWith('sso login')).at(-1)).toBe('sso login --profile acme.demo.admin --no-browser')
+    // and stdout holds only keyrack's JSON document (what aws prints goes to the terminal, not into it)
+    const report = JSON.parse(String(unlock.stdout)) as { keys: Array<{ slug: string; outcome: string }> }
+    expect(report.keys).toMatchObject([{ slug: 'test.AWS_PROFILE', outcome: 'unlocked' }])
+  })
+
   it('3. unlock of three keys on two sso-sessions signs in twice; unlocking again signs in zero times', async () => {
     // Given three keys on two sessions, all locked
     const w = await start()
@@ -389,6 +410,15 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     expect(parseIni((await w.readConfig())!).filter((s) => s.header === 'sso-session acme')).toHaveLength(1)
   })
 })
+
+/** Poll until the condition holds (e.g. a sign-in is pending on the fake), at most 60 seconds. */
+async function until(condition: () => boolean): Promise<void> {
+  const started = Date.now()
+  while (!condition()) {
+    if (Date.now() - started > 60_000) throw new Error('condition never held')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
 
 /** Make the session's cached token expired (a minute ago), as time passing would. */
 async function expireTokenFile(w: SsoWorld, session: string): Promise<void> {
