@@ -17,6 +17,8 @@ export interface VaultFixture {
   sampleValue(n: number): string
   /** Vaults that are never locked (os.direct, os.envvar) skip the locked-after-relock promises. */
   alwaysUnlocked: boolean
+  /** Vaults whose value is a public name the ref must hold (aws.iam.sso: the profile name) skip the ref-secrecy promise. */
+  valueIsPublic?: boolean
   cleanup(): Promise<void>
 }
 
@@ -55,7 +57,8 @@ export function vaultContract(name: string, makeFixture: () => Promise<VaultFixt
       expect(got.equals(key.expected)).toBe(true)
     })
 
-    it('keeps the value out of the ref the store records', async () => {
+    it('keeps the value out of the ref the store records', async (ctx) => {
+      if (fx.valueIsPublic) ctx.skip()
       const value = fx.sampleValue(2)
       const key = await setValue(value)
       expect(JSON.stringify(key.ref)).not.toContain(value)

@@ -1,8 +1,220 @@
-import { UnavailableError } from '../../domain/errors.js'
+import { KeyLockedError, KeyrackError } from '../../domain/errors.js'
+import { formatDuration } from '../../domain/duration.js'
+import { Secret } from '../../domain/secret.js'
+import type { Slug } from '../../domain/slug.js'
+import type { JsonObject } from '../../domain/store-model.js'
 import type { Deps } from '../../infra/deps.js'
-import type { Vault } from '../vault.js'
+import { SystemAwsCli, type AwsCli } from '../../infra/aws/aws-cli.js'
+import { AwsConfigFile } from '../../infra/aws/config-file.js'
+import { SsoTokenRejectedError } from '../../infra/aws/errors.js'
+import { sdkSsoPortalFactory, type SsoPortalFactory } from '../../infra/aws/portal.js'
+import { canRefresh, isTokenLive, readSsoToken } from '../../infra/aws/sso-cache.js'
+import type { KeyState, SetInput, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../vault.js'
+import { SsoSessions, type LiveSession } from './sessions.js'
+import { profilesOf, resolveProfile, sessionTarget, SsoProfileMissingError, type ProfileTarget, type SsoTarget } from './target.js'
+import { setUp, VAULT_ID } from './wizard.js'
 
-// Placeholder until the aws.iam.sso vault lands: opening it is a clear error, never a silent fake.
-export function create(_deps: Deps): Vault {
-  throw new UnavailableError('The aws.iam.sso vault is not built yet.', { fix: 'Use --vault os.direct or --vault os.envvar for now.' })
+// aws.iam.sso: the key's value is an AWS profile name; locked/unlocked is its SSO session's token state
+// (cli-contract.md, aws.iam.sso; aws-sso-facts.md). `get` and `status` read only the config and the token file
+// (no AWS SDK, no aws CLI): they stay as fast as node starts. Credentials are proven to resolve at set and unlock.
+
+export interface AwsIamSsoOptions {
+  /** The `aws` CLI edge; tests pass one that plays `aws sso login`. */
+  cli?: AwsCli
+  /** IAM Identity Center's portal/OIDC; by default the AWS SDK, pointed by AWS_ENDPOINT_URL_SSO(_OIDC) when set. */
+  portal?: SsoPortalFactory
+}
+
+export class AwsIamSsoVault implements Vault {
+  readonly id = VAULT_ID
+  private readonly sessions: SsoSessions
+
+  constructor(
+    private readonly deps: Deps,
+    options: AwsIamSsoOptions = {},
+  ) {
+    this.sessions = new SsoSessions(deps, options.cli ?? new SystemAwsCli(deps.env), options.portal ?? sdkSsoPortalFactory(deps.env, deps.now))
+  }
+
+  set(slug: Slug, input: SetInput): Promise<SetOutcome> {
+    return setUp(slug, input.flags, this.deps, this.sessions)
+  }
+
+  async unlock(keys: StoredKey[], options: UnlockOptions): Promise<UnlockResult[]> {
+    const failed = (key: StoredKey, error: unknown): UnlockResult => {
+      const err = error instanceof Error ? error : new Error(String(error))
+      return { slug: key.slug, outcome: 'failed', detail: err.message, error: err }
+    }
+    let config: AwsConfigFile
+    try {
+      config = await AwsConfigFile.load(this.deps.paths.awsConfig)
+    } catch (error) {
+      return keys.map((k) => failed(k, error))
+    }
+
+    // One sign-in per sso-session, however many keys share it.
+    const results = new Map<StoredKey, UnlockResult>()
+    const groups = new Map<string, { target: SsoTarget; members: Array<{ key: StoredKey; resolved: ProfileTarget }> }>()
+    for (const key of keys) {
+      try {
+        const resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug))
+        const group = groups.get(resolved.target.tokenPath) ?? { target: resolved.target, members: [] }
+        group.members.push({ key, resolved })
+        groups.set(resolved.target.tokenPath, group)
+      } catch (error) {
+        results.set(key, failed(key, error))
+      }
+    }
+
+    const signIn = { noBrowser: options.noBrowser, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }
+    for (const { target, members } of groups.values()) {
+      const login = this.sessions.login(members[0]!.resolved.profile.name, config.path, signIn)
+      try {
+        let live = await this.sessions.ensureLive(target, login)
+        let proofs = await this.prove(target, members, live)
+        // The token file said live, but the service refused it (signed out elsewhere): one sign-in fixes that.
+        if (live.how !== 'signed-in' && proofs.some((p) => p instanceof SsoTokenRejectedError)) {
+          live = { how: 'signed-in', token: await this.sessions.signIn(target, live.token, login) }
+          proofs = await this.prove(target, members, live)
+        }
+        members.forEach(({ key }, i) => {
+          const proof = proofs[i]
+          if (proof instanceof Error) {
+            results.set(key, failed(key, proof))
+            return
+          }
+          const signedInHere = this.sessions.signedInHere(target)
+          results.set(key, {
+            slug: key.slug,
+            outcome: signedInHere ? 'unlocked' : 'already-unlocked',
+            detail: signedInHere ? `signed in to ${target.label}` : live.how === 'renewed' ? `${target.label} renewed without a browser` : `${target.label} active`,
+            expiresAt: live.token.expiresAt,
+          })
+        })
+      } catch (error) {
+        for (const { key } of members) results.set(key, failed(key, error))
+      }
+    }
+    return keys.map((k) => results.get(k)!)
+  }
+
+  /** Role credentials resolve for each key's profile (GetRoleCredentials with the session's token). */
+  private async prove(target: SsoTarget, members: Array<{ resolved: ProfileTarget }>, live: LiveSession): Promise<Array<Error | undefined>> {
+    const portal = this.sessions.portal(target.ssoRegion)
+    const out: Array<Error | undefined> = []
+    for (const { resolved } of members) {
+      try {
+        await portal.proveRoleCredentials(live.token.accessToken, resolved.accountId, resolved.roleName)
+        out.push(undefined)
+      } catch (error) {
+        out.push(error instanceof Error ? error : new Error(String(error)))
+      }
+    }
+    return out
+  }
+
+  async get(key: StoredKey): Promise<Secret> {
+    const config = await AwsConfigFile.load(this.deps.paths.awsConfig)
+    const { profile, target } = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug))
+    const token = await readSsoToken(target.tokenPath, `run keyrack unlock --env ${key.slug.env} --key ${key.slug.key}`)
+    if (!token || !isTokenLive(token, this.deps.now())) {
+      const why = !token ? 'is signed out' : `expired at ${token.expiresAt.toISOString()} (or expires within 15 minutes)`
+      throw new KeyLockedError(`${key.slug} is locked: the AWS profile ${profile.name} signs in through ${target.label}, which ${why}.`, {
+        fix: `keyrack unlock --env ${key.slug.env} --key ${key.slug.key}`,
+      })
+    }
+    return new Secret(profile.name)
+  }
+
+  async relock(keys: StoredKey[]): Promise<string[]> {
+    let config: AwsConfigFile | undefined
+    try {
+      config = await AwsConfigFile.load(this.deps.paths.awsConfig)
+    } catch {
+      config = undefined // relock still signs out the sessions the store's refs name
+    }
+    const targets = new Map<string, { target: SsoTarget; slugs: Set<string> }>()
+    for (const key of keys) {
+      const target = this.targetOf(key.ref, config)
+      if (!target) continue
+      const entry = targets.get(target.tokenPath) ?? { target, slugs: new Set<string>() }
+      entry.slugs.add(key.slug.toString())
+      targets.set(target.tokenPath, entry)
+    }
+    const notes: string[] = []
+    for (const { target, slugs } of targets.values()) {
+      const profiles = config ? profilesOf(config, target, this.deps.paths.ssoCache) : []
+      const result = await this.sessions.logout(target, profiles)
+      if (result.warning) notes.push(result.warning)
+      if (result.hadToken) {
+        for (const other of await this.keysSharing(target, slugs, config)) notes.push(`${other} shares ${target.label} and is locked too`)
+      }
+    }
+    return notes
+  }
+
+  async status(key: StoredKey): Promise<KeyState> {
+    let resolved: ProfileTarget
+    try {
+      const config = await AwsConfigFile.load(this.deps.paths.awsConfig)
+      resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug))
+    } catch (error) {
+      if (error instanceof SsoProfileMissingError) return { state: 'absent', detail: `profile ${profileOf(key)} is not in the AWS config` }
+      return { state: 'locked', detail: (error as Error).message }
+    }
+    const { target } = resolved
+    try {
+      const token = await readSsoToken(target.tokenPath)
+      const now = this.deps.now()
+      if (token && isTokenLive(token, now)) {
+        return { state: 'unlocked', expiresAt: token.expiresAt, detail: `${target.label}, ${formatDuration(token.expiresAt.getTime() - now.getTime())} left` }
+      }
+      if (token && canRefresh(token, now)) return { state: 'locked', detail: `${target.label} expired; unlock renews it without a browser` }
+      return { state: 'locked', detail: token ? `${target.label} expired` : `${target.label} signed out` }
+    } catch (error) {
+      return { state: 'locked', detail: error instanceof KeyrackError ? error.message : String(error) }
+    }
+  }
+
+  /** The session a stored ref signs in through: from its profile in the config, else the session recorded at set. */
+  private targetOf(ref: JsonObject, config: AwsConfigFile | undefined): SsoTarget | undefined {
+    if (config && typeof ref.profile === 'string') {
+      try {
+        return resolveProfile(config, ref.profile, this.deps.paths.ssoCache, '').target
+      } catch {
+        // fall back to the session the store recorded at set
+      }
+    }
+    const session = typeof ref.ssoSession === 'string' ? ref.ssoSession : undefined
+    return session ? sessionTarget(session, '', '', this.deps.paths.ssoCache) : undefined
+  }
+
+  /** Other keys in the store whose profile signs in through the same session (relock locks them too). */
+  private async keysSharing(target: SsoTarget, relocked: Set<string>, config: AwsConfigFile | undefined): Promise<string[]> {
+    try {
+      const data = await this.deps.store.read()
+      return Object.entries(data.keys)
+        .filter(([slug, entry]) => entry.vault === VAULT_ID && !relocked.has(slug))
+        .filter(([, entry]) => this.targetOf(entry.ref, config)?.tokenPath === target.tokenPath)
+        .map(([slug]) => slug)
+        .sort()
+    } catch {
+      return []
+    }
+  }
+}
+
+function profileOf(key: StoredKey): string {
+  if (typeof key.ref.profile !== 'string' || key.ref.profile === '') {
+    throw new KeyLockedError(`${key.slug} has no AWS profile recorded in the store.`, { fix: setFixOf(key.slug).replace(/^Run: /, '') })
+  }
+  return key.ref.profile
+}
+
+function setFixOf(slug: Slug): string {
+  return `Run: keyrack set --key ${slug.key} --env ${slug.env} --vault ${VAULT_ID}`
+}
+
+export function create(deps: Deps): Vault {
+  return new AwsIamSsoVault(deps, {})
 }

@@ -1,0 +1,143 @@
+import { constants } from 'node:fs'
+import { access, realpath } from 'node:fs/promises'
+import { delimiter, join } from 'node:path'
+import { formatDuration } from '../../domain/duration.js'
+import { CancelledError, UnavailableError } from '../../domain/errors.js'
+import type { Env } from '../paths.js'
+import { SsoSignInError } from './errors.js'
+
+// The one runner of the aws CLI. keyrack runs exactly one aws command: `aws sso login --profile P` (never
+// `--sso-session`, never `aws sso logout`: aws-sso-facts.md). The CLI's output is never parsed: success is exit 0
+// and a fresh token file, which the caller checks.
+
+export const DEFAULT_SIGN_IN_TIMEOUT_MS = 5 * 60_000
+
+export interface AwsCliInfo {
+  path: string
+  version: string
+  /** Other `aws` executables earlier on PATH that are not v2 (e.g. a pyenv shim of CLI v1). */
+  shadowedBy: Array<{ path: string; version: string }>
+}
+
+export interface SsoLoginOptions {
+  profile: string
+  /** The config the CLI reads (AWS_CONFIG_FILE of the child): the user's, or a temporary copy during set. */
+  configFile: string
+  noBrowser?: boolean
+  timeoutMs?: number
+}
+
+/** The edge keyrack's aws.iam.sso vault crosses to sign in. Tests replace it; the real one runs the CLI. */
+export interface AwsCli {
+  /** The first aws CLI v2 on PATH, or UnavailableError (exit 5) when there is none (missing, or only v1). */
+  resolve(): Promise<AwsCliInfo>
+  /**
+   * Runs `aws sso login --profile P` with the terminal handed through (its stdout goes to keyrack's stderr, so
+   * keyrack's stdout stays results only). Throws SsoSignInError (failed, timed out), CancelledError (Ctrl-C).
+   */
+  ssoLogin(options: SsoLoginOptions): Promise<void>
+}
+
+const INSTALL_FIX =
+  'Install the AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html) and put it on PATH before any v1; `keyrack doctor` shows which aws runs.'
+
+export class SystemAwsCli implements AwsCli {
+  private resolved: Promise<AwsCliInfo> | undefined
+
+  constructor(private readonly env: Env) {}
+
+  resolve(): Promise<AwsCliInfo> {
+    this.resolved ??= resolveAwsCli(this.env)
+    return this.resolved
+  }
+
+  async ssoLogin(options: SsoLoginOptions): Promise<void> {
+    const cli = await this.resolve()
+    const timeoutMs = options.timeoutMs ?? DEFAULT_SIGN_IN_TIMEOUT_MS
+    const args = ['sso', 'login', '--profile', options.profile, ...(options.noBrowser ? ['--no-browser'] : [])]
+    const controller = new AbortController()
+    let interrupted = false
+    // Ctrl-C reaches the CLI through the terminal's process group; keyrack stays alive to clean up and report.
+    // A SIGINT sent to keyrack alone (no terminal) is passed on, so the CLI never outlives the sign-in.
+    const onSigint = () => {
+      interrupted = true
+      controller.abort()
+    }
+    process.on('SIGINT', onSigint)
+    const { execa } = await import('execa') // loaded by sign-ins only: `get` never pays for it
+    let result
+    try {
+      result = await execa(cli.path, args, {
+        env: { ...this.env, AWS_CONFIG_FILE: options.configFile },
+        extendEnv: false,
+        stdin: 'inherit',
+        stdout: 2,
+        stderr: 'inherit',
+        timeout: timeoutMs,
+        cancelSignal: controller.signal,
+        killSignal: 'SIGINT',
+        forceKillAfterDelay: 3000,
+        reject: false,
+      })
+    } finally {
+      process.off('SIGINT', onSigint)
+    }
+    if (result.timedOut) {
+      throw new SsoSignInError(`Nobody completed the sign-in for profile ${options.profile} within ${formatDuration(timeoutMs)}; it was stopped.`, {
+        fix: 'Run the command again and approve the request in the browser (--timeout 10m gives more time; --no-browser prints the URL and code to open elsewhere).',
+      })
+    }
+    if (interrupted || result.isCanceled || result.exitCode === 130 || result.signal === 'SIGINT') {
+      throw new CancelledError('Sign-in cancelled. Nothing was changed.')
+    }
+    if (result.failed && result.exitCode === undefined) {
+      throw new UnavailableError(`Could not run ${cli.path}: ${result.shortMessage}`, { fix: INSTALL_FIX })
+    }
+    if (result.exitCode !== 0) {
+      throw new SsoSignInError(`aws sso login for profile ${options.profile} failed (exit ${result.exitCode}); its message is above.`, {
+        fix: 'Check the start URL and SSO region of the profile, approve the request in the browser, then run the command again.',
+      })
+    }
+  }
+}
+
+/** Walks PATH in order; the first aws that reports `aws-cli/2.x` wins. v1 binaries before it are reported. */
+export async function resolveAwsCli(env: Env): Promise<AwsCliInfo> {
+  const seen = new Set<string>()
+  const shadowedBy: AwsCliInfo['shadowedBy'] = []
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue
+    const candidate = join(dir, 'aws')
+    try {
+      await access(candidate, constants.X_OK)
+    } catch {
+      continue
+    }
+    const real = await realpath(candidate).catch(() => candidate)
+    if (seen.has(real)) continue
+    seen.add(real)
+    const version = await versionOf(candidate, env)
+    if (version?.startsWith('2.')) return { path: candidate, version, shadowedBy }
+    shadowedBy.push({ path: candidate, version: version ?? 'unknown (`aws --version` failed)' })
+  }
+  if (shadowedBy.length > 0) {
+    const found = shadowedBy.map((c) => `${c.path} (${c.version})`).join(', ')
+    throw new UnavailableError(`keyrack needs the AWS CLI v2 for \`aws sso login\`; PATH has only ${found}.`, { fix: INSTALL_FIX })
+  }
+  throw new UnavailableError('keyrack needs the AWS CLI v2 for `aws sso login`, and there is no `aws` on PATH.', { fix: INSTALL_FIX })
+}
+
+async function versionOf(path: string, env: Env): Promise<string | undefined> {
+  // v1 prints its version on stderr, v2 on stdout.
+  const { execa } = await import('execa')
+  const result = await execa(path, ['--version'], { env: { ...env }, extendEnv: false, reject: false, timeout: 30_000, stdin: 'ignore' })
+  return /aws-cli\/(\d+\.\d+\.\d+)/.exec(`${String(result.stdout)}\n${String(result.stderr)}`)?.[1]
+}
+
+/** "aws v2 is /usr/bin/aws (2.9.19); /root/.pyenv/shims/aws earlier on PATH is v1 (1.45.11)" style line, for warnings and doctor. */
+export function describeAwsCli(info: AwsCliInfo): string {
+  const base = `aws CLI ${info.version} at ${info.path}`
+  if (info.shadowedBy.length === 0) return base
+  const shadows = info.shadowedBy.map((s) => `${s.path} (${s.version})`).join(', ')
+  return `${base}; earlier on PATH: ${shadows}, which your shell runs as \`aws\` and which has no \`aws sso login\``
+}

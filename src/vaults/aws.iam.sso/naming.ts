@@ -1,0 +1,122 @@
+import { UsageError } from '../../domain/errors.js'
+
+// Pure rules of the aws.iam.sso wizard: which start URLs are AWS sign-in portals, how an sso-session and a
+// profile are named. Kept apart so they are tested without files or network.
+
+/** Hosts of AWS access portals: `<org>.awsapps.com/start`, GovCloud/China `start.*.awsapps.{com,cn}/directory/...`, new `*.app.aws`. */
+const PORTAL_HOSTS = [/^([a-z0-9-]+\.)+awsapps\.com$/, /^([a-z0-9-]+\.)+awsapps\.cn$/, /^([a-z0-9-]+\.)+app\.aws$/]
+
+const URL_FIX = 'Use your AWS access portal URL, e.g. --sso-start-url https://acme.awsapps.com/start (IAM Identity Center > Settings shows it).'
+
+/**
+ * Validates a typed start URL and returns its canonical form (no fragment, no trailing slash), so the same portal
+ * typed two ways matches one sso-session. Anything that is not https on an AWS sign-in domain is a UsageError (2).
+ */
+export function parseStartUrl(text: string): string {
+  const trimmed = text.trim()
+  let url: URL
+  try {
+    url = new URL(trimmed)
+  } catch {
+    throw new UsageError(`${JSON.stringify(trimmed)} is not a URL.`, { fix: URL_FIX })
+  }
+  if (url.protocol !== 'https:') throw new UsageError(`The SSO start URL must use https: ${JSON.stringify(trimmed)}.`, { fix: URL_FIX })
+  if (url.username || url.password || url.port) {
+    throw new UsageError(`The SSO start URL must not carry a user, password or port: ${JSON.stringify(trimmed)}.`, { fix: URL_FIX })
+  }
+  const host = url.hostname.toLowerCase()
+  if (!PORTAL_HOSTS.some((p) => p.test(host))) {
+    throw new UsageError(`${url.hostname} is not an AWS sign-in domain (*.awsapps.com, *.awsapps.cn, *.app.aws).`, { fix: URL_FIX })
+  }
+  return `https://${host}${url.pathname.replace(/\/+$/, '')}`
+}
+
+/** Start URLs as written in a config, compared the way parseStartUrl canonicalises them. */
+export function sameStartUrl(a: string | undefined, b: string): boolean {
+  if (!a) return false
+  try {
+    return parseStartUrl(a) === parseStartUrl(b)
+  } catch {
+    return a.trim().replace(/[#/]+$/, '') === b.trim().replace(/[#/]+$/, '')
+  }
+}
+
+/** `acme` for https://acme.awsapps.com/start; the directory id for `start.*` portals; the instance for *.app.aws. */
+export function orgNameOf(startUrl: string): string {
+  const url = new URL(startUrl)
+  const [first = 'sso'] = url.hostname.toLowerCase().split('.')
+  const directory = /\/directory\/([^/]+)/.exec(url.pathname)?.[1]
+  return slugPart(first === 'start' && directory ? directory : first) || 'sso'
+}
+
+/** `base`, else `base-2`, `base-3`, ... : a name no existing sso-session has. */
+export function uniqueName(base: string, taken: Iterable<string>): string {
+  const names = new Set(taken)
+  if (!names.has(base)) return base
+  for (let n = 2; ; n++) if (!names.has(`${base}-${n}`)) return `${base}-${n}`
+}
+
+/** `<session>.<account name>.<role>` in lowercase, each part reduced to letters, digits, - and _. */
+export function suggestProfileName(session: string, accountName: string, roleName: string): string {
+  return [session, accountName, roleName].map(slugPart).map((p) => p || 'x').join('.')
+}
+
+function slugPart(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+}
+
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+@-]{0,127}$/
+
+/** A profile name keyrack writes: one word the CLI and every shell take as is (AWS_PROFILE=...). */
+export function assertProfileName(name: string): string {
+  if (!PROFILE_NAME.test(name)) {
+    throw new UsageError(`Invalid profile name ${JSON.stringify(name)}: use letters, digits and . _ - + @ (no spaces), starting with a letter or digit.`, {
+      fix: 'Pass --profile with a name like acme.demo.admin.',
+    })
+  }
+  return name
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/
+
+export function assertRegion(region: string, flag: string): string {
+  if (!REGION.test(region)) {
+    throw new UsageError(`Invalid AWS region ${JSON.stringify(region)} for ${flag}.`, { fix: `Pass ${flag} with a region like us-east-1 or eu-west-1.` })
+  }
+  return region
+}
+
+/** Regions offered by the SSO region picker (IAM Identity Center's commercial regions); any valid region may be typed as a flag. */
+export const SSO_REGIONS = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'sa-east-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-north-1',
+  'eu-south-1',
+  'eu-south-2',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-east-1',
+  'me-south-1',
+  'me-central-1',
+  'il-central-1',
+  'af-south-1',
+] as const

@@ -1,0 +1,77 @@
+import { KeyLockedError, UsageError } from '../../domain/errors.js'
+import type { AwsConfigFile, AwsProfileInfo } from '../../infra/aws/config-file.js'
+import { tokenCachePath, type SsoSessionKey } from '../../infra/aws/sso-cache.js'
+
+/** What a profile signs in to: an sso-session (or, for a legacy profile, its start URL), and where its token lives. */
+export interface SsoTarget {
+  key: SsoSessionKey
+  /** For messages: "sso-session acme" or "https://old.awsapps.com/start". */
+  label: string
+  /** The sso-session's name; undefined for legacy profiles. */
+  sessionName?: string
+  startUrl: string
+  ssoRegion: string
+  tokenPath: string
+}
+
+export interface ProfileTarget {
+  profile: AwsProfileInfo
+  target: SsoTarget
+  accountId: string
+  roleName: string
+}
+
+/** The key's profile is no longer in the AWS config: unlock cannot help, set can. */
+export class SsoProfileMissingError extends KeyLockedError {}
+
+/** The profile exists but is not a usable SSO profile (no sso_session, unknown session, missing account/role). */
+export class SsoProfileInvalidError extends UsageError {}
+
+export function sessionTarget(name: string, startUrl: string, ssoRegion: string, ssoCacheDir: string): SsoTarget {
+  const key: SsoSessionKey = { kind: 'session', name }
+  return { key, label: `sso-session ${name}`, sessionName: name, startUrl, ssoRegion, tokenPath: tokenCachePath(ssoCacheDir, key) }
+}
+
+/**
+ * Resolves a profile the way `aws sso login --profile` does (awscli/customizations/sso/utils.py): `sso_session`
+ * names an [sso-session] holding sso_start_url and sso_region; without it, the legacy keys sit in the profile.
+ */
+export function resolveProfile(config: AwsConfigFile, name: string, ssoCacheDir: string, setFix: string): ProfileTarget {
+  const profile = config.profile(name)
+  if (!profile) {
+    throw new SsoProfileMissingError(`The AWS profile ${name} is no longer in ${config.path}.`, { fix: setFix })
+  }
+  const invalid = (problem: string) =>
+    new SsoProfileInvalidError(`The AWS profile ${name} in ${config.path} (line ${profile.line}) ${problem}.`, {
+      fix: `Fix that profile in ${config.path}, or write it again with: ${setFix.replace(/^Run: /, '')}`,
+    })
+  let target: SsoTarget
+  if (profile.ssoSession) {
+    const session = config.ssoSession(profile.ssoSession)
+    if (!session) throw invalid(`names sso_session ${profile.ssoSession}, but there is no [sso-session ${profile.ssoSession}]`)
+    if (!session.ssoStartUrl || !session.ssoRegion) throw invalid(`uses [sso-session ${session.name}], which lacks sso_start_url or sso_region`)
+    target = sessionTarget(session.name, session.ssoStartUrl, session.ssoRegion, ssoCacheDir)
+  } else if (profile.ssoStartUrl) {
+    if (!profile.ssoRegion) throw invalid('has sso_start_url but no sso_region')
+    const key: SsoSessionKey = { kind: 'legacy', startUrl: profile.ssoStartUrl }
+    target = { key, label: profile.ssoStartUrl, startUrl: profile.ssoStartUrl, ssoRegion: profile.ssoRegion, tokenPath: tokenCachePath(ssoCacheDir, key) }
+  } else {
+    throw invalid('is not an SSO profile (it has neither sso_session nor sso_start_url)')
+  }
+  if (!profile.ssoAccountId || !profile.ssoRoleName) throw invalid('lacks sso_account_id or sso_role_name')
+  return { profile, target, accountId: profile.ssoAccountId, roleName: profile.ssoRoleName }
+}
+
+/** Every profile of the config that signs in to the same token file (for relock's cached role credentials). */
+export function profilesOf(config: AwsConfigFile, target: SsoTarget, ssoCacheDir: string): ProfileTarget[] {
+  const out: ProfileTarget[] = []
+  for (const profile of config.profiles()) {
+    try {
+      const resolved = resolveProfile(config, profile.name, ssoCacheDir, '')
+      if (resolved.target.tokenPath === target.tokenPath) out.push(resolved)
+    } catch {
+      // Not an SSO profile, or broken: it has no cached SSO role credentials of this session.
+    }
+  }
+  return out
+}

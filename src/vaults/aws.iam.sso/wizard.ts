@@ -1,0 +1,346 @@
+import { parseDuration } from '../../domain/duration.js'
+import { CancelledError, PromptNotAllowedError, UsageError } from '../../domain/errors.js'
+import { Secret } from '../../domain/secret.js'
+import type { Slug } from '../../domain/slug.js'
+import type { Deps } from '../../infra/deps.js'
+import { tildify } from '../../infra/paths.js'
+import { AwsConfigFile, ConfigChangedError, writeAwsConfig, type ConfigWriteResult, type SectionValues } from '../../infra/aws/config-file.js'
+import { SsoAccessError } from '../../infra/aws/errors.js'
+import type { SsoAccount, SsoRole } from '../../infra/aws/portal.js'
+import { withTemporaryConfig } from '../../infra/aws/temp-config.js'
+import type { Choice } from '../../infra/prompts.js'
+import type { SetOutcome } from '../vault.js'
+import { assertProfileName, assertRegion, orgNameOf, parseStartUrl, sameStartUrl, SSO_REGIONS, suggestProfileName, uniqueName } from './naming.js'
+import type { SignInOptions, SsoSessions } from './sessions.js'
+import { resolveProfile, sessionTarget, type SsoTarget } from './target.js'
+
+export const VAULT_ID = 'aws.iam.sso'
+const REGISTRATION_SCOPES = 'sso:account:access'
+const DEFAULT_SSO_REGION = 'us-east-1'
+const ANOTHER_URL = '' // no start URL is empty
+
+interface WizardFlags {
+  ssoStartUrl?: string
+  ssoRegion?: string
+  account?: string
+  role?: string
+  profile?: string
+  region?: string
+  force: boolean
+  signIn: SignInOptions
+}
+
+function readFlags(flags: Record<string, unknown>): WizardFlags {
+  const str = (name: string) => (typeof flags[name] === 'string' && flags[name] !== '' ? (flags[name] as string) : undefined)
+  const timeout = str('timeout')
+  const out: WizardFlags = { force: flags.force === true, signIn: { noBrowser: flags['no-browser'] === true } }
+  for (const [key, flag] of [
+    ['ssoStartUrl', 'sso-start-url'],
+    ['ssoRegion', 'sso-region'],
+    ['account', 'account'],
+    ['role', 'role'],
+    ['profile', 'profile'],
+    ['region', 'region'],
+  ] as const) {
+    const value = str(flag)
+    if (value !== undefined) out[key] = value
+  }
+  if (timeout) out.signIn.timeoutMs = parseDuration(timeout, '--timeout')
+  return out
+}
+
+/**
+ * `keyrack set --vault aws.iam.sso`: adopts an existing SSO profile (`--profile NAME` alone), or runs the wizard
+ * of issue 4 — start URL, SSO region, sso-session (reused per start URL, else named after the org), sign-in only
+ * when the session is not live (a temporary profile in a temporary copy of the config), account, role, profile
+ * name — and writes the [sso-session] (if new) and [profile] sections, touching no other byte of the config.
+ * Every flag is checked before any file is touched; a failure after a sign-in signs that session out again.
+ */
+export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps: Deps, sessions: SsoSessions): Promise<SetOutcome> {
+  const flags = readFlags(rawFlags)
+  const startUrlFlag = flags.ssoStartUrl === undefined ? undefined : parseStartUrl(flags.ssoStartUrl)
+  if (flags.ssoRegion) assertRegion(flags.ssoRegion, '--sso-region')
+  if (flags.region) assertRegion(flags.region, '--region')
+  if (flags.profile) assertProfileName(flags.profile)
+  const config = await AwsConfigFile.load(deps.paths.awsConfig)
+  const setFix = `Run: keyrack set --key ${slug.key} --env ${slug.env} --vault ${VAULT_ID}`
+
+  const signedInBySet: SsoTarget[] = []
+  const signOutAll = async () => {
+    for (const target of signedInBySet.splice(0)) await sessions.logout(target, []).catch(() => undefined)
+  }
+  const track = (target: SsoTarget, how: string) => {
+    if (how === 'signed-in') signedInBySet.push(target)
+  }
+
+  try {
+    const adopting = flags.profile && !startUrlFlag && !flags.account && !flags.role ? config.profile(flags.profile) : undefined
+    if (adopting) {
+      const resolved = resolveProfile(config, adopting.name, deps.paths.ssoCache, setFix)
+      const live = await sessions.ensureLive(resolved.target, sessions.login(adopting.name, config.path, flags.signIn))
+      track(resolved.target, live.how)
+      return outcome(adopting.name, resolved.target, undefined, [`adopted the existing profile ${adopting.name} (${resolved.target.label})`])
+    }
+
+    // 1-3: start URL, SSO region, sso-session.
+    const startUrl = startUrlFlag ?? (await pickStartUrl(config, deps))
+    const existing = config.ssoSessions().filter((s) => sameStartUrl(s.ssoStartUrl, startUrl))
+    const session = existing.find((s) => !flags.ssoRegion || s.ssoRegion === flags.ssoRegion) ?? existing[0]
+    let ssoRegion: string
+    if (session) {
+      if (!session.ssoRegion) {
+        throw new UsageError(`[sso-session ${session.name}] in ${config.path} (line ${session.line}) has no sso_region.`, {
+          fix: `Add sso_region = <region> to [sso-session ${session.name}] in ${config.path}.`,
+        })
+      }
+      if (flags.ssoRegion && flags.ssoRegion !== session.ssoRegion) {
+        throw new UsageError(`[sso-session ${session.name}] for ${startUrl} uses SSO region ${session.ssoRegion}, not ${flags.ssoRegion}.`, {
+          fix: `Drop --sso-region (or pass --sso-region ${session.ssoRegion}).`,
+        })
+      }
+      ssoRegion = session.ssoRegion
+    } else {
+      const legacy = config.profiles().find((p) => !p.ssoSession && sameStartUrl(p.ssoStartUrl, startUrl))
+      ssoRegion = flags.ssoRegion ?? (await pickRegion(legacy?.ssoRegion ?? DEFAULT_SSO_REGION, deps))
+    }
+    const sessionName = session?.name ?? uniqueName(orgNameOf(startUrl), config.ssoSessions().map((s) => s.name))
+    const target = sessionTarget(sessionName, session?.ssoStartUrl ?? startUrl, ssoRegion, deps.paths.ssoCache)
+    const newSession: SectionValues | undefined = session
+      ? undefined
+      : [
+          ['sso_start_url', startUrl],
+          ['sso_region', ssoRegion],
+          ['sso_registration_scopes', REGISTRATION_SCOPES],
+        ]
+
+    // 4: sign in only when the session is not live, through a temporary profile in a temporary copy of the
+    // config: the token lands in the session's own cache file, which the final profile then shares.
+    const live = await sessions.ensureLive(target, () => signInWithTemporaryProfile(config, sessionName, newSession, deps, sessions, flags.signIn))
+    track(target, live.how)
+    const portal = sessions.portal(ssoRegion)
+
+    // 5: account and role.
+    const accounts = await portal.listAccounts(live.token.accessToken)
+    if (accounts.length === 0) {
+      throw new SsoAccessError(`Your SSO identity at ${target.startUrl} has no AWS accounts assigned.`, {
+        fix: 'Ask your AWS administrator to assign you an account and permission set, then run keyrack set again.',
+      })
+    }
+    const account = await pickAccount(accounts, flags.account, deps)
+    const roles = await portal.listAccountRoles(live.token.accessToken, account.accountId)
+    if (roles.length === 0) {
+      throw new SsoAccessError(`You have no roles in account ${account.accountName} (${account.accountId}).`, {
+        fix: 'Ask your AWS administrator for a permission set in that account, or pick another account.',
+      })
+    }
+    const role = await pickRole(roles, account, flags.role, deps)
+
+    // 6: profile name.
+    const suggested = suggestProfileName(sessionName, account.accountName, role.roleName)
+    const profileName = assertProfileName(
+      flags.profile ??
+        (deps.prompts.interactive
+          ? await deps.prompts.text({ message: 'Profile name', flag: '--profile NAME', default: suggested, validate: validateProfileName })
+          : suggested),
+    )
+
+    // 7: write, re-reading the config so an edit made meanwhile is neither lost nor overwritten.
+    const fresh = await AwsConfigFile.load(deps.paths.awsConfig)
+    const freshSession = fresh.ssoSession(sessionName)
+    if (newSession && freshSession && !sameStartUrl(freshSession.ssoStartUrl, startUrl)) throw new ConfigChangedError(fresh.path)
+    const writeSession = newSession && !freshSession
+    const profileValues: SectionValues = [
+      ['sso_session', sessionName],
+      ['sso_account_id', account.accountId],
+      ['sso_role_name', role.roleName],
+      ['region', flags.region ?? ssoRegion],
+    ]
+    const current = fresh.profile(profileName)
+    const sameProfile = current !== undefined && sameSettings(current.values, profileValues)
+    if (current && !sameProfile && !flags.force) await confirmReplace(profileName, current.values, fresh.path, deps)
+    let next = fresh
+    if (writeSession) next = next.withSection('sso-session', sessionName, newSession)
+    if (!sameProfile) next = profileName === 'default' ? next.withSection('default', 'default', profileValues) : next.withSection('profile', profileName, profileValues)
+    const written = next.text === fresh.text ? undefined : await writeAwsConfig(fresh, next)
+
+    const where = tildify(fresh.path, deps.paths.home)
+    const sections = [writeSession ? `[sso-session ${sessionName}]` : '', sameProfile ? '' : `[profile ${profileName}]`].filter(Boolean)
+    const notes = live.how === 'signed-in' ? [`signed in to ${target.label}`] : []
+    if (written) {
+      const backup = written.backupPath ? ` (backup: ${tildify(written.backupPath, deps.paths.home)})` : ''
+      notes.push(`wrote ${sections.join(' and ')} to ${where}${backup}`)
+    } else {
+      notes.push(`profile ${profileName} was already set up in ${where}`)
+    }
+    return outcome(profileName, target, written, notes)
+  } catch (error) {
+    await signOutAll()
+    throw error
+  }
+
+  function outcome(profile: string, target: SsoTarget, written: ConfigWriteResult | undefined, notes: string[]): SetOutcome {
+    return {
+      ref: { profile, ...(target.sessionName ? { ssoSession: target.sessionName } : {}) },
+      expected: new Secret(profile),
+      rollback: async () => {
+        await written?.restore()
+        await signOutAll()
+      },
+      notes,
+    }
+  }
+}
+
+async function signInWithTemporaryProfile(
+  config: AwsConfigFile,
+  sessionName: string,
+  newSession: SectionValues | undefined,
+  deps: Deps,
+  sessions: SsoSessions,
+  options: SignInOptions,
+): Promise<void> {
+  const fresh = await AwsConfigFile.load(config.path)
+  const withSession = newSession ? fresh.withSection('sso-session', sessionName, newSession) : fresh
+  const temporary = `keyrack-sign-in-${process.pid}`
+  const text = withSession.withSection('profile', temporary, [['sso_session', sessionName]]).text
+  await withTemporaryConfig(`${deps.paths.vaultsDir}/${VAULT_ID}`, text, (configFile) => sessions.login(temporary, configFile, options)())
+}
+
+async function pickStartUrl(config: AwsConfigFile, deps: Deps): Promise<string> {
+  const choices: Choice<string>[] = []
+  const seen = new Set<string>()
+  const offer = (url: string | undefined, label: string) => {
+    if (!url) return
+    const key = canonical(url)
+    if (seen.has(key)) return
+    seen.add(key)
+    choices.push({ name: `${url}  (${label})`, value: url })
+  }
+  for (const s of config.ssoSessions()) offer(s.ssoStartUrl, `sso-session ${s.name}`)
+  for (const p of config.profiles()) if (!p.ssoSession) offer(p.ssoStartUrl, `legacy profile ${p.name}`)
+  const flag = '--sso-start-url URL'
+  let answer = ANOTHER_URL
+  if (choices.length > 0) {
+    answer = await deps.prompts.select({
+      message: 'SSO start URL (your AWS access portal)',
+      flag,
+      choices: [...choices, { name: 'Another URL…', value: ANOTHER_URL }],
+    })
+  }
+  if (answer !== ANOTHER_URL) return answer
+  const typed = await deps.prompts.text({
+    message: 'SSO start URL, e.g. https://acme.awsapps.com/start',
+    flag,
+    validate: (value) => {
+      try {
+        parseStartUrl(value)
+        return true
+      } catch (error) {
+        return (error as Error).message
+      }
+    },
+  })
+  return parseStartUrl(typed)
+}
+
+function canonical(url: string): string {
+  try {
+    return parseStartUrl(url)
+  } catch {
+    return url.trim()
+  }
+}
+
+async function pickRegion(fallback: string, deps: Deps): Promise<string> {
+  if (!deps.prompts.interactive) return fallback
+  const regions: string[] = SSO_REGIONS.includes(fallback as (typeof SSO_REGIONS)[number]) ? [...SSO_REGIONS] : [fallback, ...SSO_REGIONS]
+  const region = await deps.prompts.select({
+    message: 'SSO region (where IAM Identity Center runs)',
+    flag: '--sso-region REGION',
+    choices: regions.map((r) => ({ name: r, value: r })),
+    default: fallback,
+  })
+  return assertRegion(region, '--sso-region')
+}
+
+/** `--account` by id, else by name (case-insensitive); nothing or several -> UsageError listing the candidates. */
+export function matchAccount(accounts: SsoAccount[], wanted: string): SsoAccount {
+  const needle = wanted.trim()
+  let matches = accounts.filter((a) => a.accountId === needle)
+  if (matches.length === 0) matches = accounts.filter((a) => a.accountName === needle)
+  if (matches.length === 0) matches = accounts.filter((a) => a.accountName.toLowerCase() === needle.toLowerCase())
+  if (matches.length === 1) return matches[0]!
+  const list = (xs: SsoAccount[]) => xs.map((a) => `${a.accountName} (${a.accountId})`).join(', ')
+  if (matches.length === 0) {
+    throw new UsageError(`--account ${needle} matches none of your accounts: ${list(accounts)}.`, { fix: 'Pass --account with one of those ids or names.' })
+  }
+  throw new UsageError(`--account ${needle} matches several accounts: ${list(matches)}.`, { fix: `Pass the account id, e.g. --account ${matches[0]!.accountId}.` })
+}
+
+/** `--role` by exact name, else case-insensitive; nothing or several -> UsageError listing the candidates. */
+export function matchRole(roles: SsoRole[], wanted: string, account: SsoAccount): SsoRole {
+  const needle = wanted.trim()
+  let matches = roles.filter((r) => r.roleName === needle)
+  if (matches.length === 0) matches = roles.filter((r) => r.roleName.toLowerCase() === needle.toLowerCase())
+  if (matches.length === 1) return matches[0]!
+  const names = (xs: SsoRole[]) => xs.map((r) => r.roleName).join(', ')
+  if (matches.length === 0) {
+    throw new UsageError(`--role ${needle} matches none of your roles in ${account.accountName} (${account.accountId}): ${names(roles)}.`, {
+      fix: 'Pass --role with one of those names.',
+    })
+  }
+  throw new UsageError(`--role ${needle} matches several roles in ${account.accountName}: ${names(matches)}.`, { fix: 'Pass --role with the exact name.' })
+}
+
+async function pickAccount(accounts: SsoAccount[], wanted: string | undefined, deps: Deps): Promise<SsoAccount> {
+  if (wanted !== undefined) return matchAccount(accounts, wanted)
+  const sorted = [...accounts].sort((a, b) => a.accountName.localeCompare(b.accountName))
+  return deps.prompts.search({
+    message: `AWS account (${accounts.length}; type to filter)`,
+    flag: '--account ID_OR_NAME',
+    choices: sorted.map((a) => ({ name: `${a.accountName} (${a.accountId})`, value: a, ...(a.emailAddress ? { description: a.emailAddress } : {}) })),
+  })
+}
+
+async function pickRole(roles: SsoRole[], account: SsoAccount, wanted: string | undefined, deps: Deps): Promise<SsoRole> {
+  if (wanted !== undefined) return matchRole(roles, wanted, account)
+  if (roles.length === 1) {
+    deps.reporter.info(`Role: ${roles[0]!.roleName} (your only role in ${account.accountName})`)
+    return roles[0]!
+  }
+  const sorted = [...roles].sort((a, b) => a.roleName.localeCompare(b.roleName))
+  return deps.prompts.search({
+    message: `Role in ${account.accountName} (${roles.length}; type to filter)`,
+    flag: '--role NAME',
+    choices: sorted.map((r) => ({ name: r.roleName, value: r })),
+  })
+}
+
+function validateProfileName(value: string): true | string {
+  try {
+    assertProfileName(value)
+    return true
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
+const MANAGED_KEYS = ['sso_session', 'sso_account_id', 'sso_role_name', 'region']
+const CONFLICTING_KEYS = ['sso_start_url', 'sso_region', 'role_arn', 'source_profile', 'credential_process', 'credential_source', 'aws_access_key_id', 'web_identity_token_file']
+
+function sameSettings(current: Record<string, string>, wanted: SectionValues): boolean {
+  return wanted.every(([k, v]) => current[k] === v) && MANAGED_KEYS.every((k) => k in current) && CONFLICTING_KEYS.every((k) => !(k in current))
+}
+
+async function confirmReplace(name: string, current: Record<string, string>, path: string, deps: Deps): Promise<void> {
+  const summary = Object.entries(current)
+    .filter(([, v]) => v !== '')
+    .map(([k, v]) => `${k} = ${v}`)
+    .join(', ')
+  const question = `The profile ${name} already exists in ${path} with other settings (${summary || 'empty'}). Replace it?`
+  if (!deps.prompts.interactive) throw new PromptNotAllowedError(question, '--force (or another --profile NAME)')
+  if (!(await deps.prompts.confirm({ message: question, flag: '--force', default: false }))) {
+    throw new CancelledError(`Kept the profile ${name} as it was. Nothing was changed; pass another --profile NAME to write a new one.`)
+  }
+}
+
