@@ -87,7 +87,11 @@ export class AwsIamSsoVault implements Vault {
           results.set(key, {
             slug: key.slug,
             outcome: signedInHere ? 'unlocked' : 'already-unlocked',
-            detail: signedInHere ? `signed in to ${target.label}` : live.how === 'renewed' ? `${target.label} renewed without a browser` : `${target.label} active`,
+            detail: signedInHere
+              ? `signed in to ${target.label}`
+              : live.how === 'renewed'
+                ? `already active: ${target.label} renewed without a browser`
+                : `already active (${target.label})`,
             expiresAt: live.token.expiresAt,
           })
         })
