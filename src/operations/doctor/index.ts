@@ -3,7 +3,10 @@ import type { Check } from '../../domain/check.js'
 import type { Deps } from '../../infra/deps.js'
 import { tildify } from '../../infra/paths.js'
 import { keyrackChecks } from './keyrack-checks.js'
+import { awsCliChecks } from './aws-cli-checks.js'
 import { awsConfigChecks, loadAwsConfig } from './aws-config.js'
+import { awsKeysChecks } from './aws-keys-checks.js'
+import { ssoCacheChecks } from './sso-cache-checks.js'
 import { ssoSessionUsageChecks } from './sso-session-checks.js'
 import { applyFix, planFixes, renderDiff, type AppliedFix } from './sso-session-fix.js'
 import { scanForSsoSessionUsage, type ScanResult } from './sso-session-scan.js'
@@ -32,7 +35,13 @@ export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<Doc
   const show = (path: string) => tildify(path, deps.paths.home)
   const aws = await loadAwsConfig(deps)
   const scanOptions = { paths: options.paths, ...(options.cwd ? { cwd: options.cwd } : {}) }
-  const [keyrack, firstScan] = await Promise.all([keyrackChecks(deps), scanForSsoSessionUsage(scanOptions, deps)])
+  // Independent groups run at once: the scan waits on git, the CLI check on `aws --version`, the rest on files.
+  const [keyrack, cli, cache, firstScan] = await Promise.all([
+    keyrackChecks(deps),
+    awsCliChecks(deps),
+    ssoCacheChecks(aws.config, deps),
+    scanForSsoSessionUsage(scanOptions, deps),
+  ])
   let scan: ScanResult = firstScan
   let fixed: AppliedFix[] | undefined
   if (options.fix) {
@@ -40,7 +49,14 @@ export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<Doc
     // Report the state after the fix: what was rewritten passes, what needs a choice still fails.
     if (fixed.length > 0) scan = await scanForSsoSessionUsage(scanOptions, deps)
   }
-  const checks = [...keyrack, ...awsConfigChecks(aws, show, deps.paths.awsConfig), ...ssoSessionUsageChecks(scan, aws.config, show)]
+  const checks = [
+    ...keyrack.checks,
+    ...cli,
+    ...awsConfigChecks(aws, show, deps.paths.awsConfig),
+    ...(await awsKeysChecks(keyrack.data, aws.config, deps)),
+    ...cache,
+    ...ssoSessionUsageChecks(scan, aws.config, show),
+  ]
   const summary = { ok: 0, warn: 0, fail: 0 }
   for (const check of checks) summary[check.status] += 1
   return { checks, summary, ...(fixed ? { fixed } : {}), exitCode: summary.fail > 0 ? ExitCode.doctor : ExitCode.ok }

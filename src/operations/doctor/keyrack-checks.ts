@@ -8,11 +8,15 @@ import { DIR_MODE, FILE_MODE, isErrno, modeOf } from '../../infra/fs.js'
 import { tildify } from '../../infra/paths.js'
 import { isVaultId, VAULT_IDS } from '../../vaults/registry.js'
 import { byVault, selectKeys } from '../scope.js'
+import { agentChecks } from './agent-checks.js'
 
 const SECTION = 'keyrack'
 
-/** keyrack's own health: the store parses, its files are private, every key's vault is known, vault checks. */
-export async function keyrackChecks(deps: Deps): Promise<Check[]> {
+/**
+ * keyrack's own health: the store parses, its files are private, every key's vault is known, the agent, then each
+ * vault's own checks. Returns the store it read (undefined when it does not parse) for the checks that need keys.
+ */
+export async function keyrackChecks(deps: Deps): Promise<{ checks: Check[]; data: StoreData | undefined }> {
   const checks: Check[] = []
   const show = (path: string) => tildify(path, deps.paths.home)
   let data: StoreData | undefined
@@ -24,7 +28,8 @@ export async function keyrackChecks(deps: Deps): Promise<Check[]> {
     checks.push({ id: 'store.parse', section: SECTION, status: 'fail', detail: error.message, ...(error.fix ? { fix: error.fix } : {}) })
   }
   checks.push(...(await permissionChecks(deps.paths.keyrackHome, show)))
-  if (!data) return checks
+  checks.push(...(await agentChecks(deps)))
+  if (!data) return { checks, data }
 
   const keys = selectKeys(data, {})
   const unknown = keys.filter((k) => !isVaultId(k.vault))
@@ -42,7 +47,7 @@ export async function keyrackChecks(deps: Deps): Promise<Check[]> {
   for (const group of await byVault(keys.filter((k) => isVaultId(k.vault)), deps)) {
     if (group.vault.diagnose) checks.push(...(await group.vault.diagnose(group.keys)))
   }
-  return checks
+  return { checks, data }
 }
 
 /** Every folder under the keyrack home must be 0700 and every file 0600 (cli-contract.md, Files). */

@@ -1,12 +1,13 @@
 import { lstat, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Check } from '../../../src/domain/check.js'
 import { PromptNotAllowedError } from '../../../src/domain/errors.js'
 import type { Deps } from '../../../src/infra/deps.js'
 import { runDoctor } from '../../../src/operations/doctor/index.js'
 import { makeTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
 import { ScriptedPrompter } from '../../support/prompter.js'
-import { makeTestRepo, writeTree, type TestRepo } from './fixtures.js'
+import { makeBin, makeTestRepo, writeTree, type TestRepo } from './fixtures.js'
 
 const CONFIG = [
   '[sso-session acme]',
@@ -43,21 +44,24 @@ const CONFIG = [
 
 let home: TestHome
 let repo: TestRepo
+let PATH: string
 
 beforeEach(async () => {
   home = await makeTestHome()
   repo = await makeTestRepo()
   await writeTree(home.dir, { '.aws/config': CONFIG })
+  // An aws CLI v2 and git of the test's own, so exit codes depend on what each test writes, not on this machine.
+  PATH = await makeBin(join(home.dir, 'tools'), ['2.23.0'])
 })
 afterEach(async () => {
   await home.cleanup()
   await repo.cleanup()
 })
 
-const usageChecks = (checks: Array<{ id: string }>) => checks.filter((c) => c.id === 'sso-session.usage')
+const usageChecks = (checks: Check[]) => checks.filter((c) => c.id === 'sso-session.usage')
 
 function deps(prompts?: ScriptedPrompter): Deps {
-  return makeTestDeps(home, prompts ? { prompts } : {})
+  return makeTestDeps(home, { env: { PATH }, ...(prompts ? { prompts } : {}) })
 }
 
 describe('doctor: stray --sso-session sign-ins', () => {

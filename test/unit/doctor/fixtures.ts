@@ -1,5 +1,5 @@
 import { execa } from 'execa'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 
@@ -41,4 +41,27 @@ export async function makeTestRepo(): Promise<TestRepo> {
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),
   }
+}
+
+/**
+ * A PATH of its own: a real `git`, and `aws` executables that answer `--version` like the given CLI versions,
+ * earliest on PATH first (e.g. ['1.45.11', '2.23.0'] plays a pip v1 shadowing a v2). The aws CLI is the edge here:
+ * doctor only asks it its version.
+ */
+export async function makeBin(root: string, awsVersions: string[]): Promise<string> {
+  const { stdout: git } = await execa('sh', ['-c', 'command -v git'])
+  await rm(root, { recursive: true, force: true })
+  const dirs: string[] = []
+  for (const [i, version] of awsVersions.entries()) {
+    const dir = join(root, `bin${i}`)
+    await mkdir(dir, { recursive: true })
+    // v1 prints its version on stderr, v2 on stdout, as the real ones do.
+    const stream = version.startsWith('1.') ? '>&2' : ''
+    await writeFile(join(dir, 'aws'), `#!/bin/sh\necho "aws-cli/${version} Python/3.11.2 Linux/6 source/x86_64" ${stream}\n`, { mode: 0o755 })
+    dirs.push(dir)
+  }
+  const gitDir = join(root, 'git-bin')
+  await mkdir(gitDir, { recursive: true })
+  await symlink(git.trim(), join(gitDir, 'git'))
+  return [...dirs, gitDir].join(':')
 }

@@ -1,0 +1,59 @@
+import { KeyrackError } from '../../domain/errors.js'
+import type { Check } from '../../domain/check.js'
+import { resolveAwsCli } from '../../infra/aws/aws-cli.js'
+import type { Deps } from '../../infra/deps.js'
+
+export const AWS_CLI_SECTION = 'aws cli'
+/** `aws sso login --use-device-code` (and PKCE by default) arrived in AWS CLI 2.22.0 (aws-sso-facts.md). */
+const DEVICE_CODE_FLAG_SINCE = [2, 22, 0] as const
+
+/**
+ * The aws CLI keyrack signs in with: a v2 on PATH (which, and its version); any earlier `aws` on PATH that is not
+ * v2 (a pip/pyenv v1 that the user's shell runs instead), named with both paths; and whether it has --use-device-code.
+ */
+export async function awsCliChecks(deps: Deps): Promise<Check[]> {
+  const check = (id: string, status: Check['status'], detail: string, fix?: string): Check => ({
+    id,
+    section: AWS_CLI_SECTION,
+    status,
+    detail,
+    ...(fix && status !== 'ok' ? { fix } : {}),
+  })
+  let cli
+  try {
+    cli = await resolveAwsCli(deps.env)
+  } catch (error) {
+    if (error instanceof KeyrackError) return [check('aws-cli.v2', 'fail', error.message, error.fix)]
+    throw error
+  }
+  const checks = [check('aws-cli.v2', 'ok', `aws CLI ${cli.version} at ${cli.path}`)]
+  for (const earlier of cli.shadowedBy) {
+    checks.push(
+      check(
+        'aws-cli.shadowed',
+        'warn',
+        `${earlier.path} (aws CLI ${earlier.version}) comes before ${cli.path} (${cli.version}) on PATH: \`aws\` in your shell is the old one, which has no \`aws sso login\``,
+        `Put ${dirOf(cli.path)} before ${dirOf(earlier.path)} in PATH, or uninstall the old CLI (e.g. pip uninstall awscli)`,
+      ),
+    )
+  }
+  checks.push(
+    atLeast(cli.version, DEVICE_CODE_FLAG_SINCE)
+      ? check('aws-cli.device-code', 'ok', `aws CLI ${cli.version} has --use-device-code (sign-in by authorization code with PKCE by default)`)
+      : check('aws-cli.device-code', 'ok', `aws CLI ${cli.version} predates 2.22: sign-in by device code only, no --use-device-code`),
+  )
+  return checks
+}
+
+function dirOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/')) || '/'
+}
+
+export function atLeast(version: string, minimum: readonly [number, number, number]): boolean {
+  const parts = version.split('.').map((p) => Number.parseInt(p, 10) || 0)
+  for (let i = 0; i < 3; i++) {
+    const have = parts[i] ?? 0
+    if (have !== minimum[i]) return have > minimum[i]!
+  }
+  return true
+}

@@ -1,0 +1,132 @@
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Check } from '../../domain/check.js'
+import type { StoreData } from '../../domain/store-model.js'
+import type { AwsConfigFile } from '../../infra/aws/config-file.js'
+import type { Deps } from '../../infra/deps.js'
+import { isErrno } from '../../infra/fs.js'
+import { tildify } from '../../infra/paths.js'
+import { selectKeys } from '../scope.js'
+
+export const AWS_KEYS_SECTION = 'aws.iam.sso keys'
+const VAULT = 'aws.iam.sso'
+
+// How an interrupted `set` can leave traces: its sign-in runs against a temporary copy of the config in
+// `<keyrack home>/vaults/aws.iam.sso/sign-in-XXXXXX/config`, holding a profile `keyrack-sign-in-<pid>`
+// (src/vaults/aws.iam.sso/wizard.ts, src/infra/aws/temp-config.ts). A kill -9 skips their cleanup.
+const TEMP_DIR = /^sign-in-/
+const TEMP_PROFILE = /^keyrack-sign-in-(\d+)$/
+
+/**
+ * keyrack's aws.iam.sso keys against the AWS config: each key's profile exists and signs in through an
+ * sso-session; and nothing is left of a `set` that was killed mid-way (a temporary config or profile).
+ */
+export async function awsKeysChecks(data: StoreData | undefined, config: AwsConfigFile | undefined, deps: Deps): Promise<Check[]> {
+  const show = (path: string) => tildify(path, deps.paths.home)
+  const file = show(deps.paths.awsConfig)
+  const keys = data ? selectKeys(data, {}).filter((k) => k.vault === VAULT) : []
+  const checks: Check[] = []
+  const check = (id: string, status: Check['status'], detail: string, fix?: string) =>
+    checks.push({ id, section: AWS_KEYS_SECTION, status, detail, ...(fix && status !== 'ok' ? { fix } : {}) })
+
+  for (const key of keys) {
+    const { slug } = key
+    const again = `keyrack set --key ${slug.key} --env ${slug.env} --vault ${VAULT}`
+    const profileName = typeof key.ref.profile === 'string' ? key.ref.profile : undefined
+    if (!profileName) {
+      check('aws-keys.profile', 'fail', `${slug}: the store records no profile for this key`, `Write it again: ${again}`)
+      continue
+    }
+    if (!config) continue // the config does not parse: the aws config section says why
+    const profile = config.profile(profileName)
+    if (!profile) {
+      const recorded = typeof key.ref.ssoSession === 'string' ? config.ssoSession(key.ref.ssoSession) : undefined
+      const flags = recorded?.ssoStartUrl && recorded.ssoRegion ? ` --sso-start-url ${recorded.ssoStartUrl} --sso-region ${recorded.ssoRegion}` : ''
+      check('aws-keys.profile', 'fail', `${slug}: profile ${profileName} is not in ${file}`, `Write it again: ${again}${flags} --profile ${profileName}`)
+      continue
+    }
+    if (profile.ssoSession) {
+      if (!config.ssoSession(profile.ssoSession)) {
+        check(
+          'aws-keys.profile',
+          'fail',
+          `${slug}: profile ${profileName} names sso_session ${profile.ssoSession}, which ${file} lacks`,
+          `Write it again: ${again} --profile ${profileName}`,
+        )
+      } else {
+        check('aws-keys.profile', 'ok', `${slug}: profile ${profileName} signs in through sso-session ${profile.ssoSession}`)
+      }
+      continue
+    }
+    if (profile.ssoStartUrl) {
+      check(
+        'aws-keys.profile',
+        'warn',
+        `${slug}: profile ${profileName} is a legacy SSO profile (no sso-session): a new client and the consent page at each sign-in, no refresh`,
+        `Convert it to the sso-session form (see the aws config section), or write it again: ${again} --sso-start-url ${profile.ssoStartUrl} --sso-region ${profile.ssoRegion ?? '<region>'}`,
+      )
+      continue
+    }
+    check('aws-keys.profile', 'fail', `${slug}: profile ${profileName} is not an SSO profile (no sso_session, no sso_start_url)`, `Write it again: ${again}`)
+  }
+
+  const leftovers = await leftoverChecks(config, deps, show)
+  checks.push(...leftovers.map((c) => ({ ...c, section: AWS_KEYS_SECTION })))
+  if (leftovers.length === 0 && keys.length > 0) check('aws-keys.leftovers', 'ok', 'nothing left over from an interrupted keyrack set')
+  return checks
+}
+
+async function leftoverChecks(config: AwsConfigFile | undefined, deps: Deps, show: (p: string) => string): Promise<Check[]> {
+  const checks: Check[] = []
+  const tempRoot = join(deps.paths.vaultsDir, VAULT)
+  let entries: string[] = []
+  try {
+    entries = (await readdir(tempRoot)).filter((name) => TEMP_DIR.test(name)).sort()
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT') && !isErrno(error, 'ENOTDIR')) throw error
+  }
+  for (const name of entries) {
+    const dir = join(tempRoot, name)
+    const pid = await signInPidOf(join(dir, 'config'))
+    if (pid !== undefined && isRunning(pid)) continue // a set is signing in right now
+    checks.push({
+      id: 'aws-keys.leftovers',
+      section: AWS_KEYS_SECTION,
+      status: 'warn',
+      detail: `${show(dir)} is a temporary AWS config left by an interrupted keyrack set${pid ? ` (pid ${pid}, no longer running)` : ''}`,
+      fix: `rm -rf ${show(dir)}`,
+    })
+  }
+  for (const profile of config?.profiles() ?? []) {
+    const pid = TEMP_PROFILE.exec(profile.name)?.[1]
+    if (!pid || isRunning(Number(pid))) continue
+    checks.push({
+      id: 'aws-keys.leftovers',
+      section: AWS_KEYS_SECTION,
+      status: 'warn',
+      detail: `[profile ${profile.name}] (line ${profile.line}) in ${show(config!.path)} is a temporary profile left by an interrupted keyrack set`,
+      fix: `Delete the [profile ${profile.name}] section from ${show(config!.path)}`,
+    })
+  }
+  return checks
+}
+
+async function signInPidOf(configFile: string): Promise<number | undefined> {
+  try {
+    const match = /\[profile keyrack-sign-in-(\d+)\]/.exec(await readFile(configFile, 'utf8'))
+    return match ? Number(match[1]) : undefined
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined
+    throw error
+  }
+}
+
+function isRunning(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return isErrno(error, 'EPERM')
+  }
+}

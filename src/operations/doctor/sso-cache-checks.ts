@@ -1,0 +1,182 @@
+import { stat } from 'node:fs/promises'
+import { formatDuration } from '../../domain/duration.js'
+import { KeyrackError } from '../../domain/errors.js'
+import type { Check } from '../../domain/check.js'
+import type { AwsConfigFile } from '../../infra/aws/config-file.js'
+import {
+  canRefresh,
+  listSsoCacheFiles,
+  readSsoRegistration,
+  readSsoToken,
+  registrationCachePath,
+  tokenCachePath,
+  type SsoSessionKey,
+} from '../../infra/aws/sso-cache.js'
+import type { Deps } from '../../infra/deps.js'
+import { isErrno } from '../../infra/fs.js'
+import { tildify } from '../../infra/paths.js'
+
+export const SSO_CACHE_SECTION = 'sso cache'
+const DAY_MS = 24 * 3_600_000
+/** A registration expiring within this shows the consent page at some unlock soon: say so while it can be planned. */
+export const REGISTRATION_WARN_MS = 7 * DAY_MS
+/** The aws CLI treats a token as expired this long before expiresAt (aws-sso-facts.md). */
+const CLI_EXPIRY_WINDOW_MS = 15 * 60_000
+
+interface SignInTarget {
+  label: string
+  key: SsoSessionKey
+  startUrl: string
+  ssoRegion: string
+  sessionName?: string
+  scopes?: string[]
+  /** A profile that signs in here, for the fix (`aws sso login --profile P`). */
+  profile?: string
+}
+
+/**
+ * Per sso-session (and legacy profile) of the AWS config: the token's state (live / expiring / expired / signed out)
+ * and the client registration's days left; then the cache files' modes (tokens and role credentials are secrets).
+ */
+export async function ssoCacheChecks(config: AwsConfigFile | undefined, deps: Deps): Promise<Check[]> {
+  const checks: Check[] = []
+  const show = (path: string) => tildify(path, deps.paths.home)
+  const now = deps.now()
+  for (const target of signInTargets(config)) {
+    checks.push(await tokenCheck(target, deps.paths.ssoCache, now, show))
+    checks.push(await registrationCheck(target, deps.paths.ssoCache, now, show))
+  }
+  checks.push(await cacheModesCheck(deps, show))
+  return checks
+}
+
+function signInTargets(config: AwsConfigFile | undefined): SignInTarget[] {
+  if (!config) return []
+  const profiles = config.profiles()
+  const targets: SignInTarget[] = []
+  for (const session of config.ssoSessions()) {
+    if (!session.ssoStartUrl || !session.ssoRegion) continue // the config checks report it
+    const profile = profiles.find((p) => p.ssoSession === session.name)?.name
+    targets.push({
+      label: `[sso-session ${session.name}]`,
+      key: { kind: 'session', name: session.name },
+      startUrl: session.ssoStartUrl,
+      ssoRegion: session.ssoRegion,
+      sessionName: session.name,
+      ...(session.registrationScopes.length > 0 ? { scopes: session.registrationScopes } : {}),
+      ...(profile ? { profile } : {}),
+    })
+  }
+  const legacyUrls = new Set<string>()
+  for (const profile of profiles) {
+    if (profile.ssoSession || !profile.ssoStartUrl || !profile.ssoRegion || legacyUrls.has(profile.ssoStartUrl)) continue
+    legacyUrls.add(profile.ssoStartUrl)
+    targets.push({
+      label: `[profile ${profile.name}] (legacy)`,
+      key: { kind: 'legacy', startUrl: profile.ssoStartUrl },
+      startUrl: profile.ssoStartUrl,
+      ssoRegion: profile.ssoRegion,
+      profile: profile.name,
+    })
+  }
+  return targets
+}
+
+function signInCommand(target: SignInTarget): string {
+  return target.profile
+    ? `aws sso login --profile ${target.profile}`
+    : `add a profile for it (keyrack set --key AWS_PROFILE --env <env> --vault aws.iam.sso --sso-start-url ${target.startUrl} --sso-region ${target.ssoRegion}), then keyrack unlock`
+}
+
+async function tokenCheck(target: SignInTarget, cacheDir: string, now: Date, show: (p: string) => string): Promise<Check> {
+  const check = (status: Check['status'], detail: string, fix?: string): Check => ({
+    id: 'sso-cache.token',
+    section: SSO_CACHE_SECTION,
+    status,
+    detail: `${target.label}: ${detail}`,
+    ...(fix ? { fix } : {}),
+  })
+  const path = tokenCachePath(cacheDir, target.key)
+  let token
+  try {
+    token = await readSsoToken(path, signInCommand(target))
+  } catch (error) {
+    if (error instanceof KeyrackError) return check('fail', error.message.replace(path, show(path)), error.fix)
+    throw error
+  }
+  if (!token) return check('ok', 'signed out (no token); keyrack unlock signs in')
+  const left = token.expiresAt.getTime() - now.getTime()
+  // Whole minutes, rounded down: "1h 59m left" must never read as more time than there is.
+  const shown = formatDuration(left >= 60_000 ? Math.floor(left / 60_000) * 60_000 : left)
+  const at = token.expiresAt.toISOString().replace('.000Z', 'Z')
+  const refresh = canRefresh(token, now) ? ' (refreshable without a browser)' : ''
+  if (left > CLI_EXPIRY_WINDOW_MS) return check('ok', `token live until ${at} (${shown} left)${refresh}`)
+  if (left > 0) {
+    return check('warn', `token expiring at ${at} (${shown} left; the aws CLI already treats it as expired)${refresh}`, `Sign in again: ${signInCommand(target)}`)
+  }
+  return check('warn', `token expired at ${at}${refresh}`, `Sign in again when you need it: ${signInCommand(target)}`)
+}
+
+async function registrationCheck(target: SignInTarget, cacheDir: string, now: Date, show: (p: string) => string): Promise<Check> {
+  const check = (status: Check['status'], detail: string, fix?: string): Check => ({
+    id: 'sso-cache.registration',
+    section: SSO_CACHE_SECTION,
+    status,
+    detail: `${target.label}: ${detail}`,
+    ...(fix ? { fix } : {}),
+  })
+  const path = registrationCachePath(cacheDir, {
+    startUrl: target.startUrl,
+    ssoRegion: target.ssoRegion,
+    ...(target.sessionName ? { sessionName: target.sessionName } : {}),
+    ...(target.scopes ? { scopes: target.scopes } : {}),
+  })
+  let registration
+  try {
+    registration = await readSsoRegistration(path)
+  } catch (error) {
+    if (error instanceof KeyrackError) return check('fail', error.message.replace(path, show(path)), error.fix)
+    throw error
+  }
+  const registerNow = `Register now, while a browser is at hand: ${signInCommand(target)}`
+  if (!registration) return check('warn', 'no client registration: the next sign-in registers one and shows the consent page', registerNow)
+  if (!registration.expiresAt) return check('ok', 'client registration present (no expiry recorded)')
+  const left = registration.expiresAt.getTime() - now.getTime()
+  const date = registration.expiresAt.toISOString().slice(0, 10)
+  if (left <= 0) return check('warn', `client registration expired on ${date}: the next sign-in shows the consent page`, registerNow)
+  const days = Math.floor(left / DAY_MS)
+  if (left < REGISTRATION_WARN_MS) {
+    return check(
+      'warn',
+      `client registration expires in ${days} day(s) (${date}): after that the consent page appears at an unlock`,
+      `Register again now, while a browser is at hand: rm ${show(path)} && ${signInCommand(target)}`,
+    )
+  }
+  return check('ok', `client registration valid for ${days} more day(s) (until ${date})`)
+}
+
+/** Tokens, registrations (client secrets) and role credentials: every cache file must be 0600 (the CLI writes 0600). */
+async function cacheModesCheck(deps: Deps, show: (p: string) => string): Promise<Check> {
+  const files = [...(await listSsoCacheFiles(deps.paths.ssoCache)), ...(await listSsoCacheFiles(deps.paths.cliCache))]
+  const loose: string[] = []
+  for (const file of files) {
+    try {
+      const mode = (await stat(file)).mode & 0o777
+      if (mode & 0o077) loose.push(`${show(file)} (${mode.toString(8).padStart(4, '0')})`)
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error
+    }
+  }
+  const dirs = `${show(deps.paths.ssoCache)} and ${show(deps.paths.cliCache)}`
+  if (loose.length === 0) {
+    return { id: 'sso-cache.permissions', section: SSO_CACHE_SECTION, status: 'ok', detail: `${files.length} cache file(s) in ${dirs}, all 0600` }
+  }
+  const names = loose.slice(0, 3).join(', ') + (loose.length > 3 ? ` and ${loose.length - 3} more` : '')
+  return {
+    id: 'sso-cache.permissions',
+    section: SSO_CACHE_SECTION,
+    status: 'fail',
+    detail: `cache files readable by others (they hold tokens and client secrets): ${names}`,
+    fix: `chmod 600 ${[...new Set(loose.map((l) => l.replace(/ \(\d+\)$/, '').replace(/[^/]+$/, '*.json')))].join(' ')}`,
+  }
+}
