@@ -1,0 +1,542 @@
+import { existsSync } from 'node:fs'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { CancelledError, CorruptFileError, KeyLockedError, PromptNotAllowedError, UnavailableError, UsageError } from '../../../src/domain/errors.js'
+import { Slug } from '../../../src/domain/slug.js'
+import { AwsConfigFile } from '../../../src/infra/aws/config-file.js'
+import { SsoAccessError } from '../../../src/infra/aws/errors.js'
+import { roleCredentialsCachePath, tokenCachePath } from '../../../src/infra/aws/sso-cache.js'
+import type { Deps } from '../../../src/infra/deps.js'
+import { AwsIamSsoVault } from '../../../src/vaults/aws.iam.sso/index.js'
+import { SsoProfileMissingError } from '../../../src/vaults/aws.iam.sso/target.js'
+import type { StoredKey } from '../../../src/vaults/vault.js'
+import { makeTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
+import { FakeSso, type FakeSsoOptions } from '../../support/fake-sso/server.js'
+import { ScriptedPrompter } from '../../support/prompter.js'
+import { DeviceFlowAwsCli } from './support/device-flow-cli.js'
+
+const ACME = 'https://acme.awsapps.com/start'
+const OTHER = 'https://other.awsapps.com/start'
+
+const EXISTING = [
+  '# keep me',
+  '[default]',
+  'region = eu-central-1',
+  '',
+  '[profile legacy]',
+  'sso_start_url = https://legacy.awsapps.com/start',
+  'sso_region = eu-west-1',
+  'sso_account_id = 999999999999',
+  'sso_role_name = ReadOnly',
+  '',
+  '; hand-made',
+  '[sso-session other]',
+  `sso_start_url = ${OTHER}`,
+  'sso_region = eu-west-1',
+  'sso_registration_scopes = sso:account:access',
+  '',
+].join('\n')
+
+interface World {
+  home: TestHome
+  fake: FakeSso
+  deps: Deps
+  cli: DeviceFlowAwsCli
+  vault: AwsIamSsoVault
+  config(): Promise<string | undefined>
+  tokenPath(session: string): string
+}
+
+let open: World[] = []
+afterEach(async () => {
+  for (const w of open.splice(0)) {
+    await w.fake.close()
+    await w.home.cleanup()
+  }
+})
+
+async function world(options: { config?: string; fake?: FakeSsoOptions; prompts?: ScriptedPrompter } = {}): Promise<World> {
+  const home = await makeTestHome()
+  const fake = await FakeSso.start(options.fake)
+  const deps = makeTestDeps(home, {
+    env: { AWS_ENDPOINT_URL_SSO: fake.url, AWS_ENDPOINT_URL_SSO_OIDC: fake.url },
+    ...(options.prompts ? { prompts: options.prompts } : {}),
+  })
+  if (options.config !== undefined) {
+    await mkdir(dirname(deps.paths.awsConfig), { recursive: true })
+    await writeFile(deps.paths.awsConfig, options.config)
+  }
+  const cli = new DeviceFlowAwsCli(fake, deps.paths.ssoCache)
+  const w: World = {
+    home,
+    fake,
+    deps,
+    cli,
+    vault: new AwsIamSsoVault(deps, { cli }),
+    config: () => readFile(deps.paths.awsConfig, 'utf8').catch(() => undefined),
+    tokenPath: (session) => tokenCachePath(deps.paths.ssoCache, { kind: 'session', name: session }),
+  }
+  open.push(w)
+  return w
+}
+
+const slug = Slug.of('test', 'AWS_PROFILE')
+const flagsFor = (account: string, role: string, profile: string, url = ACME, region = 'us-east-1') => ({
+  'sso-start-url': url,
+  'sso-region': region,
+  account,
+  role,
+  profile,
+})
+
+async function setKey(w: World, flags: Record<string, unknown>, s: Slug = slug): Promise<StoredKey> {
+  const outcome = await w.vault.set(s, { flags })
+  return { slug: s, ref: outcome.ref }
+}
+
+/** The key was set by ANOTHER keyrack process: a fresh vault instance that signed nothing in. */
+function laterRun(w: World): AwsIamSsoVault {
+  return new AwsIamSsoVault(w.deps, { cli: w.cli })
+}
+
+async function expireTokenFile(path: string, extra: Record<string, unknown> = {}): Promise<void> {
+  const token = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>
+  await writeFile(path, JSON.stringify({ ...token, expiresAt: new Date(Date.now() - 60_000).toISOString(), ...extra }))
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a failure')
+    },
+    (error: unknown) => error,
+  )
+}
+
+describe('aws.iam.sso set: the wizard with flags', () => {
+  it('creates an sso-session named after the org and the profile, appending only those sections', async () => {
+    // Given a user's existing config
+    const w = await world({ config: EXISTING })
+    // When
+    const outcome = await w.vault.set(slug, { flags: flagsFor('111111111111', 'admin', 'acme.demo.admin') })
+    // Then the config is the old bytes plus the two new sections
+    const config = (await w.config())!
+    expect(config.startsWith(EXISTING)).toBe(true)
+    expect(config.slice(EXISTING.length)).toBe(
+      [
+        '',
+        '[sso-session acme]',
+        `sso_start_url = ${ACME}`,
+        'sso_region = us-east-1',
+        'sso_registration_scopes = sso:account:access',
+        '',
+        '[profile acme.demo.admin]',
+        'sso_session = acme',
+        'sso_account_id = 111111111111',
+        'sso_role_name = admin',
+        'region = us-east-1',
+        '',
+      ].join('\n'),
+    )
+    expect(outcome.ref).toEqual({ profile: 'acme.demo.admin', ssoSession: 'acme' })
+    expect(outcome.expected.reveal()).toBe('acme.demo.admin')
+    // and one registration named after the session, one sign-in through a temporary profile of that session
+    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['botocore-client-acme'])
+    expect(w.cli.calls).toHaveLength(1)
+    const call = w.cli.calls[0]!
+    expect(call.profile).toMatch(/^keyrack-sign-in-/)
+    const temporary = AwsConfigFile.parse(call.configText, call.configFile)
+    expect(temporary.profile(call.profile)?.ssoSession).toBe('acme')
+    expect(temporary.ssoSession('acme')?.ssoStartUrl).toBe(ACME)
+    expect(call.configFile).not.toBe(w.deps.paths.awsConfig)
+    // and the temporary config is gone; the real one never held the temporary profile
+    expect(existsSync(call.configFile)).toBe(false)
+    expect(config).not.toContain('keyrack-sign-in')
+  })
+
+  it('reuses the sso-session configured for the same start URL, typed another way, and signs in to it', async () => {
+    const w = await world({ config: EXISTING })
+    const outcome = await w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'other.demo.admin', 'https://other.awsapps.com/start/', 'eu-west-1') })
+    const config = AwsConfigFile.parse((await w.config())!, '/c')
+    expect(config.ssoSessions().map((s) => s.name)).toEqual(['other'])
+    expect(config.profile('other.demo.admin')).toMatchObject({ ssoSession: 'other', region: 'eu-west-1' })
+    expect(outcome.ref).toEqual({ profile: 'other.demo.admin', ssoSession: 'other' })
+    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['botocore-client-other'])
+  })
+
+  it('names a new session uniquely when the org name is taken by another start URL', async () => {
+    const w = await world({ config: `[sso-session acme]\nsso_start_url = ${OTHER}\nsso_region = us-east-1\n` })
+    const outcome = await w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'p1') })
+    expect(outcome.ref.ssoSession).toBe('acme-2')
+    expect(AwsConfigFile.parse((await w.config())!, '/c').ssoSession('acme-2')?.ssoStartUrl).toBe(ACME)
+  })
+
+  it('does not sign in when the session is already live, and leaves it live through the roundtrip', async () => {
+    // Given a key set in an earlier run, whose session is live
+    const w = await world({ config: EXISTING })
+    await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    const vault = laterRun(w)
+    // When a second key is set on the same session in a new run
+    const second = Slug.of('test', 'STAGING')
+    const key = await (async () => ({ slug: second, ref: (await vault.set(second, { flags: flagsFor('staging', 'developer', 'acme.staging.developer') })).ref }))()
+    const [result] = await vault.unlock([key], {})
+    // Then no second sign-in, and unlock says it was already unlocked (so the roundtrip will not relock it)
+    expect(w.cli.calls).toHaveLength(1)
+    expect(result?.outcome).toBe('already-unlocked')
+    expect(result?.detail).toMatch(/already active/)
+  })
+
+  it('reports "unlocked" for the session its own set signed in, so the roundtrip relocks it', async () => {
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    const [result] = await w.vault.unlock([key], {})
+    expect(result?.outcome).toBe('unlocked')
+    await w.vault.relock([key])
+    expect(existsSync(w.tokenPath('acme'))).toBe(false)
+    expect(w.fake.ledger.logouts).toHaveLength(1)
+  })
+
+  it('adopts an existing SSO profile with --profile alone, writing nothing', async () => {
+    const w = await world({ config: EXISTING })
+    const outcome = await w.vault.set(slug, { flags: { profile: 'legacy' } })
+    expect(outcome.ref).toEqual({ profile: 'legacy' })
+    expect(await w.config()).toBe(EXISTING)
+    expect(w.cli.calls.map((c) => [c.profile, c.configFile])).toEqual([['legacy', w.deps.paths.awsConfig]])
+  })
+
+  it('refuses to adopt a profile that is not an SSO profile (exit 2)', async () => {
+    const w = await world({ config: EXISTING })
+    const error = await errorOf(w.vault.set(slug, { flags: { profile: 'default' } }))
+    expect(error).toBeInstanceOf(UsageError)
+    expect((error as UsageError).message).toContain('not an SSO profile')
+  })
+
+  it('replaces an existing profile with other settings only with --force, in place', async () => {
+    const config = `${EXISTING}\n[profile acme.demo.admin]\nsso_session = other\nsso_account_id = 1\nsso_role_name = x\nregion = us-east-1\n\n# trailing\n`
+    const w = await world({ config })
+    const refused = await errorOf(w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'acme.demo.admin') }))
+    expect(refused).toBeInstanceOf(PromptNotAllowedError)
+    expect((refused as PromptNotAllowedError).fix).toContain('--force')
+    expect(await w.config()).toBe(config)
+    await w.vault.set(slug, { flags: { ...flagsFor('demo', 'admin', 'acme.demo.admin'), force: true } })
+    const after = (await w.config())!
+    expect(AwsConfigFile.parse(after, '/c').profile('acme.demo.admin')).toMatchObject({ ssoSession: 'acme', ssoAccountId: '111111111111' })
+    // in place: the bytes before it and the comment after it are as they were (the new session is appended)
+    expect(after.startsWith(`${EXISTING}\n[profile acme.demo.admin]\nsso_session = acme\n`)).toBe(true)
+    expect(after).toContain('region = us-east-1\n\n# trailing\n\n[sso-session acme]\n')
+  })
+
+  it('rolls back: the config bytes come back and the session it signed in is signed out', async () => {
+    const w = await world({ config: EXISTING })
+    const outcome = await w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'acme.demo.admin') })
+    await outcome.rollback()
+    expect(await w.config()).toBe(EXISTING)
+    expect(existsSync(w.tokenPath('acme'))).toBe(false)
+    expect(w.fake.ledger.logouts).toHaveLength(1)
+  })
+})
+
+describe('aws.iam.sso set: the interactive wizard', () => {
+  it('offers configured start URLs with their session names, filters accounts, picks the only role, suggests the name', async () => {
+    // Given
+    let offered: string[] = []
+    const prompts = new ScriptedPrompter([
+      (choices) => {
+        offered = choices.map((c) => c.name)
+        return choices.find((c) => c.name === 'Another URL…')!.value
+      },
+      ACME,
+      'us-east-1',
+      'staging',
+    ])
+    const w = await world({ config: EXISTING, prompts })
+    // When (the profile-name question takes its default)
+    const outcome = await w.vault.set(slug, { flags: {} })
+    // Then
+    expect(offered).toEqual([`${OTHER}  (sso-session other)`, 'https://legacy.awsapps.com/start  (legacy profile legacy)', 'Another URL…'])
+    expect(prompts.asked.map((q) => [q.kind, q.flag])).toEqual([
+      ['select', '--sso-start-url URL'],
+      ['text', '--sso-start-url URL'],
+      ['select', '--sso-region REGION'],
+      ['search', '--account ID_OR_NAME'],
+      ['text', '--profile NAME'],
+    ])
+    expect(outcome.ref).toEqual({ profile: 'acme.staging.developer', ssoSession: 'acme' })
+  })
+
+  it('fails fast naming --sso-start-url when it may not prompt', async () => {
+    const w = await world({ config: EXISTING })
+    const error = await errorOf(w.vault.set(slug, { flags: {} }))
+    expect(error).toBeInstanceOf(PromptNotAllowedError)
+    expect((error as PromptNotAllowedError).fix).toContain('--sso-start-url')
+  })
+})
+
+describe('aws.iam.sso set: failures leave the config as it was', () => {
+  it.each([
+    ['http', 'http://acme.awsapps.com/start'],
+    ['not AWS', 'https://evil.example.com/start'],
+    ['not a URL', 'acme'],
+  ])('rejects a start URL that is %s with exit 2, before any file or sign-in', async (_name, url) => {
+    const w = await world()
+    const error = await errorOf(w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'p', url) }))
+    expect(error).toBeInstanceOf(UsageError)
+    expect((error as UsageError).exitCode).toBe(2)
+    expect(await w.config()).toBeUndefined()
+    expect(w.cli.calls).toHaveLength(0)
+  })
+
+  it('an account flag matching nothing: exit 2 listing the accounts, session signed out again', async () => {
+    const w = await world({ config: EXISTING })
+    const error = await errorOf(w.vault.set(slug, { flags: flagsFor('nope', 'admin', 'p') }))
+    expect(error).toBeInstanceOf(UsageError)
+    expect((error as UsageError).message).toContain('demo (111111111111), staging (222222222222), production (333333333333)')
+    expect(await w.config()).toBe(EXISTING)
+    expect(existsSync(w.tokenPath('acme'))).toBe(false)
+    expect(w.fake.ledger.logouts).toHaveLength(1)
+  })
+
+  it('an account flag matching several: exit 2 naming them and asking for the id', async () => {
+    const w = await world({
+      fake: {
+        accounts: [
+          { accountId: '111111111111', accountName: 'Demo', roles: ['admin'] },
+          { accountId: '222222222222', accountName: 'demo', roles: ['admin'] },
+        ],
+      },
+    })
+    const error = await errorOf(w.vault.set(slug, { flags: flagsFor('DEMO', 'admin', 'p') }))
+    expect(error).toBeInstanceOf(UsageError)
+    expect((error as UsageError).message).toContain('several')
+    expect((error as UsageError).fix).toContain('--account 111111111111')
+  })
+
+  it('a role flag matching nothing: exit 2 listing the roles of that account', async () => {
+    const w = await world()
+    const error = await errorOf(w.vault.set(slug, { flags: flagsFor('production', 'dev', 'p') }))
+    expect(error).toBeInstanceOf(UsageError)
+    expect((error as UsageError).message).toContain('readonly, admin')
+  })
+
+  it('no accounts: a clear error with its fix, nothing written', async () => {
+    const w = await world({ config: EXISTING, fake: { users: [{ name: 'dev', assignments: {} }] } })
+    const error = await errorOf(w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'p') }))
+    expect(error).toBeInstanceOf(SsoAccessError)
+    expect((error as SsoAccessError).fix).toMatch(/administrator/)
+    expect(await w.config()).toBe(EXISTING)
+  })
+
+  it('no roles in the account: a clear error, nothing written', async () => {
+    const w = await world({ fake: { accounts: [{ accountId: '111111111111', accountName: 'demo', roles: [] }] } })
+    const error = await errorOf(w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'p') }))
+    expect(error).toBeInstanceOf(SsoAccessError)
+    expect((error as SsoAccessError).message).toContain('no roles')
+    expect(await w.config()).toBeUndefined()
+  })
+
+  it('a sign-in cancelled with Ctrl-C: CancelledError, temporary config removed, config untouched', async () => {
+    const w = await world({ config: EXISTING })
+    w.cli.mode = 'cancel'
+    const error = await errorOf(w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'p') }))
+    expect(error).toBeInstanceOf(CancelledError)
+    expect(existsSync(w.cli.calls[0]!.configFile)).toBe(false)
+    expect(await w.config()).toBe(EXISTING)
+  })
+
+  it('a sign-in denied in the browser: a locked-key error saying so', async () => {
+    const w = await world({ config: EXISTING, fake: { decision: 'deny' } })
+    const error = await errorOf(w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'p') }))
+    expect(error).toBeInstanceOf(KeyLockedError)
+    expect(await w.config()).toBe(EXISTING)
+  })
+
+  it('the aws CLI missing or v1: UnavailableError (exit 5)', async () => {
+    const w = await world({ config: EXISTING })
+    w.cli.mode = 'missing'
+    const error = await errorOf(w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'p') }))
+    expect(error).toBeInstanceOf(UnavailableError)
+    expect((error as UnavailableError).exitCode).toBe(5)
+    expect(await w.config()).toBe(EXISTING)
+  })
+
+  it('a corrupt token cache file: exit 2 naming the file, config untouched', async () => {
+    const w = await world({ config: EXISTING })
+    await mkdir(w.deps.paths.ssoCache, { recursive: true })
+    await writeFile(w.tokenPath('other'), '{not json')
+    const error = await errorOf(w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'p', OTHER, 'eu-west-1') }))
+    expect(error).toBeInstanceOf(CorruptFileError)
+    expect((error as CorruptFileError).message).toContain(w.tokenPath('other'))
+    expect(await w.config()).toBe(EXISTING)
+  })
+
+  it('an unparseable config: exit 2 with the line, nothing signed in', async () => {
+    const broken = '[default]\nthis is not ini\n'
+    const w = await world({ config: broken })
+    const error = await errorOf(w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'p') }))
+    expect(error).toBeInstanceOf(CorruptFileError)
+    expect((error as CorruptFileError).message).toContain('line 2')
+    expect(w.cli.calls).toHaveLength(0)
+    expect(await w.config()).toBe(broken)
+  })
+})
+
+describe('aws.iam.sso unlock', () => {
+  async function threeKeys(w: World): Promise<StoredKey[]> {
+    const keys = [
+      await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'), Slug.of('test', 'A')),
+      await setKey(w, flagsFor('staging', 'developer', 'acme.staging.developer'), Slug.of('test', 'B')),
+      await setKey(w, flagsFor('production', 'readonly', 'other.production.readonly', OTHER, 'eu-west-1'), Slug.of('test', 'C')),
+    ]
+    await w.vault.relock(keys)
+    return keys
+  }
+
+  it('signs in once per sso-session with --profile of one of its keys, then proves each role', async () => {
+    // Given three locked keys on two sessions
+    const w = await world({ config: EXISTING })
+    const keys = await threeKeys(w)
+    const before = w.cli.calls.length
+    const vault = laterRun(w)
+    // When
+    const results = await vault.unlock(keys, { noBrowser: false, timeoutMs: 30_000 })
+    // Then
+    expect(results.map((r) => [r.slug.toString(), r.outcome])).toEqual([
+      ['test.A', 'unlocked'],
+      ['test.B', 'unlocked'],
+      ['test.C', 'unlocked'],
+    ])
+    expect(w.cli.calls.slice(before).map((c) => [c.profile, c.configFile, c.timeoutMs])).toEqual([
+      ['acme.demo.admin', w.deps.paths.awsConfig, 30_000],
+      ['other.production.readonly', w.deps.paths.awsConfig, 30_000],
+    ])
+    expect(w.fake.ledger.roleCredentials.slice(-3).map((c) => `${c.accountId}/${c.roleName}`)).toEqual([
+      '111111111111/admin',
+      '222222222222/developer',
+      '333333333333/readonly',
+    ])
+    expect(results[0]?.expiresAt).toBeInstanceOf(Date)
+    // and a second unlock signs in nowhere
+    const again = await laterRun(w).unlock(keys, {})
+    expect(again.every((r) => r.outcome === 'already-unlocked')).toBe(true)
+    expect(w.cli.calls.length).toBe(before + 2)
+  })
+
+  it('renews an expired token with its refresh token: no sign-in, token file rewritten', async () => {
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    await w.vault.unlock([key], {})
+    await expireTokenFile(w.tokenPath('acme'))
+    const calls = w.cli.calls.length
+    const [result] = await laterRun(w).unlock([key], {})
+    expect(result?.outcome).toBe('already-unlocked')
+    expect(result?.detail).toMatch(/renewed without a browser/)
+    expect(w.cli.calls.length).toBe(calls)
+    expect(w.fake.ledger.tokens.filter((t) => t.grantType === 'refresh_token')).toHaveLength(1)
+    expect(w.fake.ledger.registrations).toHaveLength(1)
+    expect((await laterRun(w).get(key)).reveal()).toBe('acme.demo.admin')
+  })
+
+  it('signs in once when the service refuses a token the file calls live', async () => {
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    w.fake.expireAccessTokens()
+    const calls = w.cli.calls.length
+    const [result] = await laterRun(w).unlock([key], {})
+    expect(result?.outcome).toBe('unlocked')
+    expect(w.cli.calls.length).toBe(calls + 1)
+    expect(w.fake.ledger.registrations).toHaveLength(1)
+  })
+
+  it('fails a key whose profile is gone, and one whose role is no longer assigned, with reasons', async () => {
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    const gone: StoredKey = { slug: Slug.of('test', 'GONE'), ref: { profile: 'nope' } }
+    w.fake.configure({ accounts: [{ accountId: '111111111111', accountName: 'demo', roles: ['readonly'] }] })
+    const [denied, missing] = await laterRun(w).unlock([key, gone], {})
+    expect(denied?.outcome).toBe('failed')
+    expect(denied?.error).toBeInstanceOf(SsoAccessError)
+    expect(missing?.outcome).toBe('failed')
+    expect(missing?.error).toBeInstanceOf(SsoProfileMissingError)
+    expect((missing?.error as SsoProfileMissingError).fix).toContain('keyrack set --key GONE --env test --vault aws.iam.sso')
+    expect(await laterRun(w).status(gone)).toMatchObject({ state: 'absent' })
+  })
+
+  it('fails every key with the config error when the config cannot be parsed', async () => {
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    await writeFile(w.deps.paths.awsConfig, 'oops\n')
+    const [result] = await laterRun(w).unlock([key], {})
+    expect(result?.error).toBeInstanceOf(CorruptFileError)
+  })
+})
+
+describe('aws.iam.sso get and status', () => {
+  it('prints the profile while the token has more than 15 minutes, else KeyLockedError naming unlock', async () => {
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    expect((await laterRun(w).get(key)).reveal()).toBe('acme.demo.admin')
+    expect(await laterRun(w).status(key)).toMatchObject({ state: 'unlocked' })
+    // 10 minutes left: the CLI already calls that expired
+    const token = JSON.parse(await readFile(w.tokenPath('acme'), 'utf8')) as Record<string, unknown>
+    await writeFile(w.tokenPath('acme'), JSON.stringify({ ...token, expiresAt: new Date(Date.now() + 10 * 60_000).toISOString() }))
+    const error = await errorOf(laterRun(w).get(key))
+    expect(error).toBeInstanceOf(KeyLockedError)
+    expect((error as KeyLockedError).fix).toBe('keyrack unlock --env test --key AWS_PROFILE')
+    expect(await laterRun(w).status(key)).toMatchObject({ state: 'locked', detail: expect.stringContaining('without a browser') })
+  })
+
+  it('is locked with a set fix when the profile left the config', async () => {
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    await writeFile(w.deps.paths.awsConfig, '')
+    const error = await errorOf(laterRun(w).get(key))
+    expect(error).toBeInstanceOf(SsoProfileMissingError)
+    expect((error as KeyLockedError).exitCode).toBe(4)
+    expect((error as KeyLockedError).fix).toContain('keyrack set')
+  })
+})
+
+describe('aws.iam.sso relock', () => {
+  it("logs out that session alone: its token and its profiles' cached role credentials go; the rest stays", async () => {
+    // Given two unlocked sessions, cached CLI role credentials for two profiles, and a stored key sharing acme
+    const w = await world({ config: EXISTING })
+    const a = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'), Slug.of('test', 'A'))
+    const b = await setKey(w, flagsFor('staging', 'developer', 'acme.staging.developer'), Slug.of('test', 'B'))
+    const c = await setKey(w, flagsFor('production', 'readonly', 'other.production.readonly', OTHER, 'eu-west-1'), Slug.of('test', 'C'))
+    for (const k of [a, b, c]) await w.deps.store.put(k.slug.toString(), { vault: 'aws.iam.sso', ref: k.ref }, new Date())
+    const cliCache = w.deps.paths.cliCache
+    await mkdir(cliCache, { recursive: true })
+    const acmeCreds = roleCredentialsCachePath(cliCache, { kind: 'session', name: 'acme' }, '222222222222', 'developer')
+    const otherCreds = roleCredentialsCachePath(cliCache, { kind: 'session', name: 'other' }, '333333333333', 'readonly')
+    for (const path of [acmeCreds, otherCreds]) await writeFile(path, JSON.stringify({ ProviderType: 'sso', Credentials: {} }))
+    const cacheBefore = (await readdir(w.deps.paths.ssoCache)).sort()
+    // When key A is relocked
+    const notes = await laterRun(w).relock([a])
+    // Then acme's token and acme's cached role credentials are gone, the service was told, and B is named
+    expect(existsSync(w.tokenPath('acme'))).toBe(false)
+    expect(existsSync(acmeCreds)).toBe(false)
+    expect(notes).toEqual(['test.B shares sso-session acme and is locked too'])
+    expect(w.fake.ledger.logouts).toHaveLength(1)
+    // and the other session's token, its credentials and both registrations stay
+    expect(existsSync(w.tokenPath('other'))).toBe(true)
+    expect(existsSync(otherCreds)).toBe(true)
+    const cacheAfter = (await readdir(w.deps.paths.ssoCache)).sort()
+    expect(cacheAfter).toEqual(cacheBefore.filter((f) => !w.tokenPath('acme').endsWith(f)))
+    expect(cacheAfter).toHaveLength(3)
+    // and A and B are locked, C still gets
+    await expect(laterRun(w).get(a)).rejects.toBeInstanceOf(KeyLockedError)
+    await expect(laterRun(w).get(b)).rejects.toBeInstanceOf(KeyLockedError)
+    expect((await laterRun(w).get(c)).reveal()).toBe('other.production.readonly')
+  })
+
+  it('relocks by the recorded session even when the config cannot be read', async () => {
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    await writeFile(w.deps.paths.awsConfig, 'oops\n')
+    await laterRun(w).relock([key])
+    expect(existsSync(w.tokenPath('acme'))).toBe(false)
+    expect(w.fake.ledger.logouts).toHaveLength(1)
+  })
+})
+
