@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest'
+import { UsageError } from '../../../src/domain/errors.js'
+import { assertProfileName, orgNameOf, parseStartUrl, sameStartUrl, suggestProfileName, uniqueName } from '../../../src/vaults/aws.iam.sso/naming.js'
+
+describe('start URLs', () => {
+  it.each([
+    ['https://acme.awsapps.com/start', 'https://acme.awsapps.com/start'],
+    ['  https://ACME.awsapps.com/start/#/ ', 'https://acme.awsapps.com/start'],
+    ['https://d-1234567890.awsapps.com/start', 'https://d-1234567890.awsapps.com/start'],
+    ['https://start.us-gov-home.awsapps.com/directory/d-9067', 'https://start.us-gov-home.awsapps.com/directory/d-9067'],
+    ['https://start.home.awsapps.cn/directory/d-9067', 'https://start.home.awsapps.cn/directory/d-9067'],
+    ['https://ssoins-7223.portal.us-east-1.app.aws', 'https://ssoins-7223.portal.us-east-1.app.aws'],
+  ])('accepts %s as %s', (typed, canonical) => {
+    expect(parseStartUrl(typed)).toBe(canonical)
+  })
+
+  it.each([
+    'http://acme.awsapps.com/start',
+    'https://awsapps.com.evil.test/start',
+    'https://acme.awsapps.com:8443/start',
+    'https://user@acme.awsapps.com/start',
+    'acme.awsapps.com/start',
+    'ftp://acme.awsapps.com',
+  ])('refuses %s with a UsageError naming the flag', (typed) => {
+    let error: unknown
+    try {
+      parseStartUrl(typed)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(UsageError)
+    expect((error as UsageError).fix).toContain('--sso-start-url')
+  })
+
+  it('matches the same portal written two ways', () => {
+    expect(sameStartUrl('https://acme.awsapps.com/start/', 'https://ACME.awsapps.com/start#/')).toBe(true)
+    expect(sameStartUrl('https://acme.awsapps.com/start', 'https://other.awsapps.com/start')).toBe(false)
+    expect(sameStartUrl(undefined, 'https://acme.awsapps.com/start')).toBe(false)
+  })
+})
+
+describe('names', () => {
+  it('names a session after the org, the directory, or the instance', () => {
+    expect(orgNameOf('https://acme.awsapps.com/start')).toBe('acme')
+    expect(orgNameOf('https://start.us-gov-home.awsapps.com/directory/d-9067')).toBe('d-9067')
+    expect(orgNameOf('https://ssoins-7223.portal.us-east-1.app.aws')).toBe('ssoins-7223')
+  })
+
+  it('makes a session name unique', () => {
+    expect(uniqueName('acme', ['other'])).toBe('acme')
+    expect(uniqueName('acme', ['acme', 'acme-2'])).toBe('acme-3')
+  })
+
+  it('suggests <session>.<account>.<role> in lowercase, one shell word', () => {
+    expect(suggestProfileName('acme', 'Demo Account', 'AdministratorAccess')).toBe('acme.demo-account.administratoraccess')
+    expect(assertProfileName(suggestProfileName('acme', 'Ünïcode & Co', 'Role/Path'))).toBeTruthy()
+  })
+
+  it('refuses profile names a shell or the config would split', () => {
+    expect(() => assertProfileName('has space')).toThrow(UsageError)
+    expect(() => assertProfileName('[x]')).toThrow(UsageError)
+    expect(assertProfileName('acme.demo.admin')).toBe('acme.demo.admin')
+  })
+})
