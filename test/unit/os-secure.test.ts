@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Agent } from '../../src/agent/server.js'
@@ -265,5 +265,19 @@ describe('changing the passphrase', () => {
     await run({ interactive: false, stdin: `${PASS}\nnew-passphrase-42\n` }).vault.changePassphrase({ passphraseStdin: true })
     const renewed = await run({ env: { KEYRACK_PASSPHRASE: 'new-passphrase-42' } }).vault.unlock([key], { durationMs: 60_000 })
     expect(renewed[0]?.outcome).toBe('unlocked')
+  })
+})
+
+describe('diagnose', () => {
+  it('fails a key whose encrypted value file is gone, naming the fix', async () => {
+    // Given
+    const a = await setWithEnv('A', 'va')
+    const b = await setWithEnv('B', 'vb')
+    await rm(join(home.dir, '.config', 'keyrack', 'vaults', 'os.secure', 'values', 'test.B.age'))
+    // When
+    const checks = await run().vault.diagnose([a, b])
+    // Then
+    expect(checks.find((c) => c.id === 'os.secure.identity')?.status).toBe('ok')
+    expect(checks.find((c) => c.id === 'os.secure.values')).toMatchObject({ status: 'fail', detail: expect.stringContaining('test.B') })
   })
 })

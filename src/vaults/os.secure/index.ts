@@ -264,12 +264,7 @@ export class OsSecureVault implements Vault {
         ? { id: 'os.secure.values', section, status: 'ok', detail: `${keys.length} encrypted value file(s) present` }
         : { id: 'os.secure.values', section, status: 'fail', detail: `missing encrypted values: ${missing.join(', ')}`, fix: 'Set those keys again with --force, or keyrack del them.' },
     )
-    try {
-      const agent = await this.agent.hello()
-      checks.push({ id: 'os.secure.agent', section, status: 'ok', detail: `agent running (pid ${agent.pid}) on ${this.show(this.deps.paths.agentSocket)}` })
-    } catch (error) {
-      checks.push({ id: 'os.secure.agent', section, status: 'ok', detail: `agent not running (${(error as Error).message}); keyrack unlock starts it` })
-    }
+    // The agent itself (running, socket modes) is checked by doctor's keyrack section.
     return checks
   }
 
