@@ -31,6 +31,9 @@ export interface AgentClientOptions {
 const REQUEST_TIMEOUT_MS = 5_000
 const START_TIMEOUT_MS = 15_000
 const STOP_TIMEOUT_MS = 3_000
+const MAX_SOCKET_PATH_BYTES = 103
+/** Never handed to the agent: it lives for hours, and a process's environment is readable in /proc. */
+const WITHHELD_ENV = ['KEYRACK_PASSPHRASE', 'KEYRACK_NEW_PASSPHRASE']
 
 export class AgentClient {
   constructor(private readonly options: AgentClientOptions) {}
@@ -58,6 +61,7 @@ export class AgentClient {
 
   /** Hands values to the agent, starting (or replacing) it first when needed. */
   async put(entries: Array<HeldKey & { value: string; expiresAt: number }>): Promise<void> {
+    if (entries.length === 0) return
     await this.ensureRunning()
     // Batches stay well under the agent's line cap; one huge value is refused by the vault before it gets here.
     let batch: typeof entries = []
@@ -103,6 +107,12 @@ export class AgentClient {
   async ensureRunning(): Promise<void> {
     if (await this.isOurs()) return
     const { socketPath } = this.options
+    if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
+      // sockaddr_un holds 108 bytes on Linux (104 on macOS): a longer path cannot be listened on at all.
+      throw new UnavailableError(`The agent socket path is too long for a Unix socket (${Buffer.byteLength(socketPath)} bytes): ${socketPath}`, {
+        fix: 'Set XDG_RUNTIME_DIR (or KEYRACK_HOME) to a shorter folder; the socket lives at $XDG_RUNTIME_DIR/keyrack/agent.sock.',
+      })
+    }
     await ensureDir(dirname(socketPath))
     await withFileLock(join(dirname(socketPath), 'agent.start.lock'), async () => {
       if (await this.isOurs()) return
@@ -180,7 +190,7 @@ export class AgentClient {
       cleanup: false,
       reject: false,
       cwd: '/',
-      env: { ...this.options.env },
+      env: Object.fromEntries(Object.entries(this.options.env ?? {}).filter(([name]) => !WITHHELD_ENV.includes(name))),
       extendEnv: false,
     })
     let exited: { exitCode?: number | undefined; signal?: string | undefined } | undefined

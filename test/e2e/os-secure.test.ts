@@ -57,6 +57,9 @@ describe('os.secure with KEYRACK_PASSPHRASE (what a script runs)', () => {
     expect(env.stderr).toBe('')
     const list = await cli.run(['list', '--json'])
     expect(JSON.parse(String(list.stdout)).keys.map((k: { state: string }) => k.state)).toEqual(['unlocked', 'unlocked'])
+    // and the agent it started runs without the passphrase in its environment
+    const [pid] = await agentPids()
+    expect(await readFile(`/proc/${pid}/environ`, 'utf8')).not.toContain(PASS)
 
     // When one key is relocked, Then only that one is locked
     expect((await cli.run(['relock', '--key', 'test.DB_PASSWORD'])).exitCode).toBe(0)

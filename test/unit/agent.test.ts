@@ -196,6 +196,11 @@ describe('the agent and its client', () => {
     expect((await client().hello()).pid).toBe(process.pid)
   })
 
+  it('client: refuses to start an agent on a socket path too long for a Unix socket', async () => {
+    const long = new AgentClient({ socketPath: join(home.dir, 'x'.repeat(120), 'agent.sock'), version: '1.0.0', selfCommand: ['/bin/false'] })
+    await expect(long.put([{ id: 'a', rev: 'r', value: 'v', expiresAt: later() }])).rejects.toThrow(/too long for a Unix socket/)
+  })
+
   it('client: reports no agent when nothing listens', async () => {
     await expect(client().hello()).rejects.toBeInstanceOf(AgentNotRunning)
     expect(await client().get({ id: 'a', rev: 'r' })).toBeNull()
