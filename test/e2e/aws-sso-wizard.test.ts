@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { awsCliOrSkip } from '../support/fake-sso/aws-cli.js'
-import { ACME_URL, makeSsoWorld, OTHER_URL, parseIni, section, withoutSections, type SsoWorld } from '../support/fake-sso/world.js'
+import { join } from 'node:path'
+import { ACME_URL, fingerprint, listFiles, makeSsoWorld, OTHER_URL, parseIni, section, withoutSections, type SsoWorld } from '../support/fake-sso/world.js'
 import { KEY, openTerminal, type Terminal } from '../support/pty.js'
 
 // Issue 5, scenario 8: the aws.iam.sso set-up wizard driven through a REAL pseudo-terminal, signing in with the
@@ -37,6 +38,8 @@ afterEach(async () => {
 })
 
 const POINTER = '❯'
+
+const homePaths = async (w: SsoWorld) => (await listFiles(w.home)).map((f) => join(w.home, f))
 
 /** The choice the list prompt highlights now: the text after the last pointer drawn since the last mark. */
 function highlighted(t: Terminal): string {
@@ -116,7 +119,7 @@ describe.skipIf(!aws)('8. the aws.iam.sso wizard in a real terminal', () => {
     expect(await w.awsCalls()).not.toContainEqual(expect.stringContaining('--sso-session'))
 
     // Given the state after that run
-    const before = { config: await w.readConfig(), store: await w.readStore() }
+    const before = { config: await w.readConfig(), store: await w.readStore(), home: await fingerprint(await homePaths(w)) }
     term = undefined
 
     // When a second wizard is cancelled with Ctrl-C at the account picker
@@ -135,5 +138,7 @@ describe.skipIf(!aws)('8. the aws.iam.sso wizard in a real terminal', () => {
     expect(await w.readConfig()).toBe(before.config)
     expect(await w.readStore()).toBe(before.store)
     expect(await w.tmpLeftovers()).toEqual([])
+    // every file in HOME as it was, the sso cache included: the sign-in this run made was signed out again
+    expect(await fingerprint(await homePaths(w))).toEqual(before.home)
   })
 })

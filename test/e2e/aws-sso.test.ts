@@ -1,4 +1,4 @@
-import type { Result } from 'execa'
+import { execa, type Result } from 'execa'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -116,6 +116,8 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
       ['default', 'profile acme.demo.admin', 'profile legacy', 'sso-session acme', 'sso-session other'],
     )
     expect(await w.tmpLeftovers()).toEqual([])
+    const stray = (await listFiles(w.home)).filter((f) => !f.startsWith('.aws/sso/cache/') && !/^\.aws\/config(\..+)?$/.test(f))
+    expect(stray, 'no temporary config or profile left in HOME').toEqual(['.config/keyrack/store.json'])
     // and the store holds the profile name under the key
     const store = JSON.parse((await w.readStore())!) as { keys: Record<string, { vault: string; ref: unknown }> }
     expect(store.keys['test.AWS_PROFILE']?.vault).toBe('aws.iam.sso')
@@ -218,6 +220,14 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     const untouched = await fingerprint([w.tokenFile('other'), ...registrationFiles])
     const acmeToken = (await w.token('acme'))!.accessToken
     const logouts = w.fake.ledger.logouts.length
+    // and the aws CLI has cached role credentials for one profile of each session
+    const cliCache = join(w.home, '.aws', 'cli', 'cache')
+    await ok(awsCli(w, ['configure', 'export-credentials', '--profile', 'acme.demo.admin']))
+    const acmeCredentials = await listFiles(cliCache)
+    await ok(awsCli(w, ['configure', 'export-credentials', '--profile', 'other.production.readonly']))
+    const otherCredentials = (await listFiles(cliCache)).filter((f) => !acmeCredentials.includes(f)).map((f) => join(cliCache, f))
+    expect([acmeCredentials.length, otherCredentials.length]).toEqual([1, 1])
+    const untouchedCredentials = await fingerprint(otherCredentials)
 
     // When one acme key is relocked
     const relock = await w.keyrack(['relock', '--key', 'test.AWS_PROFILE'])
@@ -231,6 +241,9 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     expect(relock.stderr).toContain('test.STAGING_PROFILE')
     // and the other session's token and every registration file are byte for byte (and mtime) as they were
     expect(await fingerprint(Object.keys(untouched))).toEqual(untouched)
+    // and the CLI's cached role credentials of the acme profile are gone, the other session's kept
+    expect(await listFiles(cliCache)).toEqual(otherCredentials.map((f) => f.slice(cliCache.length + 1)))
+    expect(await fingerprint(otherCredentials)).toEqual(untouchedCredentials)
     // and both acme keys are locked (exit 4, naming unlock), the other key still gets
     for (const key of ['AWS_PROFILE', 'STAGING_PROFILE']) {
       const get = await w.keyrack(['get', '--key', key, '--env', 'test'])
@@ -241,6 +254,48 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     expect(other.exitCode, out(other)).toBe(0)
     expect(other.stdout).toBe('other.production.readonly')
     expect(await w.awsCalls()).not.toContainEqual(expect.stringContaining('sso logout'))
+  })
+
+  describe('4b. a session ended on the service while its token file still looks live', () => {
+    async function givenARevokedSession() {
+      const w = await start()
+      await w.writeConfig(EXISTING_CONFIG)
+      await ok(w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')]))
+      await ok(w.keyrack(['unlock', '--env', 'test', '--timeout', '30s']))
+      // signed out from another machine / by an administrator: the service no longer accepts the token
+      const token = (await w.token('acme'))!
+      const logout = await fetch(`${w.fake.url}/logout`, { method: 'POST', headers: { 'x-amz-sso_bearer_token': token.accessToken } })
+      expect(logout.status).toBe(200)
+      expect(w.fake.isLive(token.accessToken)).toBe(false)
+      return w
+    }
+
+    it('unlock notices and signs in again', async () => {
+      // Given
+      const w = await givenARevokedSession()
+      const signIns = w.fake.signIns().length
+
+      // When
+      const unlock = await w.keyrack(['unlock', '--env', 'test', '--timeout', '30s'])
+
+      // Then one sign-in made it work again
+      expect(unlock.exitCode, out(unlock)).toBe(0)
+      expect(w.fake.signIns()).toHaveLength(signIns + 1)
+      expect(w.fake.isLive((await w.token('acme'))!.accessToken)).toBe(true)
+    })
+
+    it('get exits 4: its credentials no longer resolve (issue 4, get)', async () => {
+      // Given
+      const w = await givenARevokedSession()
+
+      // When
+      const get = await w.keyrack(['get', '--key', 'AWS_PROFILE', '--env', 'test'])
+
+      // Then the key is reported locked, naming unlock, instead of handing out a profile that cannot sign requests
+      expect(get.exitCode, out(get)).toBe(4)
+      expect(get.stdout).toBe('')
+      expect(get.stderr).toContain('keyrack unlock')
+    })
   })
 
   it('5a. an expired token with a usable refresh token is renewed by unlock with no sign-in', async () => {
@@ -302,17 +357,19 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
       await w.writeConfig(EXISTING_CONFIG)
       const seed = await w.keyrack(['set', '--key', 'API_URL', '--env', 'test', '--vault', 'os.direct', '--value', '-'], { input: 'https://api.test' })
       expect(seed.exitCode, out(seed)).toBe(0)
-      const before = { config: await w.readConfig(), store: await w.readStore(), aws: await listFiles(join(w.home, '.aws')) }
+      const before = { config: await w.readConfig(), store: await w.readStore(), files: await homeFiles(w) }
       return { w, before }
     }
 
-    async function expectNothingChanged(w: SsoWorld, before: { config?: string; store?: string; aws: string[] }) {
+    /** Every file under HOME but the CLI's own caches (a failed sign-in may leave its client registration). */
+    const homeFiles = async (w: SsoWorld) => (await listFiles(w.home)).filter((f) => !/^\.aws\/(sso|cli)\//.test(f))
+
+    async function expectNothingChanged(w: SsoWorld, before: { config?: string; store?: string; files: string[] }) {
       expect(await w.readConfig()).toBe(before.config)
       expect(await w.readStore()).toBe(before.store)
       expect(await w.tmpLeftovers()).toEqual([])
-      // no new file beside the config (a temporary config, a lock, a stray backup); the CLI's caches aside
-      const added = (await listFiles(join(w.home, '.aws'))).filter((f) => !before.aws.includes(f) && !/^(sso|cli)\//.test(f))
-      expect(added).toEqual([])
+      // no new file anywhere in HOME: no temporary config or profile, no lock, no stray backup
+      expect(await homeFiles(w)).toEqual(before.files)
       expect(JSON.parse(before.store!)).not.toHaveProperty(['keys', 'test.AWS_PROFILE'])
     }
 
@@ -410,6 +467,11 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     expect(parseIni((await w.readConfig())!).filter((s) => s.header === 'sso-session acme')).toHaveLength(1)
   })
 })
+
+/** The real aws CLI (through the argv-recording wrapper) in the world's HOME, pointed at the fake. */
+function awsCli(w: SsoWorld, args: string[]): Promise<Result> {
+  return execa('aws', args, { env: w.cli.env, extendEnv: false, reject: false, timeout: 60_000, stdin: 'ignore' }) as unknown as Promise<Result>
+}
 
 /** Poll until the condition holds (e.g. a sign-in is pending on the fake), at most 60 seconds. */
 async function until(condition: () => boolean): Promise<void> {
