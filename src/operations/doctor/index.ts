@@ -1,6 +1,7 @@
 import { ExitCode } from '../../domain/errors.js'
 import type { Check } from '../../domain/check.js'
 import type { Deps } from '../../infra/deps.js'
+import { withFileLock } from '../../infra/fs.js'
 import { tildify } from '../../infra/paths.js'
 import { keyrackChecks } from './keyrack-checks.js'
 import { awsCliChecks } from './aws-cli-checks.js'
@@ -83,7 +84,8 @@ async function fixStraySignIns(scan: ScanResult, config: Parameters<typeof planF
   }
   const applied: AppliedFix[] = []
   for (const plan of plans) {
-    const done = await applyFix(plan)
+    // The store is rewritten under its lock, like every other store write, so a concurrent keyrack never loses a key.
+    const done = plan.file === deps.paths.store ? await withFileLock(deps.paths.storeLock, () => applyFix(plan)) : await applyFix(plan)
     applied.push(done)
     deps.reporter.step(`rewrote ${show(done.file)}:${done.lines.join(',')} (backup ${show(done.backup)})`)
   }

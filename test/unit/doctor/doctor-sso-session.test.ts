@@ -219,6 +219,21 @@ describe('doctor --fix', () => {
     expect(await readFile(join(home.dir, 'dotfiles/zshrc.keyrack-backup'), 'utf8')).toBe('aws sso login --sso-session acme\n')
   })
 
+  it("rewrites keyrack's own store under its lock; the store still parses and stays 0600", async () => {
+    // Given: a key whose (non-secret) ref carries a sign-in command
+    const d = deps()
+    await d.store.put('test.NOTE', { vault: 'os.direct', ref: { note: 'aws sso login --sso-session acme' } }, new Date())
+    const before = await readFile(d.paths.store, 'utf8')
+    // When
+    const report = await runDoctor({ paths: [], cwd: home.dir, fix: true, yes: true }, d)
+    // Then
+    expect(report.fixed?.map((f) => f.file)).toEqual([d.paths.store])
+    expect((await d.store.read()).keys['test.NOTE']!.ref).toEqual({ note: 'aws sso login --profile acme.admin' })
+    expect((await stat(d.paths.store)).mode & 0o777).toBe(0o600)
+    expect(await readFile(`${d.paths.store}.keyrack-backup`, 'utf8')).toBe(before)
+    await expect(stat(d.paths.storeLock)).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
   it('leaves alone what needs a choice (several profiles, none, computed)', async () => {
     const text = 'aws sso login --sso-session beta\naws sso login --sso-session ghost\naws sso login --sso-session $S\n'
     await writeTree(home.dir, { '.bashrc': text })
