@@ -149,6 +149,7 @@ if (time.status !== null && time.error === undefined) {
   const [wall, user, sys] = time.stderr.toString().trim().split('\n').pop().split(' ').map(Number)
   const exit = time.status
   console.log(`\nwhole CLI, once: keyrack doctor --json in the repository: ${(wall * 1000).toFixed(0)} ms wall, ${((user + sys) * 1000).toFixed(0)} ms CPU (exit ${exit})`)
+  console.log('  (node start-up and every other check included, notably `aws --version` of each aws on PATH: a Python start-up each)')
 }
 
 if (KEEP) console.log(`\nkept ${work}`)
