@@ -1,3 +1,4 @@
+import { spawn } from '@lydell/node-pty'
 import { execa, type Result } from 'execa'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -105,5 +106,29 @@ describe('keyrack doctor (built CLI)', () => {
     const yesAlone = await doctor(['--yes'])
     expect(yesAlone.exitCode).toBe(2)
     expect(yesAlone.stderr).toContain('--fix')
+  })
+
+  it('--fix in a terminal shows the diff, asks, and rewrites on "y"', async () => {
+    // Given
+    await writeTree(home.dir, { '.zshrc': 'aws sso login --sso-session acme\n' })
+    const [file, ...pre] = cliCommand()
+    const pty = spawn(file!, [...pre, 'doctor', '--fix'], { cols: 160, rows: 40, cwd: repo.dir, env: env as Record<string, string> })
+    let screen = ''
+    pty.onData((data) => {
+      screen += data
+    })
+    const exit = new Promise<number>((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)))
+    // When: the question appears after the diff
+    const started = Date.now()
+    while (!screen.includes('Rewrite 1 line(s) in 1 file(s)?')) {
+      if (Date.now() - started > 20_000) throw new Error(`no question; screen:\n${screen}`)
+      await new Promise((r) => setTimeout(r, 25))
+    }
+    expect(screen).toContain('+aws sso login --profile acme.admin')
+    pty.write('y\r')
+    // Then
+    expect(await exit).toBe(0)
+    expect(await readFile(join(home.dir, '.zshrc'), 'utf8')).toBe('aws sso login --profile acme.admin\n')
+    expect(await readFile(join(home.dir, '.zshrc.keyrack-backup'), 'utf8')).toBe('aws sso login --sso-session acme\n')
   })
 })
