@@ -1,16 +1,41 @@
 #!/usr/bin/env node
-// npm entry. The launcher serves `keyrack get` itself, without loading oclif (start-up speed); everything else it
-// hands to oclif. The compiled code lives in dist/ (npm run build). The single executable runs the same launcher
+// npm entry. The launcher serves `keyrack get` itself, without loading oclif (start-up speed); anything else it hands
+// to oclif. dist/launcher.cjs is the launcher bundled into one CommonJS file (scripts/bundle.mjs) and dist/ holds the
+// compiled commands oclif loads, both from `npm run build`. The single executable runs the same launcher
 // (src/sea/main.ts).
-import { readFileSync } from 'node:fs'
-import { launch } from '../dist/launcher.js'
+//
+// Every millisecond here is paid by each `keyrack get` in a shell prompt, hence: this file is CommonJS
+// (bin/package.json; an ES module entry starts Node's ESM loader, ~1 ms), and the launcher is compiled with the V8
+// code cache `npm run build` made for it (~1.5 ms). A cache from another Node version is rejected by V8 and the
+// launcher is compiled from source instead: slower, same result.
+'use strict'
+const { readFileSync } = require('node:fs')
+const { join } = require('node:path')
+const vm = require('node:vm')
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+const dist = join(__dirname, '..', 'dist')
+const filename = join(dist, 'launcher.cjs')
+const source = readFileSync(filename, 'utf8')
+let cachedData
+try {
+  cachedData = readFileSync(join(dist, 'launcher.cache'))
+} catch {}
+// The same wrapper scripts/bundle.mjs compiles the launcher in to make its code cache.
+const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename, cachedData })
+const launcher = { exports: {} }
+script.runInThisContext()(launcher.exports, require, launcher, filename, dist)
+const { version } = require('../package.json')
 
-await launch(process.argv.slice(2), process.env, {
-  version,
-  async fallback(argv) {
-    const { execute } = await import('@oclif/core')
-    await execute({ args: argv, dir: import.meta.url })
-  },
-})
+launcher.exports
+  .launch(process.argv.slice(2), process.env, {
+    version,
+    async fallback(argv) {
+      const { execute } = await import('@oclif/core')
+      // The package root, not this file: oclif would take bin/package.json for the CLI's.
+      await execute({ args: argv, dir: join(__dirname, '..') })
+    },
+  })
+  .catch((error) => {
+    process.stderr.write(`✗ keyrack hit a bug: ${error && error.stack ? error.stack : error}\n`)
+    process.exitCode = 1
+  })

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs'
 import { runGet, type GetFlags } from './cli/get.js'
 import { renderError, renderJson } from './cli/output.js'
 import { reportOf } from './domain/errors.js'
@@ -90,11 +91,27 @@ async function serveGet(fast: FastGet, version: string): Promise<void> {
   try {
     const deps = createDeps({ json: fast.json, noPrompt: fast.noPrompt, version })
     const result = await runGet(fast.flags, deps, fast.json)
-    process.stdout.write('json' in result ? renderJson(result.json) : result.text)
+    write(1, 'json' in result ? renderJson(result.json) : result.text)
   } catch (error) {
     const report = reportOf(error)
     process.exitCode = report.exitCode
-    if (fast.json) process.stdout.write(renderJson({ error: report }))
-    else process.stderr.write(renderError(report))
+    if (fast.json) write(1, renderJson({ error: report }))
+    else write(2, renderError(report))
+  }
+}
+
+/**
+ * Writes to stdout (1) or stderr (2) straight to the file descriptor. process.stdout and process.stderr are streams
+ * whose first use loads Node's stream modules (~2 ms, a tenth of Node's own start-up); the bytes are the same. Should
+ * the descriptor refuse (a non-blocking pipe that is full, a closed pipe), the rest goes through the stream, which
+ * then behaves exactly as it does for the oclif path.
+ */
+function write(fd: 1 | 2, text: string): void {
+  const bytes = Buffer.from(text, 'utf8')
+  let done = 0
+  try {
+    while (done < bytes.length) done += writeSync(fd, bytes, done)
+  } catch {
+    ;(fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(done))
   }
 }

@@ -36,6 +36,7 @@ export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): 
   const paths = overrides.paths ?? resolvePaths(env)
   let deps: Deps
   let prompts: Prompter | undefined
+  let reporter: Reporter | undefined
   deps = {
     env,
     paths,
@@ -43,7 +44,10 @@ export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): 
     get prompts() {
       return (prompts ??= new TerminalPrompter(Boolean(process.stdin.isTTY) && !context.noPrompt && !context.json))
     },
-    reporter: context.json ? silentReporter : new StderrReporter(),
+    // Also on first use: opening process.stderr loads Node's stream modules (~2 ms); a successful `get` reports nothing.
+    get reporter() {
+      return (reporter ??= context.json ? silentReporter : new StderrReporter())
+    },
     store: new StoreFile(paths),
     vaults: new VaultRegistry(() => deps),
     version: context.version,

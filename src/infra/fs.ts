@@ -1,5 +1,4 @@
-import { constants } from 'node:fs'
-import { chmod, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
+import { constants, promises as fsp, readFile as readFileCallback } from 'node:fs'
 import { dirname } from 'node:path'
 import { UnavailableError } from '../domain/errors.js'
 
@@ -8,12 +7,22 @@ export const FILE_MODE = 0o600
 
 /** Creates a folder (and its parents) as 0700, as cli-contract.md requires of every folder keyrack creates. */
 export async function ensureDir(path: string): Promise<void> {
-  await mkdir(path, { recursive: true, mode: DIR_MODE })
+  await fsp.mkdir(path, { recursive: true, mode: DIR_MODE })
+}
+
+// `keyrack get` reads the store and a value through here. node:fs/promises costs ~2 ms to load, a tenth of Node's own
+// start-up, so reads use the callback API (loaded with Node) and everything else reaches fs.promises on first use.
+function readFileOnce(path: string): Promise<Buffer>
+function readFileOnce(path: string, encoding: 'utf8'): Promise<string>
+function readFileOnce(path: string, encoding?: 'utf8'): Promise<string | Buffer> {
+  return new Promise((resolve, reject) => {
+    readFileCallback(path, encoding ? { encoding } : {}, (error, data) => (error ? reject(error) : resolve(data)))
+  })
 }
 
 export async function readTextIfExists(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8')
+    return await readFileOnce(path, 'utf8')
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined
     throw error
@@ -22,7 +31,7 @@ export async function readTextIfExists(path: string): Promise<string | undefined
 
 export async function readBytesIfExists(path: string): Promise<Buffer | undefined> {
   try {
-    return await readFile(path)
+    return await readFileOnce(path)
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined
     throw error
@@ -44,28 +53,28 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   // node:crypto on first use only (~3 ms to load): `keyrack get` never writes.
   const random = process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')
   const temp = `${path}.${process.pid}.${random}.tmp`
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
+  const handle = await fsp.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)
   try {
     await handle.writeFile(data)
     await handle.chmod(mode)
     await handle.sync()
   } catch (error) {
     await handle.close()
-    await rm(temp, { force: true })
+    await fsp.rm(temp, { force: true })
     throw error
   }
   await handle.close()
   try {
-    await rename(temp, path)
+    await fsp.rename(temp, path)
   } catch (error) {
-    await rm(temp, { force: true })
+    await fsp.rm(temp, { force: true })
     throw error
   }
 }
 
 export async function removeIfExists(path: string): Promise<boolean> {
   try {
-    await unlink(path)
+    await fsp.unlink(path)
     return true
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return false
@@ -75,7 +84,7 @@ export async function removeIfExists(path: string): Promise<boolean> {
 
 export async function modeOf(path: string): Promise<number | undefined> {
   try {
-    return (await stat(path)).mode & 0o777
+    return (await fsp.stat(path)).mode & 0o777
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined
     throw error
@@ -84,7 +93,7 @@ export async function modeOf(path: string): Promise<number | undefined> {
 
 export async function chmodIfExists(path: string, mode: number): Promise<void> {
   try {
-    await chmod(path, mode)
+    await fsp.chmod(path, mode)
   } catch (error) {
     if (!isErrno(error, 'ENOENT')) throw error
   }
@@ -107,7 +116,7 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): P
   let delay = 5
   for (;;) {
     try {
-      const handle = await open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE)
+      const handle = await fsp.open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE)
       await handle.writeFile(`${process.pid}\n`)
       await handle.close()
       break
@@ -135,7 +144,7 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): P
 
 async function isStaleLock(lockPath: string): Promise<boolean> {
   try {
-    const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)])
+    const [text, info] = await Promise.all([fsp.readFile(lockPath, 'utf8'), fsp.stat(lockPath)])
     if (Date.now() - info.mtimeMs > LOCK_STALE_MS) return true
     const pid = Number.parseInt(text, 10)
     if (!Number.isInteger(pid) || pid <= 0) return Date.now() - info.mtimeMs > 1000 // being written, or garbage

@@ -1,0 +1,197 @@
+// esbuild bundles of keyrack (run with the pinned Node: inside npm scripts `node` is v24).
+//
+//   node scripts/bundle.mjs launcher   dist/launcher.cjs + .cache: the fast launcher bin/run.js loads (npm build)
+//   bundleSea(outDir)                  the single executable's main script and vendor bundles (build-binary.mjs)
+//
+// Both check, from esbuild's metafile, that nothing heavy is evaluated on the `keyrack get` path.
+import * as esbuild from 'esbuild'
+import { builtinModules } from 'node:module'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import vm from 'node:vm'
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/**
+ * Third-party packages that do not belong in the main script: each family becomes one vendor bundle, compiled only
+ * when a command first imports it. Anything else from node_modules (small: ini) is bundled inline.
+ */
+const VENDOR_FAMILIES = [
+  ['oclif', /^@oclif\//],
+  ['aws', /^@(aws-sdk|smithy|aws-crypto)\//],
+  ['prompts', /^@inquirer\//],
+  ['age', /^(age-encryption|@noble\/)/],
+  ['execa', /^execa$/],
+]
+
+/** Modules `keyrack get` must never evaluate: oclif, the AWS SDK, the prompt library, age. */
+const HEAVY = /(^|node_modules\/)(@oclif|@aws-sdk|@smithy|@inquirer)\/|(^|node_modules\/)age-encryption(\/|$)|^keyrack-vendor:(oclif|aws|prompts|age)\//
+
+const COMMON = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node24',
+  keepNames: true, // error classes are told apart by name (KeyrackError sets name = new.target.name)
+  metafile: true,
+  logLevel: 'warning',
+  absWorkingDir: ROOT,
+}
+
+/** The wrapper bundles are compiled in; the same in src/sea/vendor.ts and bin/run.js (a code cache depends on it). */
+export function wrapChunk(source) {
+  return `(function (exports, require, module, __filename, __dirname) {${source}\n})`
+}
+
+/** dist/launcher.cjs. A heavy module on the get path fails `strict` builds (build:binary, tests) and warns otherwise. */
+export async function bundleLauncher({ strict = true } = {}) {
+  const result = await esbuild.build({
+    ...COMMON,
+    entryPoints: ['src/launcher.ts'],
+    outfile: 'dist/launcher.cjs',
+    packages: 'external',
+    // Half the bytes for V8 to scan on every `get` (keepNames keeps error names).
+    minify: true,
+    // bin/run.js compiles the launcher with vm.Script, where import() needs a loader callback: use require() instead.
+    supported: { 'dynamic-import': false },
+  })
+  await writeFile(join(ROOT, 'dist/launcher.cache'), codeCacheOf(await readFile(join(ROOT, 'dist/launcher.cjs'), 'utf8'), join(ROOT, 'dist/launcher.cjs')))
+  try {
+    assertGetPathLight(result.metafile, 'src/launcher.ts')
+  } catch (error) {
+    if (strict) throw error
+    console.error(`WARNING: ${error.message}`)
+  }
+  return result
+}
+
+/**
+ * The single executable's JavaScript: main.cjs (keyrack's own code, the SEA main script) and one vendor bundle per
+ * family with its V8 code cache. Returns the assets for the SEA config.
+ */
+export async function bundleSea(outDir) {
+  await mkdir(join(outDir, 'vendor'), { recursive: true })
+  const used = new Map() // family -> Set of specifiers keyrack imports
+  const vendorLoader = join(ROOT, 'src/sea/vendor.ts')
+  const vendorPlugin = {
+    name: 'keyrack-vendor',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('node:') || builtinModules.includes(args.path)) return undefined
+        const family = VENDOR_FAMILIES.find(([, pattern]) => pattern.test(args.path))?.[0]
+        if (!family) return undefined
+        if (!used.has(family)) used.set(family, new Set())
+        used.get(family).add(args.path)
+        return { path: `${family}/${args.path}`, namespace: 'keyrack-vendor' }
+      })
+      build.onLoad({ filter: /.*/, namespace: 'keyrack-vendor' }, (args) => {
+        const slash = args.path.indexOf('/')
+        const [family, specifier] = [args.path.slice(0, slash), args.path.slice(slash + 1)]
+        return {
+          contents: `module.exports = require(${JSON.stringify(vendorLoader)}).loadVendor(${JSON.stringify(family)}, ${JSON.stringify(specifier)})`,
+          loader: 'js',
+          resolveDir: ROOT,
+        }
+      })
+    },
+  }
+  const main = await esbuild.build({
+    ...COMMON,
+    entryPoints: ['src/sea/main.ts'],
+    outfile: join(outDir, 'main.cjs'),
+    // A single executable's main script cannot import() (not with a code cache); esbuild turns import() into require.
+    supported: { 'dynamic-import': false },
+    plugins: [vendorPlugin],
+  })
+  assertGetPathLight(main.metafile, 'src/sea/main.ts')
+
+  const assets = {}
+  for (const [family, specifiers] of used) {
+    const file = join(outDir, 'vendor', `${family}.cjs`)
+    const entry = [...specifiers].sort().map((s) => `  ${JSON.stringify(s)}: require(${JSON.stringify(s)}),`)
+    await esbuild.build({
+      ...COMMON,
+      stdin: { contents: `module.exports = {\n${entry.join('\n')}\n}\n`, resolveDir: ROOT, sourcefile: `vendor-${family}.cjs` },
+      outfile: file,
+      supported: { 'dynamic-import': false },
+      // oclif requires typescript (9 MB) only to run a CLI's TypeScript sources in development, inside a try: absent
+      // here, as in any installed CLI without typescript.
+      external: ['typescript', 'ts-node', 'tsx'],
+      minifyWhitespace: true,
+      minifySyntax: true,
+      metafile: false,
+    })
+    const source = await readFile(file, 'utf8')
+    await writeFile(join(outDir, 'vendor', `${family}.cache`), codeCacheOf(source, file))
+    assets[`vendor/${family}.cjs`] = file
+    assets[`vendor/${family}.cache`] = join(outDir, 'vendor', `${family}.cache`)
+  }
+  return { main: join(outDir, 'main.cjs'), assets, metafile: main.metafile }
+}
+
+/**
+ * A V8 code cache for a bundle, made after running its top level once, so the functions its start-up runs are in the
+ * cache too. V8 accepts it only from the same V8 version and flags: the executable embeds the Node that builds it.
+ */
+function codeCacheOf(source, filename) {
+  const script = new vm.Script(wrapChunk(source), { filename })
+  const module = { exports: {} }
+  // Only the top level runs here: it may require built-ins, nothing else (lazy requires run later, at run time).
+  const requireBuiltin = (id) => {
+    const builtin = process.getBuiltinModule(id)
+    if (builtin === undefined) throw new Error(`${relative(ROOT, filename)} requires ${id} at load time, which is not built in: bundle it`)
+    return builtin
+  }
+  script.runInThisContext()(module.exports, requireBuiltin, module, filename, ROOT)
+  return script.createCachedData()
+}
+
+/**
+ * What `keyrack get` evaluates: the static imports of the entry, and of each vault module (the registry imports a
+ * vault when get opens it). Dynamic imports inside those are evaluated only when their code runs. Fails the build when
+ * a heavy module is among them.
+ */
+export function getPathModules(metafile, entry) {
+  const inputs = metafile.inputs
+  const closure = (start) => {
+    const seen = new Set()
+    const stack = [start]
+    while (stack.length > 0) {
+      const path = stack.pop()
+      if (seen.has(path) || !inputs[path]) continue
+      seen.add(path)
+      for (const imp of inputs[path].imports) {
+        if (imp.kind === 'dynamic-import') continue
+        // An external package is evaluated by require() at run time: count it as a module of the path.
+        if (imp.external) seen.add(imp.path)
+        else stack.push(imp.path)
+      }
+    }
+    return seen
+  }
+  const modules = closure(entry)
+  for (const vault of Object.keys(inputs).filter((p) => /^src\/vaults\/[^/]+\/index\.ts$/.test(p))) {
+    for (const path of closure(vault)) modules.add(path)
+  }
+  return modules
+}
+
+function assertGetPathLight(metafile, entry) {
+  const modules = getPathModules(metafile, entry)
+  const heavy = [...modules].filter((p) => HEAVY.test(p))
+  if (heavy.length > 0) {
+    throw new Error(`keyrack get would load heavy modules at start-up (import them lazily where used):\n  ${heavy.join('\n  ')}`)
+  }
+  return modules
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const what = process.argv[2]
+  if (what !== 'launcher') {
+    console.error('usage: node scripts/bundle.mjs launcher')
+    process.exit(2)
+  }
+  // Part of `npm run build`: a heavy import on the get path is reported, and fails build:binary and the tests.
+  await bundleLauncher({ strict: false })
+}

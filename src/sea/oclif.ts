@@ -1,0 +1,79 @@
+import { execute, type Command, type Interfaces } from '@oclif/core'
+import { COMMANDS } from '../commands.js'
+
+// oclif inside the single executable, where there is no package.json, no manifest file and no dist/ to import
+// commands from. oclif takes the plugins of a CLI as a parameter (Config.load's `plugins`); this one is built from
+// what the executable embeds: the package.json and oclif.manifest.json of the build (SEA assets) and the explicit
+// command registry (src/commands.ts). Help reads the manifest; running a command loads its class from COMMANDS.
+
+export interface Embedded {
+  /** Where oclif thinks the CLI lives: the executable's folder. Nothing is read from it. */
+  root: string
+  pjson: Interfaces.PJSON
+  manifest: Interfaces.Manifest
+}
+
+const REGISTRY: Record<string, Command.Class> = COMMANDS
+
+class EmbeddedPlugin implements Interfaces.Plugin {
+  readonly _base = 'keyrack-embedded'
+  readonly alias: string
+  readonly commands: Command.Loadable[]
+  readonly commandIDs: string[]
+  readonly commandsDir = undefined
+  readonly hasManifest = true
+  readonly hooks = {}
+  readonly isRoot = true
+  readonly moduleType = 'commonjs' as const
+  readonly name: string
+  readonly options: Interfaces.PluginOptions
+  readonly pjson: Interfaces.PJSON
+  readonly root: string
+  readonly topics = []
+  readonly type = 'core'
+  readonly valid = true
+  readonly version: string
+
+  constructor(embedded: Embedded) {
+    const { root, pjson, manifest } = embedded
+    const missing = Object.keys(REGISTRY).filter((id) => !manifest.commands[id])
+    // A manifest from another build would give help that lies about flags: refuse instead.
+    if (manifest.version !== pjson.version || missing.length > 0) {
+      throw new Error(`the embedded oclif manifest does not match this build (commands missing: ${missing.join(', ') || 'none'})`)
+    }
+    this.root = root
+    this.pjson = pjson
+    this.name = pjson.name
+    this.alias = pjson.name
+    this.version = pjson.version
+    this.options = { root, pjson, isRoot: true }
+    this.commandIDs = Object.keys(manifest.commands)
+    this.commands = Object.values(manifest.commands).map((cached) => ({
+      ...cached,
+      pluginAlias: this.alias,
+      pluginType: this.type,
+      load: async () => this.findCommand(cached.id, { must: true }),
+    }))
+  }
+
+  async load(): Promise<void> {}
+
+  findCommand(id: string, opts: { must: true }): Promise<Command.Class>
+  findCommand(id: string, opts?: { must: boolean }): Promise<Command.Class> | undefined
+  findCommand(id: string, opts?: { must: boolean }): Promise<Command.Class> | undefined {
+    const command = REGISTRY[id]
+    if (!command) return opts?.must ? Promise.reject(new Error(`command ${id} not found`)) : undefined
+    // As oclif's own plugins do after loading a command class.
+    command.id = id
+    command.plugin = this
+    return Promise.resolve(command)
+  }
+}
+
+export async function runOclif(argv: string[], embedded: Embedded): Promise<void> {
+  const plugin = new EmbeddedPlugin(embedded)
+  await execute({
+    args: argv,
+    loadOptions: { root: embedded.root, pjson: embedded.pjson, plugins: new Map([[plugin.name, plugin]]) },
+  })
+}
