@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CorruptFileError } from '../../domain/errors.js'
 import { isErrno, removeIfExists, writeFileAtomic } from '../fs.js'
+import { sha1Hex } from './sha1.js'
 
 // The SSO caches the AWS CLI and SDKs share (aws-sso-facts.md, "Files"; botocore/utils.py SSOTokenFetcher and
 // credentials.py SSOCredentialFetcher). Only node built-ins: `get`, `list` and `doctor` read these on the hot path.
@@ -14,7 +14,7 @@ export const TOKEN_EXPIRY_WINDOW_MS = 15 * 60_000
 export type SsoSessionKey = { kind: 'session'; name: string } | { kind: 'legacy'; startUrl: string }
 
 function sha1(text: string): string {
-  return createHash('sha1').update(text, 'utf8').digest('hex')
+  return sha1Hex(text)
 }
 
 /** `<sso cache>/<sha1(session name)>.json`, or `sha1(start URL)` for a legacy profile. */
