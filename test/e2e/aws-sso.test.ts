@@ -191,6 +191,7 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     // When the env is unlocked, then unlocked again
     const first = await w.keyrack(['unlock', '--env', 'test', '--timeout', '30s'])
     const afterFirst = w.fake.signIns().length
+    const tokensAfterFirst = w.fake.ledger.tokens.length
     const second = await w.keyrack(['unlock', '--env', 'test'])
 
     // Then the first signed in once per session, the second not at all and says the keys are already active
@@ -200,6 +201,7 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     expect(w.fake.ledger.registrations).toHaveLength(registrations)
     expect(second.exitCode, out(second)).toBe(0)
     expect(w.fake.signIns()).toHaveLength(afterFirst)
+    expect(w.fake.ledger.tokens, 'a live token is used as is: not even refreshed').toHaveLength(tokensAfterFirst)
     for (const slug of ['test.AWS_PROFILE', 'test.STAGING_PROFILE', 'test.OTHER_PROFILE']) {
       expect(second.stderr).toMatch(new RegExp(`${slug.replace('.', '\\.')}: already[^\\n]*`))
     }
