@@ -14,7 +14,7 @@ export default class Doctor extends KeyrackCommand {
   ]
 
   static override flags = {
-    path: Flags.string({ summary: 'Also scan this folder for stray `aws sso login --sso-session` (repeatable).', multiple: true, default: [] }),
+    path: Flags.string({ summary: 'Also scan this folder for stray `aws sso login --sso-session` (repeatable).', multiple: true, helpValue: 'DIR' }),
     fix: Flags.boolean({
       summary: 'Rewrite stray `aws sso login --sso-session S` to `--profile P` where exactly one profile uses S (shows the diff, asks, keeps a backup).',
     }),
@@ -24,7 +24,7 @@ export default class Doctor extends KeyrackCommand {
   async run(): Promise<DoctorReport> {
     const { flags } = await this.parse(Doctor)
     const deps = this.depsFor(flags)
-    const report = await runDoctor({ paths: flags.path, cwd: process.cwd(), fix: flags.fix, yes: flags.yes }, deps)
+    const report = await runDoctor({ paths: flags.path ?? [], cwd: process.cwd(), fix: flags.fix, yes: flags.yes }, deps)
     if (!this.jsonEnabled()) this.out(render(report))
     process.exitCode = report.exitCode
     return report
