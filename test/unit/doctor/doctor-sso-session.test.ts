@@ -117,6 +117,13 @@ describe('doctor: stray --sso-session sign-ins', () => {
     )
   })
 
+  it('asks to remove the flag, not to add a second --profile, when the command already has one', async () => {
+    await writeTree(home.dir, { '.bashrc': 'aws sso login --profile acme.admin --sso-session acme\n' })
+    const report = await runDoctor({ paths: [], cwd: home.dir, fix: true, yes: true }, deps())
+    expect(usageChecks(report.checks)[0]!.fix).toBe('Remove `--sso-session acme`: the command already signs in with --profile')
+    expect(report.fixed).toEqual([])
+  })
+
   it('reports hits in the repository doctor runs in, with the path', async () => {
     await repo.commit({ 'bin/login': '#!/bin/sh\naws sso login \\\n  --sso-session acme\n' })
     const [check] = usageChecks((await runDoctor({ paths: [], cwd: repo.dir }, deps())).checks)
