@@ -132,6 +132,24 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     expect(await w.awsCalls()).not.toContainEqual(expect.stringContaining('--sso-session'))
   })
 
+  it('1b. --profile alone adopts an sso profile already in the config, and leaves the file as it was', async () => {
+    // Given a config that already has an sso-session profile
+    const w = await start()
+    const config = `${EXISTING_CONFIG}\n[profile team.dev]\nsso_session = other\nsso_account_id = 222222222222\nsso_role_name = developer\nregion = eu-west-1\n`
+    await w.writeConfig(config)
+
+    // When the key is set to that profile by name alone
+    const set = await w.keyrack([...SET, '--profile', 'team.dev'])
+
+    // Then it was proven through that profile's session, the config is byte for byte the same, and the key gets after unlock
+    expect(set.exitCode, out(set)).toBe(0)
+    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['botocore-client-other'])
+    expect(w.fake.ledger.roleCredentials).toMatchObject([{ accountId: '222222222222', roleName: 'developer' }])
+    expect(await w.readConfig()).toBe(config)
+    await ok(w.keyrack(['unlock', '--env', 'test', '--timeout', '30s']))
+    expect(String((await ok(w.keyrack(['get', '--key', 'test.AWS_PROFILE']))).stdout)).toBe('team.dev')
+  })
+
   it('2. unlock after set reuses the registration, signs in once with `sso login --profile`, then get prints the profile', async () => {
     // Given a key set earlier (and relocked by set)
     const w = await start()
@@ -179,6 +197,24 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     // and stdout holds only keyrack's JSON document (what aws prints goes to the terminal, not into it)
     const report = JSON.parse(String(unlock.stdout)) as { keys: Array<{ slug: string; outcome: string }> }
     expect(report.keys).toMatchObject([{ slug: 'test.AWS_PROFILE', outcome: 'unlocked' }])
+  })
+
+  it('2c. unlock whose sign-in is denied reports the key failed with the reason, exits 4, and the key stays locked', async () => {
+    // Given a key set earlier, and a user who then denies the sign-in
+    const w = await start()
+    await w.writeConfig(EXISTING_CONFIG)
+    await ok(w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')]))
+    w.fake.configure({ decision: 'deny' })
+
+    // When the user unlocks
+    const unlock = await w.keyrack(['unlock', '--env', 'test', '--timeout', '30s'])
+
+    // Then the key is reported failed (exit 4: still locked), with a fix, and get still exits 4
+    expect(unlock.exitCode, out(unlock)).toBe(4)
+    expect(unlock.stderr).toMatch(/test\.AWS_PROFILE: failed/)
+    expect(unlock.stderr).toMatch(/Fix:/)
+    expect(await w.token('acme')).toBeUndefined()
+    expect((await w.keyrack(['get', '--key', 'test.AWS_PROFILE'])).exitCode).toBe(4)
   })
 
   it('3. unlock of three keys on two sso-sessions signs in twice; unlocking again signs in zero times', async () => {
@@ -423,6 +459,41 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
       expect(set.stderr).toMatch(/install/i)
       expect(w.fake.ledger.requests).toEqual([])
       await expectNothingChanged(w, before)
+    })
+
+    it('a start URL that is not an AWS sign-in URL: exit 2 before anything is touched', async () => {
+      // Given
+      const { w, before } = await givenAUser()
+
+      // When
+      const set = await w.keyrack([...SET, '--sso-start-url', 'http://acme.example.com/start', '--sso-region', 'us-east-1', '--account', 'demo', '--role', 'admin'])
+
+      // Then
+      expect(set.exitCode, out(set)).toBe(2)
+      expect(set.stderr).toContain('acme.example.com')
+      expect(w.fake.ledger.requests).toEqual([])
+      expect(await w.awsCalls()).toEqual([])
+      await expectNothingChanged(w, before)
+    })
+
+    it('a profile name already used with other settings, without --force: exit 2 naming --force', async () => {
+      // Given a config where acme.demo.admin points elsewhere
+      const w = await start()
+      const config = `${EXISTING_CONFIG}\n[profile acme.demo.admin]\nregion = us-west-2\nrole_arn = arn:aws:iam::111111111111:role/admin\nsource_profile = default\n`
+      await w.writeConfig(config)
+      const before = { config, store: await w.readStore(), files: await homeFiles(w) }
+
+      // When the key is set to that name with no terminal and no --force
+      const set = await w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')])
+
+      // Then it stops, names the flag, and leaves everything as it was
+      expect(set.exitCode, out(set)).toBe(2)
+      expect(set.stderr).toContain('--force')
+      expect(await w.token('acme')).toBeUndefined()
+      expect(await w.readConfig()).toBe(before.config)
+      expect(await w.readStore()).toBe(before.store)
+      expect(await w.tmpLeftovers()).toEqual([])
+      expect(await homeFiles(w)).toEqual(before.files)
     })
 
     it('an account that does not exist: exit 2', async () => {
