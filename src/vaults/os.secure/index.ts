@@ -152,7 +152,7 @@ export class OsSecureVault implements Vault {
       // Everything asked for is already served at its current value: no passphrase, no change. --duration renews.
       const expiries = await this.agent.status(held)
       if (expiries.every((e) => e !== null)) {
-        return keys.map((key, i) => ({ slug: key.slug, outcome: 'already-unlocked', detail: 'already unlocked (--duration renews it)', expiresAt: new Date(expiries[i]!) }))
+        return keys.map((key, i) => ({ slug: key.slug, outcome: 'already-unlocked', expiresAt: new Date(expiries[i]!) }))
       }
     }
     let decrypt: (file: Uint8Array) => Promise<string>
