@@ -12,7 +12,7 @@ export function profilesUsing(config: AwsConfigFile | undefined, session: string
 
 /** The one profile --fix may rewrite a usage to, or undefined when there is none or a choice to make. */
 export function onlyProfileFor(usage: SsoSessionUsage, config: AwsConfigFile | undefined): string | undefined {
-  if (usage.session === undefined || alsoHasProfile(usage)) return undefined
+  if (usage.session === undefined || usage.withProfile) return undefined
   const profiles = profilesUsing(config, usage.session)
   return profiles.length === 1 ? profiles[0] : undefined
 }
@@ -47,13 +47,8 @@ export function ssoSessionUsageChecks(scan: ScanResult, config: AwsConfigFile | 
   return checks
 }
 
-/** `aws sso login --profile P --sso-session S`: a rewrite would name --profile twice, so only removal fits. */
-function alsoHasProfile(usage: SsoSessionUsage): boolean {
-  return /(^|\s)--profile(?![\w-])/.test(usage.command)
-}
-
 function fixFor(usage: SsoSessionUsage, config: AwsConfigFile | undefined): string {
-  if (alsoHasProfile(usage)) return `Remove \`${usage.text.replace(/\s+/g, ' ')}\`: the command already signs in with --profile`
+  if (usage.withProfile) return `Remove \`${usage.text.replace(/\s+/g, ' ')}\`: the command already signs in with --profile`
   const allSsoProfiles = (config?.profiles() ?? []).filter((p) => p.ssoSession).map((p) => p.name)
   if (usage.session === undefined) {
     // The session is computed ($1, $(…)): keyrack cannot know which profile fits, so it names the form to use.

@@ -33,6 +33,8 @@ export interface SsoSessionUsage {
   equals: boolean
   /** The quote around the value, kept by the rewrite. */
   quote: '' | "'" | '"'
+  /** The same command also passes `--profile` (then the fix is to drop this flag, not to add another). */
+  withProfile: boolean
   /** The command with this flag replaced by `--profile <profile>`, for display. */
   commandWith(profile: string): string
   /** The text that replaces `text` in the file. */
@@ -60,6 +62,7 @@ const LITERAL = /^[A-Za-z0-9_.@+:/-]+$/
 // Where an unquoted shell word ends.
 const WORD_END = /[\s;&|()<>'"`]/
 const FLAG = /--sso-session(?![\w-])/g
+const PROFILE_FLAG = /(?:^|[\s'"])--profile(?![\w-])/
 
 interface Segment {
   /** Start of this physical line in the joined logical line. */
@@ -168,6 +171,7 @@ function usagesInLogicalLine(text: string, starts: number[], first: number, last
       text: text.slice(start, end),
       equals: flag.equals,
       quote: flag.quote,
+      withProfile: PROFILE_FLAG.test(command) || PROFILE_FLAG.test(commandAfter(joined, flag.end)),
       commandWith: (profile) => excerpt(prefix, replacement(profile), suffix),
       replacement,
     })
@@ -194,6 +198,13 @@ function commandBefore(joined: string, flagAt: number): string {
   let from = flagAt
   while (from > 0 && !';&|`'.includes(joined[from - 1]!)) from--
   return joined.slice(from, flagAt)
+}
+
+/** The rest of the command after the flag: up to the next `;`, `&`, `|` or backtick. */
+function commandAfter(joined: string, from: number): string {
+  let to = from
+  while (to < joined.length && !';&|`'.includes(joined[to]!)) to++
+  return joined.slice(from, to)
 }
 
 interface Flag {

@@ -138,6 +138,18 @@ describe('findSsoSessionUsages: every spelling', () => {
     ])
   })
 
+  it('tells whether the same command already passes --profile, looking at that command only', () => {
+    const usages = findSsoSessionUsages(
+      'aws sso login --profile p --sso-session a\naws sso login --sso-session b --profile=p\naws sso login --sso-session c; aws s3 ls --profile p\n',
+      '/home/u/.bashrc',
+    )
+    expect(usages.map((u) => [u.session, u.withProfile])).toEqual([
+      ['a', true],
+      ['b', true],
+      ['c', false],
+    ])
+  })
+
   it('shows the command, and the command as it would be with --profile', () => {
     const [usage] = findSsoSessionUsages("alias l='aws sso login --sso-session acme'   \n", '/home/u/.bashrc')
     expect(usage!.command).toBe("alias l='aws sso login --sso-session acme'")
