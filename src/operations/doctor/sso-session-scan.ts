@@ -135,7 +135,7 @@ async function treesToScan(options: ScanOptions, deps: Deps): Promise<Tree[]> {
     } catch (error) {
       if (!isErrno(error, 'ENOENT') && !isErrno(error, 'ENOTDIR')) throw error
     }
-    if (!isDir) throw new UsageError(`--path ${given}: no such folder.`, { fix: 'Pass an existing folder to --path, e.g. --path ~/src/infra.' })
+    if (!isDir) throw new UsageError(`--path ${given}: not a folder (${dir}).`, { fix: 'Pass an existing folder to --path, e.g. --path ~/src/infra.' })
     // Without git the search below fails for this tree and doctor reports it as a warning.
     const top = await gitTopLevel(dir, deps.env).catch(() => undefined)
     push({ dir, scope: top ? 'tracked' : 'not-ignored' })
