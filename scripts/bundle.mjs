@@ -45,9 +45,10 @@ export function wrapChunk(source) {
 }
 
 /** dist/launcher.cjs. A heavy module on the get path fails `strict` builds (build:binary, tests) and warns otherwise. */
-export async function bundleLauncher({ strict = true } = {}) {
+export async function bundleLauncher({ strict = true, write = true } = {}) {
   const result = await esbuild.build({
     ...COMMON,
+    write,
     entryPoints: ['src/launcher.ts'],
     outfile: 'dist/launcher.cjs',
     packages: 'external',
@@ -56,7 +57,10 @@ export async function bundleLauncher({ strict = true } = {}) {
     // bin/run.js compiles the launcher with vm.Script, where import() needs a loader callback: use require() instead.
     supported: { 'dynamic-import': false },
   })
-  await writeFile(join(ROOT, 'dist/launcher.cache'), codeCacheOf(await readFile(join(ROOT, 'dist/launcher.cjs'), 'utf8'), join(ROOT, 'dist/launcher.cjs')))
+  if (write) {
+    const file = join(ROOT, 'dist/launcher.cjs')
+    await writeFile(join(ROOT, 'dist/launcher.cache'), codeCacheOf(await readFile(file, 'utf8'), file))
+  }
   try {
     assertGetPathLight(result.metafile, 'src/launcher.ts')
   } catch (error) {
@@ -188,10 +192,21 @@ function assertGetPathLight(metafile, entry) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const what = process.argv[2]
-  if (what !== 'launcher') {
-    console.error('usage: node scripts/bundle.mjs launcher')
-    process.exit(2)
+  if (what === 'launcher') {
+    // Part of `npm run build`: a heavy import on the get path is reported, and fails build:binary and the tests.
+    await bundleLauncher({ strict: false })
+  } else if (what === 'check') {
+    // Prints what `keyrack get` evaluates; exits 1 when that includes a heavy module. Writes nothing.
+    const { metafile } = await bundleLauncher({ write: false, strict: false })
+    const modules = [...getPathModules(metafile, 'src/launcher.ts')].sort()
+    console.log(modules.join('\n'))
+    const heavy = modules.filter((p) => HEAVY.test(p))
+    if (heavy.length > 0) {
+      console.error(`heavy modules on the get path:\n  ${heavy.join('\n  ')}`)
+      process.exitCode = 1
+    }
+  } else {
+    console.error('usage: node scripts/bundle.mjs launcher|check')
+    process.exitCode = 2
   }
-  // Part of `npm run build`: a heavy import on the get path is reported, and fails build:binary and the tests.
-  await bundleLauncher({ strict: false })
 }

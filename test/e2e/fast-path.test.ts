@@ -1,0 +1,184 @@
+import { execa } from 'execa'
+import { createHash } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fastGetOf } from '../../src/launcher.js'
+import { makeCli, ROOT, type Cli } from '../support/cli.js'
+
+// `keyrack get` has two ways in: the fast launcher (src/launcher.ts), which serves it without loading oclif, and the
+// oclif command, which serves everything else. KEYRACK_NO_FAST_PATH=1 forces oclif. For every case below, both ways
+// must print the same bytes on stdout and stderr and exit with the same code, from bin/run.js and from the single
+// executable (KEYRACK_E2E_BIN).
+
+const NASTY = `it's "quoted" $(touch /tmp/keyrack-pwned) \`id\` $HOME\nsecond line \\n\ttab ✓`
+const PASS = 'fast-path-passphrase'
+let cli: Cli
+
+beforeAll(async () => {
+  cli = await makeCli({ CI_TOKEN: 'ghp_from_env' })
+  const set = async (args: string[], input: string, env: Record<string, string> = {}) => {
+    const result = await cli.run(['set', ...args, '--value', '-'], { input, env })
+    expect(result.exitCode, String(result.stderr)).toBe(0)
+  }
+  // Given keys in every vault: os.direct and os.envvar in env test, an absent variable in env ci,
+  await set(['--key', 'API_URL', '--env', 'test', '--vault', 'os.direct'], 'https://api.test.example')
+  await set(['--key', 'NASTY', '--env', 'test', '--vault', 'os.direct'], NASTY)
+  const envvar = await cli.run(['set', '--key', 'TOKEN', '--env', 'test', '--vault', 'os.envvar', '--from', 'CI_TOKEN'])
+  expect(envvar.exitCode, String(envvar.stderr)).toBe(0)
+  const absent = await cli.run(['set', '--key', 'GONE', '--env', 'ci', '--vault', 'os.envvar'], { env: { GONE: 'x' } })
+  expect(absent.exitCode, String(absent.stderr)).toBe(0)
+  // os.secure keys in env sec (one unlocked into the agent below, one in env vault left locked),
+  await set(['--key', 'DB_PASSWORD', '--env', 'sec'], 's3cr3t\n', { KEYRACK_PASSPHRASE: PASS })
+  await set(['--key', 'LOCKED', '--env', 'vault'], 'never-unlocked', { KEYRACK_PASSPHRASE: PASS })
+  const unlock = await cli.run(['unlock', '--env', 'sec'], { env: { KEYRACK_PASSPHRASE: PASS } })
+  expect(unlock.exitCode, String(unlock.stderr)).toBe(0)
+  // and aws.iam.sso keys whose profiles sign in through a live and an expired session (as `set` would have left them).
+  await writeAwsFixture()
+}, 120_000)
+
+afterAll(async () => {
+  const { AgentClient } = await import('../../src/infra/agent-client.js')
+  await new AgentClient({ socketPath: join(cli.env.XDG_RUNTIME_DIR!, 'keyrack', 'agent.sock'), version: 'test', selfCommand: [] })
+    .shutdown()
+    .catch(() => undefined)
+  await cli.cleanup()
+})
+
+async function writeAwsFixture(): Promise<void> {
+  const aws = join(cli.home.dir, '.aws')
+  await mkdir(join(aws, 'sso', 'cache'), { recursive: true, mode: 0o700 })
+  const session = (name: string) => `[sso-session ${name}]\nsso_start_url = https://${name}.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n`
+  const profile = (name: string, sessionName: string) =>
+    `[profile ${name}]\nsso_session = ${sessionName}\nsso_account_id = 111122223333\nsso_role_name = Admin\nregion = eu-west-1\n`
+  await writeFile(join(aws, 'config'), [session('live'), profile('acme.live.admin', 'live'), session('old'), profile('acme.old.admin', 'old')].join('\n'))
+  const token = async (sessionName: string, expiresAt: Date) => {
+    const file = join(aws, 'sso', 'cache', `${createHash('sha1').update(sessionName).digest('hex')}.json`)
+    const body = { startUrl: `https://${sessionName}.awsapps.com/start`, region: 'us-east-1', accessToken: `token-${sessionName}`, expiresAt: expiresAt.toISOString() }
+    await writeFile(file, JSON.stringify(body), { mode: 0o600 })
+  }
+  await token('live', new Date(Date.now() + 8 * 3600_000))
+  await token('old', new Date(Date.now() - 3600_000))
+  const storePath = join(cli.env.KEYRACK_HOME!, 'store.json')
+  const store = JSON.parse(await readFile(storePath, 'utf8'))
+  const now = new Date().toISOString()
+  store.keys['aws.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.live.admin', ssoSession: 'live' }, createdAt: now, updatedAt: now }
+  store.keys['awsold.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.old.admin', ssoSession: 'old' }, createdAt: now, updatedAt: now }
+  await writeFile(storePath, JSON.stringify(store, null, 2) + '\n', { mode: 0o600 })
+}
+
+/** Runs one argv both ways; the fast way first. */
+async function bothWays(args: string[], env: Record<string, string> = {}) {
+  const fast = await cli.run(args, { env })
+  const oclif = await cli.run(args, { env: { ...env, KEYRACK_NO_FAST_PATH: '1' } })
+  const view = (r: typeof fast) => ({ stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode })
+  return { fast: view(fast), oclif: view(oclif) }
+}
+
+// [what it shows, argv, expected exit code]
+const SERVED_FAST: Array<[string, string[], number]> = [
+  ['found (os.direct)', ['get', '--key', 'API_URL', '--env', 'test'], 0],
+  ['a value with quotes, $(), newlines and UTF-8', ['get', '--key', 'NASTY', '--env', 'test'], 0],
+  ['a slug in --key', ['get', '--key', 'test.API_URL'], 0],
+  ['short flags', ['get', '-k', 'API_URL', '-e', 'test'], 0],
+  ['--flag=value', ['get', '--key=API_URL', '--env=test'], 0],
+  ['flags in another order, with --no-prompt', ['get', '--no-prompt', '--env', 'test', '--key', 'API_URL'], 0],
+  ['os.envvar, variable present', ['get', '--key', 'TOKEN', '--env', 'test'], 0],
+  ['os.secure served by the agent', ['get', '--key', 'DB_PASSWORD', '--env', 'sec'], 0],
+  ['aws.iam.sso with a live session', ['get', '--key', 'AWS_PROFILE', '--env', 'aws'], 0],
+  ['--json', ['get', '--key', 'NASTY', '--env', 'test', '--json'], 0],
+  ['env-wide, default format', ['get', '--env', 'test'], 0],
+  ['env-wide --format shell', ['get', '--env', 'test', '--format', 'shell'], 0],
+  ['env-wide --format dotenv', ['get', '--env', 'test', '--format', 'dotenv'], 0],
+  ['env-wide --format json', ['get', '--env', 'test', '--format', 'json'], 0],
+  ['env-wide --json', ['get', '--env', 'test', '--json'], 0],
+  ['env-wide with --format ignored next to --key', ['get', '--key', 'API_URL', '--env', 'test', '--format', 'json'], 0],
+  ['not found', ['get', '--key', 'NOPE', '--env', 'test'], 3],
+  ['not found --json', ['get', '--key', 'NOPE', '--env', 'test', '--json'], 3],
+  ['an env without keys', ['get', '--env', 'prod'], 3],
+  ['locked: os.envvar variable absent', ['get', '--key', 'GONE', '--env', 'ci'], 4],
+  ['locked: env-wide, one key locked', ['get', '--env', 'ci', '--format', 'dotenv'], 4],
+  ['locked: os.secure not unlocked', ['get', '--key', 'LOCKED', '--env', 'vault'], 4],
+  ['locked: aws.iam.sso session expired', ['get', '--key', 'AWS_PROFILE', '--env', 'awsold'], 4],
+  ['locked --json', ['get', '--key', 'GONE', '--env', 'ci', '--json'], 4],
+  ['a bad key name', ['get', '--key', 'bad-name', '--env', 'test'], 2],
+  ['a bad env name', ['get', '--key', 'API_URL', '--env', 'Test'], 2],
+  ['a bad slug', ['get', '--key', 'test.bad-name'], 2],
+  ['--key without --env', ['get', '--key', 'API_URL'], 2],
+  ['--key and --env disagree', ['get', '--key', 'test.API_URL', '--env', 'prod'], 2],
+  ['neither --key nor --env', ['get'], 2],
+  ['neither --key nor --env --json', ['get', '--json'], 2],
+]
+
+// Forms the launcher hands to oclif: both ways run oclif, so they agree; listed to prove the hand-over works.
+const HANDED_TO_OCLIF: Array<[string, string[], number]> = [
+  ['an unknown flag', ['get', '--key', 'API_URL', '--env', 'test', '--bogus'], 2],
+  ['a bad --format', ['get', '--env', 'test', '--format', 'yaml'], 2],
+  ['a repeated flag', ['get', '--key', 'API_URL', '--key', 'NASTY', '--env', 'test'], 2],
+  ['a positional argument', ['get', 'API_URL'], 2],
+  ['a flag without its value', ['get', '--env', 'test', '--key'], 2],
+  ['a short flag glued to its value', ['get', '-kAPI_URL', '-etest'], 0],
+  ['an empty value', ['get', '--key=', '--env', 'test'], 0],
+  ['help', ['get', '--help'], 0],
+]
+
+describe('the fast get and the oclif get print the same bytes and exit the same', () => {
+  it.each(SERVED_FAST)('%s', async (_what, args, code) => {
+    // Given the launcher serves this argv itself
+    expect(fastGetOf(args.slice(), {}), 'the launcher should serve this').toBeDefined()
+    // When it runs both ways
+    const { fast, oclif } = await bothWays(args)
+    // Then
+    expect(fast).toEqual(oclif)
+    expect(fast.exitCode, String(fast.stderr)).toBe(code)
+  })
+
+  it.each(HANDED_TO_OCLIF)('%s (handed to oclif)', async (_what, args, code) => {
+    expect(fastGetOf(args.slice(), {}), 'the launcher should hand this to oclif').toBeUndefined()
+    const { fast, oclif } = await bothWays(args)
+    expect(fast).toEqual(oclif)
+    expect(fast.exitCode, String(fast.stderr)).toBe(code)
+  })
+
+  it('serves exactly the values the keys hold', async () => {
+    // Guards the comparison above against both ways being wrong the same way.
+    expect((await cli.run(['get', '--key', 'NASTY', '--env', 'test'])).stdout).toBe(NASTY)
+    expect((await cli.run(['get', '--key', 'DB_PASSWORD', '--env', 'sec'])).stdout).toBe('s3cr3t')
+    expect((await cli.run(['get', '--key', 'AWS_PROFILE', '--env', 'aws'])).stdout).toBe('acme.live.admin')
+    const { stdout, stderr } = await cli.run(['get', '--env', 'test', '--format', 'shell'])
+    const evaluated = await execa('bash', ['-c', `${stdout}\nprintf '%s|%s|%s' "$API_URL" "$NASTY" "$TOKEN"`], { env: { PATH: process.env.PATH } })
+    expect(evaluated.stdout).toBe(`https://api.test.example|${NASTY}|ghp_from_env`)
+    expect(stderr).toBe('')
+  })
+
+  it('a damaged store is reported the same way (exit 2)', async () => {
+    const other = await makeCli()
+    try {
+      await mkdir(other.env.KEYRACK_HOME!, { recursive: true })
+      await writeFile(join(other.env.KEYRACK_HOME!, 'store.json'), '{ not json')
+      const fast = await other.run(['get', '--key', 'A', '--env', 'test'])
+      const oclif = await other.run(['get', '--key', 'A', '--env', 'test'], { env: { KEYRACK_NO_FAST_PATH: '1' } })
+      expect([fast.stdout, fast.stderr, fast.exitCode]).toEqual([oclif.stdout, oclif.stderr, 2])
+    } finally {
+      await other.cleanup()
+    }
+  })
+
+  it('environment that changes oclif output (debug, JSON mode) sends get to oclif', () => {
+    const args = ['get', '--key', 'API_URL', '--env', 'test']
+    expect(fastGetOf(args, {})).toBeDefined()
+    for (const name of ['KEYRACK_NO_FAST_PATH', 'KEYRACK_DEBUG', 'KEYRACK_CONTENT_TYPE', 'DEBUG']) {
+      expect(fastGetOf(args, { [name]: '1' }), name).toBeUndefined()
+    }
+  })
+})
+
+describe('what the get path loads', () => {
+  it('evaluates no heavy module (oclif, AWS SDK, prompts, age), by the bundle metafile', async () => {
+    // The launcher bundle's static import graph, plus each vault module's (get opens one vault per key).
+    const result = await execa(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), 'check'], { reject: false })
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stdout).toContain('src/vaults/os.direct/index.ts')
+    expect(result.stdout).not.toMatch(/@oclif|@aws-sdk|@inquirer|age-encryption/)
+  })
+})
