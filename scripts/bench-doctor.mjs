@@ -9,7 +9,7 @@
 // A script that prints numbers, not a test: the machine is shared, so nothing here passes or fails on time.
 
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -140,16 +140,22 @@ for (const [name, label] of [
   )
 }
 
-// The whole CLI as a user runs it (node start-up and oclif included), under /usr/bin/time when it exists.
-const time = spawnSync('/usr/bin/time', ['-f', '%e %U %S', process.execPath, join(ROOT, 'bin/run.js'), 'doctor', '--json'], {
-  cwd: repo,
-  env: { ...env, LANG: 'C.UTF-8' },
-})
-if (time.status !== null && time.error === undefined) {
+// The whole CLI as a user runs it (node start-up and oclif included), under /usr/bin/time when it exists: once with
+// this PATH, and once with a PATH holding only git, which shows keyrack's own cost apart from the aws CLI's start-up.
+const gitOnly = join(work, 'git-only')
+mkdirSync(gitOnly)
+symlinkSync(execFileSync('sh', ['-c', 'command -v git']).toString().trim(), join(gitOnly, 'git'))
+for (const [label, PATH] of [
+  ['with this PATH (incl. `aws --version` of each aws on it: a Python start-up each)', process.env.PATH],
+  ['with only git on PATH (no aws CLI to ask)', gitOnly],
+]) {
+  const time = spawnSync('/usr/bin/time', ['-f', '%e %U %S', process.execPath, join(ROOT, 'bin/run.js'), 'doctor', '--json'], {
+    cwd: repo,
+    env: { ...env, PATH, LANG: 'C.UTF-8' },
+  })
+  if (time.status === null || time.error !== undefined) break
   const [wall, user, sys] = time.stderr.toString().trim().split('\n').pop().split(' ').map(Number)
-  const exit = time.status
-  console.log(`\nwhole CLI, once: keyrack doctor --json in the repository: ${(wall * 1000).toFixed(0)} ms wall, ${((user + sys) * 1000).toFixed(0)} ms CPU (exit ${exit})`)
-  console.log('  (node start-up and every other check included, notably `aws --version` of each aws on PATH: a Python start-up each)')
+  console.log(`whole CLI once, keyrack doctor --json in the repository, ${label}: ${(wall * 1000).toFixed(0)} ms wall, ${((user + sys) * 1000).toFixed(0)} ms CPU (exit ${time.status})`)
 }
 
 if (KEEP) console.log(`\nkept ${work}`)
