@@ -17,7 +17,8 @@ export function parseDuration(text: string, flag: string): number {
 /** "1h 30m" style, for messages. */
 export function formatDuration(ms: number): string {
   if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))}s`
-  const h = Math.floor(ms / 3_600_000)
-  const m = Math.round((ms % 3_600_000) / 60_000)
+  const minutes = Math.round(ms / 60_000) // round once, so 7h59m30s reads 8h, not 7h 60m
+  const h = Math.floor(minutes / 60)
+  const m = minutes % 60
   return h > 0 ? `${h}h${m > 0 ? ` ${m}m` : ''}` : `${m}m`
 }

@@ -62,7 +62,7 @@ async function start(options: FakeSsoOptions = {}): Promise<SsoWorld> {
 const out = (r: { stdout: unknown; stderr: unknown; exitCode?: number | undefined }) => `exit ${r.exitCode}\n--- stdout\n${String(r.stdout)}\n--- stderr\n${String(r.stderr)}`
 
 /** Run a step the scenario depends on; it must succeed. */
-async function ok(run: Promise<Result>): Promise<Result> {
+async function ok<R extends { exitCode?: number | undefined; stdout: unknown; stderr: unknown }>(run: Promise<R>): Promise<R> {
   const result = await run
   expect(result.exitCode, out(result)).toBe(0)
   return result

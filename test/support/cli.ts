@@ -22,10 +22,19 @@ export interface RunOptions {
   timeout?: number
 }
 
+/** What a run left: its exit code and both streams, as text. */
+export interface RunResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+  /** The test's own timeout killed it (keyrack should never need that). */
+  timedOut: boolean
+}
+
 export interface Cli {
   home: TestHome
   env: Record<string, string | undefined>
-  run(args: string[], options?: RunOptions): Promise<Result>
+  run(args: string[], options?: RunOptions): Promise<RunResult>
   cleanup(): Promise<void>
 }
 
@@ -37,15 +46,18 @@ export async function makeCli(extraEnv: Record<string, string | undefined> = {})
   return {
     home,
     env,
-    run(args, options = {}) {
+    async run(args, options = {}) {
       const opts: Options = {
+        // Not the repository: doctor scans the current git repository, and a test must not depend on this one.
+        cwd: home.dir,
         env: { ...env, ...options.env },
         extendEnv: false,
         reject: false,
         timeout: options.timeout ?? 30_000,
         ...(options.input === undefined ? { stdin: 'ignore' } : { input: options.input }),
       }
-      return execa(file!, [...pre, ...args], opts) as unknown as Promise<Result>
+      const result: Result = await execa(file!, [...pre, ...args], opts)
+      return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), timedOut: Boolean(result.timedOut) }
     },
     cleanup: async () => {
       // An unlock may have started an agent on this home's socket: stop it (whatever its version) before removing the home.

@@ -1,4 +1,4 @@
-import type { Result } from 'execa'
+import type { RunResult } from '../cli.js'
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { makeCli, type Cli, type RunOptions } from '../cli.js'
@@ -18,7 +18,7 @@ export interface SsoWorld {
   configPath: string
   storePath: string
   tmpDir: string
-  keyrack(args: string[], options?: RunOptions): Promise<Result>
+  keyrack(args: string[], options?: RunOptions): Promise<RunResult>
   writeConfig(text: string): Promise<void>
   readConfig(): Promise<string | undefined>
   readStore(): Promise<string | undefined>
