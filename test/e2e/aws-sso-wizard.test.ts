@@ -86,6 +86,7 @@ describe.skipIf(!aws)('8. the aws.iam.sso wizard in a real terminal', () => {
     t.mark()
     await t.waitFor(/account/i, 60_000)
     await t.waitFor(POINTER)
+    await t.waitFor('staging (222222222222)') // on the second page of ListAccounts
     await t.type('prod')
     await t.waitFor(/production/)
     await new Promise((r) => setTimeout(r, 200))
@@ -95,6 +96,7 @@ describe.skipIf(!aws)('8. the aws.iam.sso wizard in a real terminal', () => {
     t.mark()
     await t.waitFor(/role/i)
     await t.waitFor(POINTER)
+    await t.waitFor(/\badmin\b/) // on the second page of ListAccountRoles
     await choose(t, /\badmin\b/)
     // ...and the suggested profile name is accepted
     t.mark()

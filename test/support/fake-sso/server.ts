@@ -123,10 +123,14 @@ interface LiveToken {
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 
+/**
+ * With the default page size of 2, ListAccounts takes two pages (staging is on the second) and
+ * production's ListAccountRoles takes two pages (admin is on the second): a client that reads one page misses them.
+ */
 export const DEFAULT_ACCOUNTS: FakeAccount[] = [
   { accountId: '111111111111', accountName: 'demo', emailAddress: 'demo@acme.test', roles: ['admin', 'readonly'] },
+  { accountId: '333333333333', accountName: 'production', emailAddress: 'prod@acme.test', roles: ['readonly', 'billing', 'admin'] },
   { accountId: '222222222222', accountName: 'staging', emailAddress: 'staging@acme.test', roles: ['developer'] },
-  { accountId: '333333333333', accountName: 'production', emailAddress: 'prod@acme.test', roles: ['readonly', 'admin'] },
 ]
 
 class ServiceError extends Error {
