@@ -1,5 +1,11 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { renderDiff, type FileFix } from '../../../src/operations/doctor/sso-session-fix.js'
+import { CorruptFileError } from '../../../src/domain/errors.js'
+import { AwsConfigFile } from '../../../src/infra/aws/config-file.js'
+import { applyFix, planFixes, renderDiff, type FileFix } from '../../../src/operations/doctor/sso-session-fix.js'
+import { findSsoSessionUsages } from '../../../src/operations/doctor/sso-session-usage.js'
 
 const show = (path: string) => path.replace('/home/u', '~')
 const fix = (before: string, after: string): FileFix => ({ file: '/home/u/.bashrc', before, after, edits: [] })
@@ -30,5 +36,40 @@ describe('renderDiff', () => {
   it('prints CRLF lines without their carriage return', () => {
     const diff = renderDiff(fix('aws sso login --sso-session x\r\n', 'aws sso login --profile p\r\n'), show)
     expect(diff).toContain('-aws sso login --sso-session x\n+aws sso login --profile p\n')
+  })
+})
+
+describe('applyFix', () => {
+  const config = AwsConfigFile.parse('[sso-session acme]\nsso_start_url = https://acme.awsapps.com/start\nsso_region = eu-west-1\n\n[profile acme.admin]\nsso_session = acme\n', '/c')
+
+  it('refuses a file that changed since it was read, writing nothing', async () => {
+    // Given: a planned fix, then another editor changes the file
+    const dir = await mkdtemp(join(tmpdir(), 'keyrack-fix-'))
+    try {
+      const file = join(dir, 'login.sh')
+      await writeFile(file, 'aws sso login --sso-session acme\n')
+      const [plan] = await planFixes(findSsoSessionUsages('aws sso login --sso-session acme\n', file), config)
+      await writeFile(file, 'aws sso login --sso-session acme\necho edited\n')
+      // When / Then
+      await expect(applyFix(plan!)).rejects.toBeInstanceOf(CorruptFileError)
+      expect(await readFile(file, 'utf8')).toBe('aws sso login --sso-session acme\necho edited\n')
+      await expect(stat(`${file}.keyrack-backup`)).rejects.toMatchObject({ code: 'ENOENT' })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('plans nothing for a file that is not valid UTF-8 (a rewrite would change other bytes)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'keyrack-fix-'))
+    try {
+      const file = join(dir, 'latin1.sh')
+      const bytes = Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from('\naws sso login --sso-session acme\n')])
+      await writeFile(file, bytes)
+      const usages = findSsoSessionUsages(bytes.toString('utf8'), file)
+      expect(usages).toHaveLength(1)
+      expect(await planFixes(usages, config)).toEqual([])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
