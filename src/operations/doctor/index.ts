@@ -1,5 +1,6 @@
 import { ExitCode } from '../../domain/errors.js'
 import type { Check } from '../../domain/check.js'
+import type { AwsConfigFile } from '../../infra/aws/config-file.js'
 import type { Deps } from '../../infra/deps.js'
 import { withFileLock } from '../../infra/fs.js'
 import { tildify } from '../../infra/paths.js'
@@ -63,7 +64,7 @@ export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<Doc
   return { checks, summary, ...(fixed ? { fixed } : {}), exitCode: summary.fail > 0 ? ExitCode.doctor : ExitCode.ok }
 }
 
-async function fixStraySignIns(scan: ScanResult, config: Parameters<typeof planFixes>[1], yes: boolean, deps: Deps): Promise<AppliedFix[]> {
+async function fixStraySignIns(scan: ScanResult, config: AwsConfigFile | undefined, yes: boolean, deps: Deps): Promise<AppliedFix[]> {
   const show = (path: string) => tildify(path, deps.paths.home)
   const plans = await planFixes(scan.usages, config)
   if (plans.length === 0) {
