@@ -6,6 +6,7 @@
 //   npm run bench:doctor                    (builds first; the scan is imported from dist/)
 //   node scripts/bench-doctor.mjs --files 20000 --runs 7 [--keep]
 //
+// keyrack-doctor-ignore-file: it plants the sign-ins doctor reports.
 // A script that prints numbers, not a test: the machine is shared, so nothing here passes or fails on time.
 
 import { execFileSync, spawnSync } from 'node:child_process'

@@ -7,6 +7,13 @@ const MARK = { ok: '✓', warn: '!', fail: '✗' } as const
 
 export default class Doctor extends KeyrackCommand {
   static override summary = 'Check the machine and config for what would break a key; each problem names its fix.'
+  // keyrack-doctor-ignore-file: the help below names the command doctor reports.
+  static override description = [
+    'Checks keyrack itself, the aws CLI, the AWS config, the aws.iam.sso keys, the SSO cache, and looks for',
+    '`aws sso login --sso-session` in shell start-up files, ~/.aws/cli/alias, the store, the current git repository and',
+    'each --path. Exit 7 when a check fails, 0 with warnings only. A line that only mentions the command (docs) can',
+    'say keyrack-doctor-ignore; a file of fixtures, keyrack-doctor-ignore-file.',
+  ].join('\n')
   static override examples = [
     '<%= config.bin %> doctor',
     '<%= config.bin %> doctor --path ~/src/infra --json',

@@ -1,3 +1,4 @@
+// keyrack-doctor-ignore-file: fixtures of the sign-ins doctor reports.
 import { spawn } from '@lydell/node-pty'
 import { execa, type Result } from 'execa'
 import { readFile } from 'node:fs/promises'

@@ -3,6 +3,8 @@ import type { AwsConfigFile } from '../../infra/aws/config-file.js'
 import type { ScanResult } from './sso-session-scan.js'
 import type { SsoSessionUsage } from './sso-session-usage.js'
 
+// keyrack-doctor-ignore-file: the messages below name the command doctor reports.
+
 export const SSO_SESSION_SECTION = 'aws sso login --sso-session'
 
 /** The profiles of the AWS config whose `sso_session` is `session`, in file order. */

@@ -4,6 +4,10 @@
 // a unit test. keyrack signs in with `--profile` only (cli-contract.md), and doctor reports the other form.
 
 export const NEEDLE = '--sso-session'
+/** On a line (or anywhere in its continued command): that mention is not a sign-in (docs, test fixtures). */
+export const IGNORE_LINE = 'keyrack-doctor-ignore'
+/** Anywhere in a file: nothing in it is a sign-in (a test file full of fixtures, a linter's own rules). */
+export const IGNORE_FILE = 'keyrack-doctor-ignore-file'
 
 /** How a file writes comments, which decides whether a commented-out line counts. */
 export type SourceKind =
@@ -75,7 +79,7 @@ interface Segment {
 /** Every `aws sso login … --sso-session …` in `text`. Lines without the needle cost one indexOf. */
 export function findSsoSessionUsages(text: string, file: string, kind: SourceKind = sourceKindOf(file)): SsoSessionUsage[] {
   let at = text.indexOf(NEEDLE)
-  if (at < 0) return []
+  if (at < 0 || text.includes(IGNORE_FILE)) return []
   const starts = lineStarts(text)
   const usages: SsoSessionUsage[] = []
   let doneThrough = -1
@@ -140,7 +144,7 @@ function usagesInLogicalLine(text: string, starts: number[], first: number, last
     segments.push({ at: joined.length, offset: start, length: piece.length })
     joined += piece
   }
-  if (isComment(joined, kind)) return []
+  if (isComment(joined, kind) || joined.includes(IGNORE_LINE)) return []
   const toOffset = (index: number): number => {
     let segment = segments[0]!
     for (const s of segments) if (s.at <= index) segment = s

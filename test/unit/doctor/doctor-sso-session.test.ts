@@ -1,3 +1,4 @@
+// keyrack-doctor-ignore-file: fixtures of the sign-ins doctor reports.
 import { lstat, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'

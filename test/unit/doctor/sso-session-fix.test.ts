@@ -1,3 +1,4 @@
+// keyrack-doctor-ignore-file: fixtures of the sign-ins doctor reports.
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

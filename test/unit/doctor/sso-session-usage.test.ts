@@ -177,6 +177,12 @@ describe('findSsoSessionUsages: what is not a stray sign-in', () => {
     ])
   })
 
+  it('skips a line marked keyrack-doctor-ignore, and a whole file marked keyrack-doctor-ignore-file', () => {
+    const text = 'echo "never run aws sso login --sso-session x" # keyrack-doctor-ignore\naws sso login \\\n  --sso-session y  # keyrack-doctor-ignore\naws sso login --sso-session z\n'
+    expect(found(text).map((u) => u.session)).toEqual(['z'])
+    expect(found(`# keyrack-doctor-ignore-file\n${text}`)).toEqual([])
+  })
+
   it('does not join a line ending in an escaped backslash', () => {
     // Given: `\\` at the end is a literal backslash, not a continuation
     const text = 'echo aws sso login \\\\\n--sso-session acme\n'
