@@ -1,5 +1,5 @@
 import { execa, type Result } from 'execa'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { awsCliOrSkip } from '../support/fake-sso/aws-cli.js'
@@ -361,6 +361,14 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     expect(renewed.accessToken).not.toBe(old.accessToken)
     expect(w.fake.isLive(renewed.accessToken)).toBe(true)
     expect(Date.parse(renewed.expiresAt)).toBeGreaterThan(Date.now() + 15 * 60_000)
+    expect(renewed).toMatchObject({ startUrl: ACME_URL, region: 'us-east-1', clientId: old.clientId, clientSecret: old.clientSecret })
+    expect(renewed.refreshToken).toBe(w.fake.ledger.tokens.at(-1)!.refreshToken)
+    expect((await stat(w.tokenFile('acme'))).mode & 0o777).toBe(0o600)
+    // and the real aws CLI accepts the rewritten token file as its own (it has no cached role credentials yet)
+    const issued = w.fake.ledger.roleCredentials.length
+    const exported = await awsCli(w, ['configure', 'export-credentials', '--profile', 'acme.demo.admin'])
+    expect(exported.exitCode, out(exported)).toBe(0)
+    expect(w.fake.ledger.roleCredentials.slice(issued)).toMatchObject([{ accountId: '111111111111', roleName: 'admin' }])
     const get = await w.keyrack(['get', '--key', 'AWS_PROFILE', '--env', 'test'])
     expect(get.exitCode, out(get)).toBe(0)
     expect(get.stdout).toBe('acme.demo.admin')
