@@ -1,4 +1,3 @@
-import { execa } from 'execa'
 import { isAbsolute, join } from 'node:path'
 import { UnavailableError } from '../domain/errors.js'
 import type { Env } from './paths.js'
@@ -19,6 +18,8 @@ function gitEnv(env: Env): Record<string, string | undefined> {
 }
 
 async function git(args: string[], env: Env) {
+  // execa on first use: every command module is loaded with the CLI, and only doctor runs git (issue 7).
+  const { execa } = await import('execa')
   const result = await execa('git', args, { env: gitEnv(env), extendEnv: false, reject: false, stdin: 'ignore', maxBuffer: 256 * 1024 * 1024 })
   if (result.code === 'ENOENT') {
     throw new UnavailableError('git is not on PATH.', { fix: 'Install git (e.g. apt-get install git), or run doctor without repositories to scan.' })
