@@ -109,6 +109,9 @@ export async function bundleSea(outDir) {
     plugins: [vendorPlugin],
   })
   assertGetPathLight(main.metafile, 'src/sea/main.ts')
+  // Every other command starts by loading oclif and all command modules: report vendor bundles they load too early.
+  const early = [...getPathModules(main.metafile, 'src/sea/oclif.ts')].filter((p) => p.startsWith('keyrack-vendor:') && !p.startsWith('keyrack-vendor:oclif/'))
+  if (early.length > 0) console.error(`WARNING: every command loads ${early.join(', ')} at start-up; import it where it is used`)
 
   const assets = {}
   for (const [family, specifiers] of used) {
