@@ -20,7 +20,13 @@ export function selectKeys(data: StoreData, scope: Scope): ScopedKey[] {
   return Object.entries(data.keys)
     .map(([text, entry]) => ({ slug: Slug.parse(text), ref: entry.ref, vault: entry.vault, entry }))
     .filter((k) => (scope.slug ? k.slug.equals(scope.slug) : scope.env === undefined || k.slug.env === scope.env))
-    .sort((a, b) => a.slug.toString().localeCompare(b.slug.toString()))
+    .sort((a, b) => byCodeUnits(a.slug.toString(), b.slug.toString()))
+}
+
+// Not localeCompare: its first call loads ICU's collation data (~5 ms, a fifth of Node's start-up) on every
+// `get --env` and `list`, and its order would change with the user's locale. Slugs are ASCII.
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }
 
 /** Like selectKeys, but an empty selection is "key not found" (exit 3) with the command that creates one. */
