@@ -1,10 +1,10 @@
 import { execute, type Command, type Interfaces } from '@oclif/core'
-import { COMMANDS } from '../commands.js'
+import type { COMMANDS } from '../commands.js'
 
 // oclif inside the single executable, where there is no package.json, no manifest file and no dist/ to import
 // commands from. oclif takes the plugins of a CLI as a parameter (Config.load's `plugins`); this one is built from
 // what the executable embeds: the package.json and oclif.manifest.json of the build (SEA assets) and the explicit
-// command registry (src/commands.ts). Help reads the manifest; running a command loads its class from COMMANDS.
+// command registry (src/commands.ts). Help reads the manifest; running a command loads that command's module.
 
 export interface Embedded {
   /** Where oclif thinks the CLI lives: the executable's folder. Nothing is read from it. */
@@ -13,7 +13,22 @@ export interface Embedded {
   manifest: Interfaces.Manifest
 }
 
-const REGISTRY: Record<string, Command.Class> = COMMANDS
+/**
+ * The registry of src/commands.ts, one module per command, loaded when oclif runs that command: a run evaluates its
+ * own command's code, not all nine (doctor's alone is sizeable). `satisfies` keeps it in step with COMMANDS.
+ */
+const LOADERS = {
+  set: () => import('../commands/set.js'),
+  get: () => import('../commands/get.js'),
+  list: () => import('../commands/list.js'),
+  del: () => import('../commands/del.js'),
+  unlock: () => import('../commands/unlock.js'),
+  relock: () => import('../commands/relock.js'),
+  doctor: () => import('../commands/doctor.js'),
+  passphrase: () => import('../commands/passphrase.js'),
+  agent: () => import('../commands/agent.js'),
+} satisfies Record<keyof typeof COMMANDS, () => Promise<{ default: Command.Class }>>
+const REGISTRY: Record<string, () => Promise<{ default: Command.Class }>> = LOADERS
 
 class EmbeddedPlugin implements Interfaces.Plugin {
   readonly _base = 'keyrack-embedded'
@@ -61,12 +76,14 @@ class EmbeddedPlugin implements Interfaces.Plugin {
   findCommand(id: string, opts: { must: true }): Promise<Command.Class>
   findCommand(id: string, opts?: { must: boolean }): Promise<Command.Class> | undefined
   findCommand(id: string, opts?: { must: boolean }): Promise<Command.Class> | undefined {
-    const command = REGISTRY[id]
-    if (!command) return opts?.must ? Promise.reject(new Error(`command ${id} not found`)) : undefined
-    // As oclif's own plugins do after loading a command class.
-    command.id = id
-    command.plugin = this
-    return Promise.resolve(command)
+    const load = REGISTRY[id]
+    if (!load) return opts?.must ? Promise.reject(new Error(`command ${id} not found`)) : undefined
+    return load().then(({ default: command }) => {
+      // As oclif's own plugins do after loading a command class.
+      command.id = id
+      command.plugin = this
+      return command
+    })
   }
 }
 
