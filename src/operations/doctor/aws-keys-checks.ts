@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Check } from '../../domain/check.js'
 import type { StoreData } from '../../domain/store-model.js'
 import type { AwsConfigFile } from '../../infra/aws/config-file.js'
+import { pidOfTemporaryProfile, TEMP_CONFIG_DIR_PREFIX } from '../../infra/aws/temp-config.js'
 import type { Deps } from '../../infra/deps.js'
 import { isErrno } from '../../infra/fs.js'
 import { tildify } from '../../infra/paths.js'
@@ -13,9 +14,7 @@ const VAULT = 'aws.iam.sso'
 
 // How an interrupted `set` can leave traces: its sign-in runs against a temporary copy of the config in
 // `<keyrack home>/vaults/aws.iam.sso/sign-in-XXXXXX/config`, holding a profile `keyrack-sign-in-<pid>`
-// (src/vaults/aws.iam.sso/wizard.ts, src/infra/aws/temp-config.ts). A kill -9 skips their cleanup.
-const TEMP_DIR = /^sign-in-/
-const TEMP_PROFILE = /^keyrack-sign-in-(\d+)$/
+// (src/vaults/aws.iam.sso/wizard.ts; the names come from src/infra/aws/temp-config.ts). A kill -9 skips their cleanup.
 
 /**
  * keyrack's aws.iam.sso keys against the AWS config: each key's profile exists and signs in through an
@@ -81,7 +80,7 @@ async function leftoverChecks(config: AwsConfigFile | undefined, deps: Deps, sho
   const tempRoot = join(deps.paths.vaultsDir, VAULT)
   let entries: string[] = []
   try {
-    entries = (await readdir(tempRoot)).filter((name) => TEMP_DIR.test(name)).sort()
+    entries = (await readdir(tempRoot)).filter((name) => name.startsWith(TEMP_CONFIG_DIR_PREFIX)).sort()
   } catch (error) {
     if (!isErrno(error, 'ENOENT') && !isErrno(error, 'ENOTDIR')) throw error
   }
@@ -98,8 +97,8 @@ async function leftoverChecks(config: AwsConfigFile | undefined, deps: Deps, sho
     })
   }
   for (const profile of config?.profiles() ?? []) {
-    const pid = TEMP_PROFILE.exec(profile.name)?.[1]
-    if (!pid || isRunning(Number(pid))) continue
+    const pid = pidOfTemporaryProfile(profile.name)
+    if (pid === undefined || isRunning(pid)) continue
     checks.push({
       id: 'aws-keys.leftovers',
       section: AWS_KEYS_SECTION,
@@ -113,8 +112,12 @@ async function leftoverChecks(config: AwsConfigFile | undefined, deps: Deps, sho
 
 async function signInPidOf(configFile: string): Promise<number | undefined> {
   try {
-    const match = /\[profile keyrack-sign-in-(\d+)\]/.exec(await readFile(configFile, 'utf8'))
-    return match ? Number(match[1]) : undefined
+    const text = await readFile(configFile, 'utf8')
+    for (const [, name] of text.matchAll(/^\s*\[\s*profile\s+([^\]\s]+)\s*\]/gm)) {
+      const pid = pidOfTemporaryProfile(name!)
+      if (pid !== undefined) return pid
+    }
+    return undefined
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined
     throw error

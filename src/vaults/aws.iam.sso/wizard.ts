@@ -7,7 +7,7 @@ import { tildify } from '../../infra/paths.js'
 import { AwsConfigFile, ConfigChangedError, writeAwsConfig, type ConfigWriteResult, type SectionValues } from '../../infra/aws/config-file.js'
 import { SsoAccessError } from '../../infra/aws/errors.js'
 import type { SsoAccount, SsoRole } from '../../infra/aws/portal.js'
-import { withTemporaryConfig } from '../../infra/aws/temp-config.js'
+import { temporaryProfileName, withTemporaryConfig } from '../../infra/aws/temp-config.js'
 import type { Choice } from '../../infra/prompts.js'
 import type { SetOutcome } from '../vault.js'
 import { assertProfileName, assertRegion, orgNameOf, parseStartUrl, sameStartUrl, SSO_REGIONS, suggestProfileName, uniqueName } from './naming.js'
@@ -201,7 +201,7 @@ async function signInWithTemporaryProfile(
 ): Promise<void> {
   const fresh = await AwsConfigFile.load(config.path)
   const withSession = newSession ? fresh.withSection('sso-session', sessionName, newSession) : fresh
-  const temporary = `keyrack-sign-in-${process.pid}`
+  const temporary = temporaryProfileName()
   const text = withSession.withSection('profile', temporary, [['sso_session', sessionName]]).text
   await withTemporaryConfig(`${deps.paths.vaultsDir}/${VAULT_ID}`, text, (configFile) => sessions.login(temporary, configFile, options)())
 }
