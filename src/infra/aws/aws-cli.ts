@@ -1,5 +1,6 @@
 import { constants } from 'node:fs'
-import { access, realpath } from 'node:fs/promises'
+// fs.promises is reached on first use: loading it costs every aws.iam.sso `get` ~2 ms (issue 7).
+import { promises as fsp } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { formatDuration } from '../../domain/duration.js'
 import { CancelledError, UnavailableError } from '../../domain/errors.js'
@@ -109,11 +110,11 @@ export async function resolveAwsCli(env: Env): Promise<AwsCliInfo> {
     if (!dir) continue
     const candidate = join(dir, 'aws')
     try {
-      await access(candidate, constants.X_OK)
+      await fsp.access(candidate, constants.X_OK)
     } catch {
       continue
     }
-    const real = await realpath(candidate).catch(() => candidate)
+    const real = await fsp.realpath(candidate).catch(() => candidate)
     if (seen.has(real)) continue
     seen.add(real)
     const version = await versionOf(candidate, env)

@@ -1,7 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { CorruptFileError } from '../../domain/errors.js'
-import { isErrno, removeIfExists, writeFileAtomic } from '../fs.js'
+import { isErrno, readTextIfExists, removeIfExists, writeFileAtomic } from '../fs.js'
 import { sha1Hex } from './sha1.js'
 
 // The SSO caches the AWS CLI and SDKs share (aws-sso-facts.md, "Files"; botocore/utils.py SSOTokenFetcher and
@@ -93,13 +93,9 @@ export interface SsoToken {
  * (what botocore's SSOTokenLoader requires), is a CorruptFileError naming the file and how to get a good one.
  */
 export async function readSsoToken(path: string, signInHint = 'sign in again (keyrack unlock)'): Promise<SsoToken | undefined> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return undefined
-    throw error
-  }
+  // Through infra/fs, not fs.promises, which costs `get` ~2 ms to load (issue 7).
+  const text = await readTextIfExists(path)
+  if (text === undefined) return undefined
   const fix = `Delete ${path} (a cached SSO token, nothing else is lost), then ${signInHint}.`
   let raw: unknown
   try {
@@ -178,7 +174,7 @@ export async function deleteSsoToken(path: string): Promise<boolean> {
 export async function deleteRoleCredentials(path: string): Promise<boolean> {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = await fsp.readFile(path, 'utf8')
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return false
     throw error
@@ -202,7 +198,7 @@ export interface SsoRegistration {
 export async function readSsoRegistration(path: string): Promise<SsoRegistration | undefined> {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = await fsp.readFile(path, 'utf8')
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined
     throw error
@@ -226,7 +222,7 @@ export async function readSsoRegistration(path: string): Promise<SsoRegistration
 /** Every file in the SSO cache folder (tokens and registrations), for doctor. Missing folder -> []. */
 export async function listSsoCacheFiles(ssoCacheDir: string): Promise<string[]> {
   try {
-    return (await readdir(ssoCacheDir)).filter((f) => f.endsWith('.json')).map((f) => join(ssoCacheDir, f))
+    return (await fsp.readdir(ssoCacheDir)).filter((f) => f.endsWith('.json')).map((f) => join(ssoCacheDir, f))
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return []
     throw error
