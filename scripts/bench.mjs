@@ -6,7 +6,7 @@
 // Every command runs in a throwaway HOME, round-robin (one run of each per round, so a busy machine slows every row
 // alike), with stdout and stderr on pipes as in `$(keyrack get ...)`. The table shows wall-clock medians, the ratio
 // to `node -e 0`, and the median peak RSS (/usr/bin/time, separate runs). Exits 1 when a target of issue 7 is missed.
-import { execFile, execFileSync, spawnSync } from 'node:child_process'
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -41,6 +41,11 @@ const env = {
   PATH: process.env.PATH,
   LANG: 'C.UTF-8',
 }
+// get of an aws.iam.sso key asks IAM Identity Center whether the session's credentials still resolve (issue 4): a
+// local stand-in portal answers GetRoleCredentials at once, so the row measures keyrack, not the internet. It runs
+// in its own process: the timed runs block this one.
+const portal = await startPortal()
+env.AWS_ENDPOINT_URL_SSO = portal.url
 const keyrack = (args, input, extra = {}) => {
   const result = spawnSync(NODE, [RUN_JS, ...args], { env: { ...env, ...extra }, input, encoding: 'utf8' })
   if (result.status !== 0) throw new Error(`keyrack ${args.join(' ')} failed (${result.status}): ${result.stderr}`)
@@ -77,7 +82,7 @@ try {
     { name: 'keyrack --version', args: ['--version'] },
     { name: 'keyrack get (os.direct)', args: ['get', '--key', 'API_URL', '--env', 'test'], expect: 'https://api.test.example\n', get: true },
     { name: 'keyrack get (os.secure, agent)', args: ['get', '--key', 'DB_PASSWORD', '--env', 'sec'], expect: 's3cr3t\n', get: true },
-    { name: 'keyrack get (aws.iam.sso, live)', args: ['get', '--key', 'AWS_PROFILE', '--env', 'aws'], expect: 'acme.bench.admin\n', get: true },
+    { name: 'keyrack get (aws.iam.sso, live; portal on localhost)', args: ['get', '--key', 'AWS_PROFILE', '--env', 'aws'], expect: 'acme.bench.admin\n', get: true },
     { name: 'keyrack list (50 keys)', args: ['list'] },
     { name: 'aws configure get region', node: ['aws', 'configure', 'get', 'region', '--profile', 'acme.bench.admin'], optional: true },
   ]
@@ -140,6 +145,7 @@ try {
   console.log(misses.length === 0 ? '\nTargets met: get ≤ 1.3× node -e 0 (both), other commands ≤ 2.5× (executable), get ≤ 80 MB.' : `\nMissed:\n  ${misses.join('\n  ')}`)
   if (misses.length > 0) process.exitCode = 1
 } finally {
+  portal.child.kill()
   await stopAgent()
   await rm(home, { recursive: true, force: true })
 }
@@ -193,6 +199,25 @@ async function writeAwsSession() {
   const now = new Date().toISOString()
   store.keys['aws.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.bench.admin', ssoSession: 'bench' }, createdAt: now, updatedAt: now }
   await writeFile(storePath, JSON.stringify(store, null, 2) + '\n', { mode: 0o600 })
+}
+
+/** A GetRoleCredentials endpoint on localhost that hands out credentials for the bench's token, 401 otherwise. */
+async function startPortal() {
+  const server = `
+    const http = require('node:http')
+    http.createServer((req, res) => {
+      const ok = req.url.startsWith('/federation/credentials') && req.headers['x-amz-sso_bearer_token'] === 'bench-token'
+      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(ok
+        ? { roleCredentials: { accessKeyId: 'ASIABENCH', secretAccessKey: 'bench', sessionToken: 'bench', expiration: Date.now() + 3600000 } }
+        : { message: 'Session token not found or invalid' }))
+    }).listen(0, '127.0.0.1', function () { process.stdout.write(String(this.address().port) + '\\n') })`
+  const child = spawn(process.execPath, ['-e', server], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const port = await new Promise((done, fail) => {
+    child.stdout.once('data', (chunk) => done(Number(String(chunk).trim())))
+    child.once('exit', (code) => fail(new Error(`the stand-in portal exited (${code})`)))
+  })
+  return { child, url: `http://127.0.0.1:${port}` }
 }
 
 /** The agent the unlock above started (found by its socket in /proc), stopped by pid. */
