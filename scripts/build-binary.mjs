@@ -61,10 +61,12 @@ if (process.platform === 'darwin') {
   execFileSync('codesign', ['--remove-signature', out])
 } else if (!options['no-strip']) {
   try {
-    execFileSync('strip', [out], { stdio: 'inherit' })
+    // binutils warns about node's many ELF notes ("Can't find string offset"); only a failure is worth showing.
+    execFileSync('strip', [out], { stdio: ['ignore', 'ignore', 'pipe'] })
     stripped = true
   } catch (error) {
-    console.error(`build-binary: strip failed (${error.message}); keeping the unstripped binary`)
+    console.error(`build-binary: strip failed (${String(error.stderr ?? error.message).trim()}); keeping the unstripped binary`)
+    await copyFile(process.execPath, out)
   }
 }
 const { inject } = await import('postject')
