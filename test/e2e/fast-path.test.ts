@@ -5,6 +5,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fastGetOf } from '../../src/launcher.js'
 import { makeCli, ROOT, type Cli } from '../support/cli.js'
+import { FakeSso } from '../support/fake-sso/server.js'
+import { signInOverHttp } from '../support/fake-sso/sign-in.js'
 
 // `keyrack get` has two ways in: the fast launcher (src/launcher.ts), which serves it without loading oclif, and the
 // oclif command, which serves everything else. KEYRACK_NO_FAST_PATH=1 forces oclif. For every case below, both ways
@@ -14,9 +16,12 @@ import { makeCli, ROOT, type Cli } from '../support/cli.js'
 const NASTY = `it's "quoted" $(touch /tmp/keyrack-pwned) \`id\` $HOME\nsecond line \\n\ttab ✓`
 const PASS = 'fast-path-passphrase'
 let cli: Cli
+// get of an aws.iam.sso key asks IAM Identity Center whether its credentials resolve (issue 4): a local one.
+let fake: FakeSso
 
 beforeAll(async () => {
-  cli = await makeCli({ CI_TOKEN: 'ghp_from_env' })
+  fake = await FakeSso.start({ accounts: [{ accountId: '111122223333', accountName: 'fast', roles: ['Admin'] }] })
+  cli = await makeCli({ CI_TOKEN: 'ghp_from_env', AWS_ENDPOINT_URL_SSO: fake.url })
   const set = async (args: string[], input: string, env: Record<string, string> = {}) => {
     const result = await cli.run(['set', ...args, '--value', '-'], { input, env })
     expect(result.exitCode, String(result.stderr)).toBe(0)
@@ -43,6 +48,7 @@ afterAll(async () => {
     .shutdown()
     .catch(() => undefined)
   await cli.cleanup()
+  await fake.close()
 })
 
 async function writeAwsFixture(): Promise<void> {
@@ -51,19 +57,24 @@ async function writeAwsFixture(): Promise<void> {
   const session = (name: string) => `[sso-session ${name}]\nsso_start_url = https://${name}.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n`
   const profile = (name: string, sessionName: string) =>
     `[profile ${name}]\nsso_session = ${sessionName}\nsso_account_id = 111122223333\nsso_role_name = Admin\nregion = eu-west-1\n`
-  await writeFile(join(aws, 'config'), [session('live'), profile('acme.live.admin', 'live'), session('old'), profile('acme.old.admin', 'old')].join('\n'))
-  const token = async (sessionName: string, expiresAt: Date) => {
+  await writeFile(join(aws, 'config'), [session('live'), profile('acme.live.admin', 'live'), session('old'), profile('acme.old.admin', 'old'), session('gone'), profile('acme.gone.admin', 'gone')].join('\n'))
+  const token = async (sessionName: string, expiresAt: Date, accessToken = `token-${sessionName}`) => {
     const file = join(aws, 'sso', 'cache', `${createHash('sha1').update(sessionName).digest('hex')}.json`)
-    const body = { startUrl: `https://${sessionName}.awsapps.com/start`, region: 'us-east-1', accessToken: `token-${sessionName}`, expiresAt: expiresAt.toISOString() }
+    const body = { startUrl: `https://${sessionName}.awsapps.com/start`, region: 'us-east-1', accessToken, expiresAt: expiresAt.toISOString() }
     await writeFile(file, JSON.stringify(body), { mode: 0o600 })
   }
-  await token('live', new Date(Date.now() + 8 * 3600_000))
+  await token('live', new Date(Date.now() + 8 * 3600_000), await signInOverHttp(fake, 'botocore-client-live'))
   await token('old', new Date(Date.now() - 3600_000))
+  // gone: a token file that looks live, whose session was logged out on the service
+  const gone = await signInOverHttp(fake, 'botocore-client-gone')
+  expect((await fetch(`${fake.url}/logout`, { method: 'POST', headers: { 'x-amz-sso_bearer_token': gone } })).status).toBe(200)
+  await token('gone', new Date(Date.now() + 8 * 3600_000), gone)
   const storePath = join(cli.env.KEYRACK_HOME!, 'store.json')
   const store = JSON.parse(await readFile(storePath, 'utf8'))
   const now = new Date().toISOString()
   store.keys['aws.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.live.admin', ssoSession: 'live' }, createdAt: now, updatedAt: now }
   store.keys['awsold.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.old.admin', ssoSession: 'old' }, createdAt: now, updatedAt: now }
+  store.keys['awsgone.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.gone.admin', ssoSession: 'gone' }, createdAt: now, updatedAt: now }
   await writeFile(storePath, JSON.stringify(store, null, 2) + '\n', { mode: 0o600 })
 }
 
@@ -100,6 +111,7 @@ const SERVED_FAST: Array<[string, string[], number]> = [
   ['locked: env-wide, one key locked', ['get', '--env', 'ci', '--format', 'dotenv'], 4],
   ['locked: os.secure not unlocked', ['get', '--key', 'LOCKED', '--env', 'vault'], 4],
   ['locked: aws.iam.sso session expired', ['get', '--key', 'AWS_PROFILE', '--env', 'awsold'], 4],
+  ['locked: aws.iam.sso session ended on the service', ['get', '--key', 'AWS_PROFILE', '--env', 'awsgone'], 4],
   ['locked --json', ['get', '--key', 'GONE', '--env', 'ci', '--json'], 4],
   ['a bad key name', ['get', '--key', 'bad-name', '--env', 'test'], 2],
   ['a bad env name', ['get', '--key', 'API_URL', '--env', 'Test'], 2],

@@ -1,6 +1,7 @@
 import { UnavailableError } from '../../domain/errors.js'
 import type { Env } from '../paths.js'
 import { SsoAccessError, SsoTokenRejectedError } from './errors.js'
+import { endpointOverride, type EndpointVariable } from './portal-http.js'
 
 // IAM Identity Center's portal (accounts, roles, role credentials, logout) and OIDC (token refresh), through the
 // AWS SDK v3. Every @aws-sdk module is imported lazily, inside the call: `get`, `list` and `status` never load it.
@@ -162,8 +163,8 @@ class SdkSsoPortal implements SsoPortal {
   }
 }
 
-function endpointOf(env: Env, variable: string): { endpoint?: string } {
-  const url = env[variable] || env.AWS_ENDPOINT_URL
+function endpointOf(env: Env, variable: EndpointVariable): { endpoint?: string } {
+  const url = endpointOverride(env, variable)
   return url ? { endpoint: url } : {}
 }
 

@@ -8,6 +8,7 @@ import { SystemAwsCli, type AwsCli } from '../../infra/aws/aws-cli.js'
 import { AwsConfigFile } from '../../infra/aws/config-file.js'
 import { SsoTokenRejectedError } from '../../infra/aws/errors.js'
 import { sdkSsoPortalFactory, type SsoPortalFactory } from '../../infra/aws/portal.js'
+import { checkRoleCredentials } from '../../infra/aws/portal-http.js'
 import { canRefresh, isTokenLive, readSsoToken } from '../../infra/aws/sso-cache.js'
 import type { KeyState, SetInput, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../vault.js'
 import { SsoSessions, type LiveSession } from './sessions.js'
@@ -15,8 +16,11 @@ import { profilesOf, resolveProfile, sessionTarget, SsoProfileMissingError, type
 import { setUp, VAULT_ID } from './wizard.js'
 
 // aws.iam.sso: the key's value is an AWS profile name; locked/unlocked is its SSO session's token state
-// (cli-contract.md, aws.iam.sso; aws-sso-facts.md). `get` and `status` read only the config and the token file
-// (no AWS SDK, no aws CLI): they stay as fast as node starts. Credentials are proven to resolve at set and unlock.
+// (cli-contract.md, aws.iam.sso; aws-sso-facts.md). Credentials are proven to resolve at set and unlock (SDK), and
+// by `get` (issue 4: the profile is printed only when its session is live AND its credentials resolve) with one
+// GetRoleCredentials over plain node:http(s) (portal-http.ts): no AWS SDK, no aws CLI. `status` (and so `list`) reads
+// only the config and the token file: no network, so a session ended on the service shows there as unlocked until
+// `get` or `unlock` asks the service.
 
 export interface AwsIamSsoOptions {
   /** The `aws` CLI edge; tests pass one that plays `aws sso login`. */
@@ -119,13 +123,23 @@ export class AwsIamSsoVault implements Vault {
 
   async get(key: StoredKey): Promise<Secret> {
     const config = await AwsConfigFile.load(this.deps.paths.awsConfig)
-    const { profile, target } = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug))
+    const { profile, target, accountId, roleName } = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug))
     const token = await readSsoToken(target.tokenPath, `run keyrack unlock --env ${key.slug.env} --key ${key.slug.key}`)
+    const fix = `keyrack unlock --env ${key.slug.env} --key ${key.slug.key}`
     if (!token || !isTokenLive(token, this.deps.now())) {
       const why = !token ? 'is signed out' : `expired at ${token.expiresAt.toISOString()} (or expires within 15 minutes)`
-      throw new KeyLockedError(`${key.slug} is locked: the AWS profile ${profile.name} signs in through ${target.label}, which ${why}.`, {
-        fix: `keyrack unlock --env ${key.slug.env} --key ${key.slug.key}`,
-      })
+      throw new KeyLockedError(`${key.slug} is locked: the AWS profile ${profile.name} signs in through ${target.label}, which ${why}.`, { fix })
+    }
+    // The token file can look live after the session was ended on the service (signed out elsewhere, revoked by an
+    // administrator): only the service knows. Network trouble is UnavailableError (exit 5) from checkRoleCredentials.
+    const check = await checkRoleCredentials(this.deps.env, { ssoRegion: target.ssoRegion, accessToken: token.accessToken, accountId, roleName })
+    if (!check.resolved) {
+      const role = `role ${roleName} in account ${accountId}`
+      const why =
+        check.status === 401
+          ? `${target.label} was ended on the service (signed out elsewhere, or revoked), though its token file has not expired`
+          : `${target.label} was ended on the service, or the ${role} is no longer assigned to you`
+      throw new KeyLockedError(`${key.slug} is locked: IAM Identity Center refused credentials for the AWS profile ${profile.name} (${check.errorType}): ${why}.`, { fix })
     }
     return new Secret(profile.name)
   }

@@ -489,6 +489,49 @@ describe('aws.iam.sso get and status', () => {
     expect(await laterRun(w).status(key)).toMatchObject({ state: 'locked', detail: expect.stringContaining('without a browser') })
   })
 
+  it('proves the role credentials resolve: one GetRoleCredentials per get, the credentials not in the value', async () => {
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    const issued = w.fake.ledger.roleCredentials.length
+    expect((await laterRun(w).get(key)).reveal()).toBe('acme.demo.admin')
+    expect(w.fake.ledger.roleCredentials.slice(issued).map((c) => `${c.accountId}/${c.roleName}`)).toEqual(['111111111111/admin'])
+  })
+
+  it('is locked (exit 4, naming unlock) when the session was ended on the service though its token file looks live', async () => {
+    // Given a live token file whose session was logged out elsewhere
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    const token = JSON.parse(await readFile(w.tokenPath('acme'), 'utf8')) as { accessToken: string }
+    expect((await fetch(`${w.fake.url}/logout`, { method: 'POST', headers: { 'x-amz-sso_bearer_token': token.accessToken } })).status).toBe(200)
+    // When
+    const error = await errorOf(laterRun(w).get(key))
+    // Then
+    expect(error).toBeInstanceOf(KeyLockedError)
+    expect((error as KeyLockedError).exitCode).toBe(4)
+    expect((error as KeyLockedError).message).toMatch(/UnauthorizedException.*ended on the service/)
+    expect((error as KeyLockedError).fix).toBe('keyrack unlock --env test --key AWS_PROFILE')
+    // and status, file-only by design, still calls it unlocked
+    expect(await laterRun(w).status(key)).toMatchObject({ state: 'unlocked' })
+  })
+
+  it('is unavailable (exit 5, naming the endpoint) when the portal cannot be reached', async () => {
+    // Given a live session, and get run with the portal's endpoint pointing at a port nobody listens on
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    const { createServer } = await import('node:net')
+    const server = createServer()
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+    const closed = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+    await new Promise((done) => server.close(done))
+    const deps = makeTestDeps(w.home, { env: { AWS_ENDPOINT_URL_SSO: closed } })
+    // When
+    const error = await errorOf(new AwsIamSsoVault(deps, { cli: w.cli }).get(key))
+    // Then
+    expect(error).toBeInstanceOf(UnavailableError)
+    expect((error as UnavailableError).exitCode).toBe(5)
+    expect((error as UnavailableError).message).toContain(closed)
+  })
+
   it('is locked with a set fix when the profile left the config', async () => {
     const w = await world()
     const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
