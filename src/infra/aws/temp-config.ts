@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+// fs.promises is reached on first use: loading it costs every aws.iam.sso `get` ~2 ms (issue 7).
+import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { ensureDir, FILE_MODE } from '../fs.js'
 
@@ -29,15 +30,15 @@ export function pidOfTemporaryProfile(name: string): number | undefined {
  */
 export async function withTemporaryConfig<T>(parent: string, text: string, fn: (configFile: string) => Promise<T>): Promise<T> {
   await ensureDir(parent)
-  const dir = await mkdtemp(join(parent, TEMP_CONFIG_DIR_PREFIX))
+  const dir = await fsp.mkdtemp(join(parent, TEMP_CONFIG_DIR_PREFIX))
   const removeNow = () => rmSync(dir, { recursive: true, force: true })
   process.once('exit', removeNow)
   try {
     const configFile = join(dir, 'config')
-    await writeFile(configFile, text, { mode: FILE_MODE })
+    await fsp.writeFile(configFile, text, { mode: FILE_MODE })
     return await fn(configFile)
   } finally {
     process.off('exit', removeNow)
-    await rm(dir, { recursive: true, force: true })
+    await fsp.rm(dir, { recursive: true, force: true })
   }
 }
