@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite from a fresh clone: install what the tests need, then build and run every test.
+# The whole test suite from a fresh clone: install what the tests need, build, typecheck, run every test from the
+# sources (bin/run.js), then build the single executable and run the end-to-end suite against it.
 # README: `bash scripts/test.sh`. CI (.ci/run) calls this same script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +26,19 @@ if ! has_aws_v2; then
 fi
 
 npm ci --no-audit --no-fund
-npm test
+npm run build
+npm run typecheck
+
+results=.test-results
+rm -rf "$results" && mkdir -p "$results"
+status=0
+# Every test (unit, vault contract, end to end) against bin/run.js.
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results/source.json" || status=1
+# The end-to-end suite again, against the single executable (issue 7: every command works from the binary).
+if npm run build:binary; then
+  KEYRACK_E2E_BIN=dist/keyrack npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json="$results/binary.json" || status=1
+else
+  status=1
+fi
+node_modules/.bin/node scripts/test-summary.mjs "$results/source.json" "$results/binary.json" || status=1
+exit $status

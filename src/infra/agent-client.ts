@@ -105,14 +105,15 @@ export class AgentClient {
    * shut down (and killed if it will not) before ours starts.
    */
   async ensureRunning(): Promise<void> {
-    if (await this.isOurs()) return
     const { socketPath } = this.options
+    // Checked before any connect: Linux answers a too-long path with a bare EINVAL.
     if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
       // sockaddr_un holds 108 bytes on Linux (104 on macOS): a longer path cannot be listened on at all.
       throw new UnavailableError(`The agent socket path is too long for a Unix socket (${Buffer.byteLength(socketPath)} bytes): ${socketPath}`, {
         fix: 'Set XDG_RUNTIME_DIR (or KEYRACK_HOME) to a shorter folder; the socket lives at $XDG_RUNTIME_DIR/keyrack/agent.sock.',
       })
     }
+    if (await this.isOurs()) return
     await ensureDir(dirname(socketPath))
     await withFileLock(join(dirname(socketPath), 'agent.start.lock'), async () => {
       if (await this.isOurs()) return

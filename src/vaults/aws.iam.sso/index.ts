@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { KeyLockedError, KeyrackError } from '../../domain/errors.js'
 import { formatDuration } from '../../domain/duration.js'
 import { Secret } from '../../domain/secret.js'
@@ -14,6 +15,7 @@ import type { KeyState, SetInput, SetOutcome, StoredKey, UnlockOptions, UnlockRe
 import { SsoSessions, type LiveSession } from './sessions.js'
 import { profilesOf, resolveProfile, sessionTarget, SsoProfileMissingError, type ProfileTarget, type SsoTarget } from './target.js'
 import { setUp, VAULT_ID } from './wizard.js'
+import { CredentialProofCache } from './proof-cache.js'
 
 // aws.iam.sso: the key's value is an AWS profile name; locked/unlocked is its SSO session's token state
 // (cli-contract.md, aws.iam.sso; aws-sso-facts.md). Credentials are proven to resolve at set and unlock (SDK), and
@@ -32,11 +34,13 @@ export interface AwsIamSsoOptions {
 export class AwsIamSsoVault implements Vault {
   readonly id = VAULT_ID
   private readonly sessions: SsoSessions
+  private readonly proofs: CredentialProofCache
 
   constructor(
     private readonly deps: Deps,
     options: AwsIamSsoOptions = {},
   ) {
+    this.proofs = new CredentialProofCache(join(deps.paths.vaultsDir, VAULT_ID, 'proofs'))
     this.sessions = new SsoSessions(deps, options.cli ?? new SystemAwsCli(deps.env), options.portal ?? sdkSsoPortalFactory(deps.env, deps.now))
   }
 
@@ -131,9 +135,13 @@ export class AwsIamSsoVault implements Vault {
       throw new KeyLockedError(`${key.slug} is locked: the AWS profile ${profile.name} signs in through ${target.label}, which ${why}.`, { fix })
     }
     // The token file can look live after the session was ended on the service (signed out elsewhere, revoked by an
-    // administrator): only the service knows. Network trouble is UnavailableError (exit 5) from checkRoleCredentials.
+    // administrator): only the service knows. Its answer is trusted for PROOF_TTL_MS (see proof-cache.ts).
+    // Network trouble is UnavailableError (exit 5) from checkRoleCredentials.
+    const subject = { profile: profile.name, accessToken: token.accessToken, accountId, roleName }
+    if (await this.proofs.isFresh(subject, this.deps.now())) return new Secret(profile.name)
     const check = await checkRoleCredentials(this.deps.env, { ssoRegion: target.ssoRegion, accessToken: token.accessToken, accountId, roleName })
     if (!check.resolved) {
+      await this.proofs.forget(profile.name)
       const role = `role ${roleName} in account ${accountId}`
       const why =
         check.status === 401
@@ -141,6 +149,7 @@ export class AwsIamSsoVault implements Vault {
           : `${target.label} was ended on the service, or the ${role} is no longer assigned to you`
       throw new KeyLockedError(`${key.slug} is locked: IAM Identity Center refused credentials for the AWS profile ${profile.name} (${check.errorType}): ${why}.`, { fix })
     }
+    await this.proofs.record(subject, this.deps.now())
     return new Secret(profile.name)
   }
 
@@ -163,6 +172,7 @@ export class AwsIamSsoVault implements Vault {
     for (const { target, slugs } of targets.values()) {
       const profiles = config ? profilesOf(config, target, this.deps.paths.ssoCache) : []
       const result = await this.sessions.logout(target, profiles)
+      for (const p of profiles) await this.proofs.forget(p.profile.name)
       if (result.warning) notes.push(result.warning)
       if (result.hadToken) {
         for (const other of await this.keysSharing(target, slugs, config)) notes.push(`${other} shares ${target.label} and is locked too`)

@@ -8,6 +8,7 @@ import { AwsConfigFile } from '../../../src/infra/aws/config-file.js'
 import { SsoAccessError } from '../../../src/infra/aws/errors.js'
 import { roleCredentialsCachePath, tokenCachePath } from '../../../src/infra/aws/sso-cache.js'
 import type { Deps } from '../../../src/infra/deps.js'
+import { PROOF_TTL_MS } from '../../../src/vaults/aws.iam.sso/proof-cache.js'
 import { AwsIamSsoVault } from '../../../src/vaults/aws.iam.sso/index.js'
 import { SsoProfileMissingError } from '../../../src/vaults/aws.iam.sso/target.js'
 import type { StoredKey } from '../../../src/vaults/vault.js'
@@ -495,6 +496,30 @@ describe('aws.iam.sso get and status', () => {
     const issued = w.fake.ledger.roleCredentials.length
     expect((await laterRun(w).get(key)).reveal()).toBe('acme.demo.admin')
     expect(w.fake.ledger.roleCredentials.slice(issued).map((c) => `${c.accountId}/${c.roleName}`)).toEqual(['111111111111/admin'])
+  })
+
+  it('trusts the service for a minute: a second get asks nothing; a minute later, or after a new sign-in, get asks again', async () => {
+    // Given a key whose credentials get has just proven
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    const asked = () => w.fake.ledger.roleCredentials.length
+    const start = asked()
+    await laterRun(w).get(key)
+    // When get runs again at once, then a minute later
+    await laterRun(w).get(key)
+    const afterSecond = asked() - start
+    const aMinuteLater = new AwsIamSsoVault({ ...w.deps, now: () => new Date(Date.now() + PROOF_TTL_MS + 1_000) }, { cli: w.cli })
+    await aMinuteLater.get(key)
+    // Then only the first and the late get asked the service
+    expect(afterSecond).toBe(1)
+    expect(asked() - start).toBe(2)
+
+    // And a relock forgets the proof: after a new sign-in, get asks again
+    await laterRun(w).relock([key])
+    await laterRun(w).unlock([key], {})
+    const beforeGet = asked()
+    await laterRun(w).get(key)
+    expect(asked() - beforeGet).toBe(1)
   })
 
   it('is locked (exit 4, naming unlock) when the session was ended on the service though its token file looks live', async () => {
