@@ -36,7 +36,7 @@ status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results/source.json" || status=1
 # The end-to-end suite again, against the single executable (issue 7: every command works from the binary).
 if npm run build:binary; then
-  KEYRACK_E2E_BIN=dist/keyrack npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json="$results/binary.json" || status=1
+  KEYRACK_E2E_BIN="$PWD/dist/keyrack" npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json="$results/binary.json" || status=1
 else
   status=1
 fi

@@ -1,4 +1,5 @@
 import { execa, type Options, type Result } from 'execa'
+import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { makeTestHome, type TestHome } from './deps.js'
 import { AgentClient } from '../../src/infra/agent-client.js'
@@ -12,7 +13,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
  */
 export function cliCommand(): string[] {
   const bin = process.env.KEYRACK_E2E_BIN
-  if (bin) return [bin]
+  // Relative to the repository: each run's working directory is its throwaway HOME.
+  if (bin) return [resolve(ROOT, bin)]
   return [process.execPath, `${ROOT}bin/run.js`]
 }
 
