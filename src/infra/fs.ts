@@ -1,4 +1,4 @@
-import { constants, promises as fsp, readFile as readFileCallback } from 'node:fs'
+import { constants, promises as fsp, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { UnavailableError } from '../domain/errors.js'
 
@@ -11,13 +11,17 @@ export async function ensureDir(path: string): Promise<void> {
 }
 
 // `keyrack get` reads the store and a value through here. node:fs/promises costs ~2 ms to load, a tenth of Node's own
-// start-up, so reads use the callback API (loaded with Node) and everything else reaches fs.promises on first use.
+// start-up, so reads do not use it (everything else reaches fs.promises on first use). They are synchronous: these are
+// keyrack's own small files, and an asynchronous read goes through libuv's thread pool, whose first use starts its
+// threads and costs a get ~0.7 ms (issue 7). Errors are the same, as rejections.
 function readFileOnce(path: string): Promise<Buffer>
 function readFileOnce(path: string, encoding: 'utf8'): Promise<string>
 function readFileOnce(path: string, encoding?: 'utf8'): Promise<string | Buffer> {
-  return new Promise((resolve, reject) => {
-    readFileCallback(path, encoding ? { encoding } : {}, (error, data) => (error ? reject(error) : resolve(data)))
-  })
+  try {
+    return Promise.resolve(encoding ? readFileSync(path, encoding) : readFileSync(path))
+  } catch (error) {
+    return Promise.reject(error as Error)
+  }
 }
 
 export async function readTextIfExists(path: string): Promise<string | undefined> {

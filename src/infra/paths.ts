@@ -1,4 +1,3 @@
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 
 export type Env = Readonly<Record<string, string | undefined>>
@@ -20,7 +19,8 @@ export interface Paths {
 }
 
 export function resolvePaths(env: Env): Paths {
-  const home = env.HOME || homedir()
+  // node:os only without HOME: loading it costs every `get` ~0.1 ms (issue 7).
+  const home = env.HOME || process.getBuiltinModule('node:os').homedir()
   const keyrackHome = env.KEYRACK_HOME || (env.XDG_CONFIG_HOME ? join(env.XDG_CONFIG_HOME, 'keyrack') : join(home, '.config', 'keyrack'))
   const agentSocket = env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'keyrack', 'agent.sock') : join(keyrackHome, 'run', 'agent.sock')
   return {
