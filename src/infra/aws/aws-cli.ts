@@ -102,10 +102,14 @@ export class SystemAwsCli implements AwsCli {
   }
 }
 
-/** Walks PATH in order; the first aws that reports `aws-cli/2.x` wins. v1 binaries before it are reported. */
+/**
+ * Walks PATH in order; the first aws that reports `aws-cli/2.x` wins. v1 binaries before it are reported.
+ * Each `aws --version` is a Python start-up (~0.3 s), so every candidate is asked at once and the answers are read
+ * in PATH order.
+ */
 export async function resolveAwsCli(env: Env): Promise<AwsCliInfo> {
   const seen = new Set<string>()
-  const shadowedBy: AwsCliInfo['shadowedBy'] = []
+  const candidates: string[] = []
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue
     const candidate = join(dir, 'aws')
@@ -117,7 +121,12 @@ export async function resolveAwsCli(env: Env): Promise<AwsCliInfo> {
     const real = await fsp.realpath(candidate).catch(() => candidate)
     if (seen.has(real)) continue
     seen.add(real)
-    const version = await versionOf(candidate, env)
+    candidates.push(candidate)
+  }
+  const versions = await Promise.all(candidates.map((candidate) => versionOf(candidate, env)))
+  const shadowedBy: AwsCliInfo['shadowedBy'] = []
+  for (const [i, candidate] of candidates.entries()) {
+    const version = versions[i]
     if (version?.startsWith('2.')) return { path: candidate, version, shadowedBy }
     shadowedBy.push({ path: candidate, version: version ?? 'unknown (`aws --version` failed)' })
   }
