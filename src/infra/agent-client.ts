@@ -26,6 +26,8 @@ export interface AgentClientOptions {
   /** Passed to the agent it starts: exit after holding nothing this long. */
   idleMs?: number
   env?: Readonly<Record<string, string | undefined>>
+  /** Told when an agent of another version was stopped to start ours: the values it held are gone. */
+  onReplaced?: (agentVersion: string | undefined) => void
 }
 
 const REQUEST_TIMEOUT_MS = 5_000
@@ -135,6 +137,7 @@ export class AgentClient {
 
   private async replaceOther(): Promise<void> {
     let pid: number | undefined
+    let agentVersion: string | undefined
     try {
       await this.hello()
       return
@@ -142,7 +145,13 @@ export class AgentClient {
       if (error instanceof AgentNotRunning) return
       if (!(error instanceof AgentVersionMismatch)) throw error
       pid = error.pid
+      agentVersion = error.agentVersion
     }
+    await this.stopOther(pid)
+    this.options.onReplaced?.(agentVersion)
+  }
+
+  private async stopOther(pid: number | undefined): Promise<void> {
     await this.shutdown().catch(() => undefined)
     if (await this.waitGone(STOP_TIMEOUT_MS)) return
     // It did not go: it is our user's own process (the socket's folder is 0700), so stop it by its pid.

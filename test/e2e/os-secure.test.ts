@@ -153,6 +153,7 @@ describe('the agent', () => {
       const unlock = await cli.run(['unlock', '--env', 'test'], withPass())
       // Then the old one is gone and ours serves
       expect(unlock.exitCode, String(unlock.stderr)).toBe(0)
+      expect(unlock.stderr).toContain('Replaced the keyrack agent of version 0.0.1-old')
       const ended = await old
       expect(stubborn ? ended.signal : ended.exitCode).toBe(stubborn ? 'SIGTERM' : 0)
       expect((await get('A')).stdout).toBe('v')

@@ -55,6 +55,10 @@ export class OsSecureVault implements Vault {
       socketPath: deps.paths.agentSocket,
       version: deps.version,
       selfCommand: deps.selfCommand,
+      onReplaced: (agentVersion) =>
+        deps.reporter.warn(
+          `Replaced the keyrack agent of ${agentVersion ? `version ${agentVersion}` : 'another version'} with this one (${deps.version}); keys it held are locked until unlocked again.`,
+        ),
       idleMs: Number.isInteger(idle) && idle > 0 ? idle : DEFAULT_AGENT_IDLE_MS,
       env: deps.env,
     })
