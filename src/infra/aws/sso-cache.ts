@@ -13,13 +13,9 @@ export const TOKEN_EXPIRY_WINDOW_MS = 15 * 60_000
 /** Which token file a profile's sign-in lands in: the sso-session's name, or the start URL for legacy profiles. */
 export type SsoSessionKey = { kind: 'session'; name: string } | { kind: 'legacy'; startUrl: string }
 
-function sha1(text: string): string {
-  return sha1Hex(text)
-}
-
 /** `<sso cache>/<sha1(session name)>.json`, or `sha1(start URL)` for a legacy profile. */
 export function tokenCachePath(ssoCacheDir: string, key: SsoSessionKey): string {
-  return join(ssoCacheDir, `${sha1(key.kind === 'session' ? key.name : key.startUrl)}.json`)
+  return join(ssoCacheDir, `${sha1Hex(key.kind === 'session' ? key.name : key.startUrl)}.json`)
 }
 
 export interface RegistrationKey {
@@ -43,7 +39,7 @@ export function registrationCachePath(ssoCacheDir: string, key: RegistrationKey)
     ['startUrl', key.startUrl],
     ['tool', 'botocore'],
   ]
-  return join(ssoCacheDir, `${sha1(pythonJsonObject(args))}.json`)
+  return join(ssoCacheDir, `${sha1Hex(pythonJsonObject(args))}.json`)
 }
 
 /**
@@ -63,7 +59,7 @@ export function roleCredentialsCachePath(cliCacheDir: string, key: SsoSessionKey
           ['roleName', roleName],
           ['startUrl', key.startUrl],
         ]
-  return join(cliCacheDir, `${sha1(pythonJsonObject(args, ',', ':'))}.json`)
+  return join(cliCacheDir, `${sha1Hex(pythonJsonObject(args, ',', ':'))}.json`)
 }
 
 /** json.dumps of an object whose keys are already sorted; strings ASCII-escaped as Python's ensure_ascii does. */
@@ -172,13 +168,8 @@ export async function deleteSsoToken(path: string): Promise<boolean> {
 
 /** Deletes a CLI role-credentials cache file, only if it really is one of the CLI's SSO entries. */
 export async function deleteRoleCredentials(path: string): Promise<boolean> {
-  let text: string
-  try {
-    text = await fsp.readFile(path, 'utf8')
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return false
-    throw error
-  }
+  const text = await readTextIfExists(path)
+  if (text === undefined) return false
   try {
     if ((JSON.parse(text) as { ProviderType?: unknown }).ProviderType !== 'sso') return false
   } catch {
@@ -196,13 +187,8 @@ export interface SsoRegistration {
 }
 
 export async function readSsoRegistration(path: string): Promise<SsoRegistration | undefined> {
-  let text: string
-  try {
-    text = await fsp.readFile(path, 'utf8')
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return undefined
-    throw error
-  }
+  const text = await readTextIfExists(path)
+  if (text === undefined) return undefined
   let data: Record<string, unknown>
   try {
     data = JSON.parse(text) as Record<string, unknown>
