@@ -1,7 +1,7 @@
 // fs.promises is reached on first use: loading it costs every aws.iam.sso `get` ~2 ms (issue 7).
 import { promises as fsp } from 'node:fs'
 import { CorruptFileError } from '../../domain/errors.js'
-import { isErrno, readTextIfExists, removeIfExists, withFileLock, writeFileAtomic, FILE_MODE } from '../fs.js'
+import { isErrno, modeOf, readTextIfExists, removeIfExists, withFileLock, writeFileAtomic, FILE_MODE } from '../fs.js'
 
 // The ONE reader and editor of the AWS config file (~/.aws/config or $AWS_CONFIG_FILE).
 //
@@ -375,10 +375,5 @@ async function resolveTarget(path: string): Promise<string> {
 }
 
 async function modeOrDefault(path: string): Promise<number> {
-  try {
-    return (await fsp.stat(path)).mode & 0o777
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return FILE_MODE
-    throw error
-  }
+  return (await modeOf(path)) ?? FILE_MODE
 }
