@@ -11,3 +11,14 @@ export interface Check {
   detail: string
   fix?: string
 }
+
+/** A maker of one section's checks; a fix is kept only on a check that is not ok. */
+export function checksOf(section: string) {
+  return (id: string, status: CheckStatus, detail: string, fix?: string): Check => ({
+    id,
+    section,
+    status,
+    detail,
+    ...(fix && status !== 'ok' ? { fix } : {}),
+  })
+}

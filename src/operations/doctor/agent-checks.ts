@@ -1,7 +1,7 @@
 import { lstat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { KeyrackError } from '../../domain/errors.js'
-import type { Check } from '../../domain/check.js'
+import { checksOf, type Check } from '../../domain/check.js'
 import { AgentClient, AgentNotRunning, AgentVersionMismatch } from '../../infra/agent-client.js'
 import type { Deps } from '../../infra/deps.js'
 import { isErrno } from '../../infra/fs.js'
@@ -17,13 +17,7 @@ const SECTION = 'keyrack'
 export async function agentChecks(deps: Deps): Promise<Check[]> {
   const socket = deps.paths.agentSocket
   const show = (path: string) => tildify(path, deps.paths.home)
-  const check = (id: string, status: Check['status'], detail: string, fix?: string): Check => ({
-    id,
-    section: SECTION,
-    status,
-    detail,
-    ...(fix && status !== 'ok' ? { fix } : {}),
-  })
+  const check = checksOf(SECTION)
   const checks: Check[] = []
   const client = new AgentClient({ socketPath: socket, version: deps.version, selfCommand: deps.selfCommand, env: deps.env })
   try {

@@ -1,5 +1,5 @@
 import { KeyrackError } from '../../domain/errors.js'
-import type { Check } from '../../domain/check.js'
+import { checksOf, type Check } from '../../domain/check.js'
 import { resolveAwsCli } from '../../infra/aws/aws-cli.js'
 import type { Deps } from '../../infra/deps.js'
 
@@ -12,13 +12,7 @@ const DEVICE_CODE_FLAG_SINCE = [2, 22, 0] as const
  * v2 (a pip/pyenv v1 that the user's shell runs instead), named with both paths; and whether it has --use-device-code.
  */
 export async function awsCliChecks(deps: Deps): Promise<Check[]> {
-  const check = (id: string, status: Check['status'], detail: string, fix?: string): Check => ({
-    id,
-    section: AWS_CLI_SECTION,
-    status,
-    detail,
-    ...(fix && status !== 'ok' ? { fix } : {}),
-  })
+  const check = checksOf(AWS_CLI_SECTION)
   let cli
   try {
     cli = await resolveAwsCli(deps.env)

@@ -1,5 +1,5 @@
 import { KeyrackError } from '../../domain/errors.js'
-import type { Check } from '../../domain/check.js'
+import { checksOf, type Check } from '../../domain/check.js'
 import { AwsConfigFile, type AwsProfileInfo, type SsoSessionInfo } from '../../infra/aws/config-file.js'
 import type { Deps } from '../../infra/deps.js'
 
@@ -28,13 +28,7 @@ export async function loadAwsConfig(deps: Deps): Promise<LoadedAwsConfig> {
  * (else no refresh tokens); no legacy SSO profiles (a `botocore-client-<timestamp>` client per sign-in, never refreshed).
  */
 export function awsConfigChecks(loaded: LoadedAwsConfig, show: (path: string) => string, configPath: string): Check[] {
-  const check = (id: string, status: Check['status'], detail: string, fix?: string): Check => ({
-    id,
-    section: AWS_CONFIG_SECTION,
-    status,
-    detail,
-    ...(fix && status !== 'ok' ? { fix } : {}),
-  })
+  const check = checksOf(AWS_CONFIG_SECTION)
   const file = show(configPath)
   if (!loaded.config) {
     return [check('aws-config.parse', 'fail', loaded.error?.message ?? `${file} cannot be read`, loaded.error?.fix)]
