@@ -28,8 +28,8 @@ const VENDOR_FAMILIES = [
   ['execa', /^execa$/],
 ]
 
-/** Modules `keyrack get` must never evaluate: oclif, the AWS SDK, the prompt library, age. */
-const HEAVY = /(^|node_modules\/)(@oclif|@aws-sdk|@smithy|@inquirer)\/|(^|node_modules\/)age-encryption(\/|$)|^keyrack-vendor:(oclif|aws|prompts|age)\//
+/** Modules `keyrack get` must never evaluate: oclif, the AWS SDK, the prompt library, age, execa. */
+const HEAVY = /(^|node_modules\/)(@oclif|@aws-sdk|@smithy|@inquirer)\/|(^|node_modules\/)(age-encryption|execa)(\/|$)|^keyrack-vendor:(oclif|aws|prompts|age|execa)\//
 
 const COMMON = {
   bundle: true,
