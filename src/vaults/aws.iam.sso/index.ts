@@ -14,7 +14,7 @@ import { canRefresh, isTokenLive, readSsoToken } from '../../infra/aws/sso-cache
 import type { KeyState, SetInput, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../vault.js'
 import { SsoSessions, type LiveSession } from './sessions.js'
 import { profilesOf, resolveProfile, sessionTarget, SsoProfileMissingError, type ProfileTarget, type SsoTarget } from './target.js'
-import { setUp, VAULT_ID } from './wizard.js'
+import { setFixOf, setUp, VAULT_ID } from './wizard.js'
 import { CredentialProofCache } from './proof-cache.js'
 
 // aws.iam.sso: the key's value is an AWS profile name; locked/unlocked is its SSO session's token state
@@ -237,10 +237,6 @@ function profileOf(key: StoredKey): string {
     throw new KeyLockedError(`${key.slug} has no AWS profile recorded in the store.`, { fix: setFixOf(key.slug).replace(/^Run: /, '') })
   }
   return key.ref.profile
-}
-
-function setFixOf(slug: Slug): string {
-  return `Run: keyrack set --key ${slug.key} --env ${slug.env} --vault ${VAULT_ID}`
 }
 
 export function create(deps: Deps): Vault {

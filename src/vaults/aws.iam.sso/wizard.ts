@@ -19,6 +19,11 @@ const REGISTRATION_SCOPES = 'sso:account:access'
 const DEFAULT_SSO_REGION = 'us-east-1'
 const ANOTHER_URL = '' // no start URL is empty
 
+/** The fix for a key whose profile is missing or broken: set it up again. */
+export function setFixOf(slug: Slug): string {
+  return `Run: keyrack set --key ${slug.key} --env ${slug.env} --vault ${VAULT_ID}`
+}
+
 interface WizardFlags {
   ssoStartUrl?: string
   ssoRegion?: string
@@ -63,7 +68,6 @@ export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps:
   if (flags.region) assertRegion(flags.region, '--region')
   if (flags.profile) assertProfileName(flags.profile)
   const config = await AwsConfigFile.load(deps.paths.awsConfig)
-  const setFix = `Run: keyrack set --key ${slug.key} --env ${slug.env} --vault ${VAULT_ID}`
 
   const signedInBySet: SsoTarget[] = []
   const signOutAll = async () => {
@@ -76,7 +80,7 @@ export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps:
   try {
     const adopting = flags.profile && !startUrlFlag && !flags.account && !flags.role ? config.profile(flags.profile) : undefined
     if (adopting) {
-      const resolved = resolveProfile(config, adopting.name, deps.paths.ssoCache, setFix)
+      const resolved = resolveProfile(config, adopting.name, deps.paths.ssoCache, setFixOf(slug))
       const live = await sessions.ensureLive(resolved.target, sessions.login(adopting.name, config.path, flags.signIn))
       track(resolved.target, live.how)
       return outcome(adopting.name, resolved.target, undefined, [`adopted the existing profile ${adopting.name} (${resolved.target.label})`])
