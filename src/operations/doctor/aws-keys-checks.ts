@@ -1,8 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Check } from '../../domain/check.js'
 import type { StoreData } from '../../domain/store-model.js'
-import type { AwsConfigFile } from '../../infra/aws/config-file.js'
+import { KeyrackError } from '../../domain/errors.js'
+import { AwsConfigFile } from '../../infra/aws/config-file.js'
 import { pidOfTemporaryProfile, TEMP_CONFIG_DIR_PREFIX } from '../../infra/aws/temp-config.js'
 import type { Deps } from '../../infra/deps.js'
 import { isErrno } from '../../infra/fs.js'
@@ -110,18 +111,20 @@ async function leftoverChecks(config: AwsConfigFile | undefined, deps: Deps, sho
   return checks
 }
 
+/** The pid of the `set` whose temporary config this is; undefined when the file is gone, cut short or names none. */
 async function signInPidOf(configFile: string): Promise<number | undefined> {
+  let config
   try {
-    const text = await readFile(configFile, 'utf8')
-    for (const [, name] of text.matchAll(/^\s*\[\s*profile\s+([^\]\s]+)\s*\]/gm)) {
-      const pid = pidOfTemporaryProfile(name!)
-      if (pid !== undefined) return pid
-    }
-    return undefined
+    config = await AwsConfigFile.load(configFile)
   } catch (error) {
-    if (isErrno(error, 'ENOENT')) return undefined
+    if (error instanceof KeyrackError) return undefined
     throw error
   }
+  for (const profile of config.profiles()) {
+    const pid = pidOfTemporaryProfile(profile.name)
+    if (pid !== undefined) return pid
+  }
+  return undefined
 }
 
 function isRunning(pid: number): boolean {
