@@ -57,9 +57,6 @@ function asKeyrackError(error: unknown): unknown {
   return error
 }
 
-// Rendering lives in src/cli/output.ts, shared with the fast `get` launcher; re-exported for existing importers.
-export { renderError }
-
 export const keyFlags = {
   key: Flags.string({ char: 'k', summary: 'Key name, e.g. API_URL, or a slug like test.API_URL.', required: true }),
   env: Flags.string({ char: 'e', summary: 'Env name, e.g. test or prod.' }),
