@@ -1,11 +1,11 @@
 // keyrack-doctor-ignore-file: fixtures of the sign-ins doctor reports.
-import { spawn } from '@lydell/node-pty'
 import { execa, type Result } from 'execa'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { cliCommand } from '../support/cli.js'
 import { makeTestHome, type TestHome } from '../support/deps.js'
+import { KEY, openTerminal } from '../support/pty.js'
 import { makeBin, makeTestRepo, writeTree, type TestRepo } from '../unit/doctor/fixtures.js'
 
 // `keyrack doctor` as a user runs it: the built CLI in a throwaway HOME, inside a throwaway git repository.
@@ -112,23 +112,13 @@ describe('keyrack doctor (built CLI)', () => {
   it('--fix in a terminal shows the diff, asks, and rewrites on "y"', async () => {
     // Given
     await writeTree(home.dir, { '.zshrc': 'aws sso login --sso-session acme\n' })
-    const [file, ...pre] = cliCommand()
-    const pty = spawn(file!, [...pre, 'doctor', '--fix'], { cols: 160, rows: 40, cwd: repo.dir, env: env as Record<string, string> })
-    let screen = ''
-    pty.onData((data) => {
-      screen += data
-    })
-    const exit = new Promise<number>((resolve) => pty.onExit(({ exitCode }) => resolve(exitCode)))
+    const term = openTerminal(['doctor', '--fix'], env, { cols: 160, cwd: repo.dir })
     // When: the question appears after the diff
-    const started = Date.now()
-    while (!screen.includes('Rewrite 1 line(s) in 1 file(s)?')) {
-      if (Date.now() - started > 20_000) throw new Error(`no question; screen:\n${screen}`)
-      await new Promise((r) => setTimeout(r, 25))
-    }
-    expect(screen).toContain('+aws sso login --profile acme.admin')
-    pty.write('y\r')
+    await term.waitFor('Rewrite 1 line(s) in 1 file(s)?')
+    expect(term.text()).toContain('+aws sso login --profile acme.admin')
+    term.write(`y${KEY.enter}`)
     // Then
-    expect(await exit).toBe(0)
+    expect(await term.exit).toBe(0)
     expect(await readFile(join(home.dir, '.zshrc'), 'utf8')).toBe('aws sso login --profile acme.admin\n')
     expect(await readFile(join(home.dir, '.zshrc.keyrack-backup'), 'utf8')).toBe('aws sso login --sso-session acme\n')
   })

@@ -29,10 +29,14 @@ export interface Terminal {
 }
 
 /** The built keyrack CLI in a real pseudo-terminal, with exactly this environment (undefined values dropped). */
-export function openTerminal(args: string[], env: Record<string, string | undefined>, size = { cols: 120, rows: 40 }): Terminal {
+export function openTerminal(
+  args: string[],
+  env: Record<string, string | undefined>,
+  { cols = 120, rows = 40, cwd }: { cols?: number; rows?: number; cwd?: string } = {},
+): Terminal {
   const [file, ...pre] = cliCommand()
   const cleanEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined))
-  const pty = spawn(file!, [...pre, ...args], { name: 'xterm-256color', ...size, env: { TERM: 'xterm-256color', ...cleanEnv } })
+  const pty = spawn(file!, [...pre, ...args], { name: 'xterm-256color', cols, rows, ...(cwd ? { cwd } : {}), env: { TERM: 'xterm-256color', ...cleanEnv } })
   let buffer = ''
   let markAt = 0
   pty.onData((data) => {
