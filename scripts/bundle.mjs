@@ -42,12 +42,15 @@ const COMMON = {
   absWorkingDir: ROOT,
 }
 
-/** The wrapper bundles are compiled in; the same in src/sea/vendor.ts (a code cache depends on it). */
-export function wrapChunk(source) {
-  return `${WRAP_OPEN}${source}\n${WRAP_CLOSE}`
+/**
+ * Every bundle is written already inside the CommonJS wrapper its loader compiles (bin/run.js, src/sea/vendor.ts):
+ * the loader compiles the bytes it read, the very bytes the code cache was made from, without copying them into a
+ * wrapped string first (a whole bundle more in V8's young generation) or keeping a second copy of this wrapper.
+ */
+const WRAPPED = {
+  banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+  footer: { js: '})' },
 }
-const WRAP_OPEN = '(function (exports, require, module, __filename, __dirname) {'
-const WRAP_CLOSE = '})'
 
 /** dist/launcher.cjs. A heavy module on the get path fails `strict` builds (build:binary, tests) and warns otherwise. */
 export async function bundleLauncher({ strict = true, write = true } = {}) {
@@ -61,15 +64,13 @@ export async function bundleLauncher({ strict = true, write = true } = {}) {
     minify: true,
     // bin/run.js compiles the launcher with vm.Script, where import() needs a loader callback: use require() instead.
     supported: { 'dynamic-import': false },
-    // The file is the launcher already inside the wrapper bin/run.js compiles (wrapChunk's, line for line), so
-    // bin/run.js compiles the string it read: wrapping it at run time copied the whole launcher once more in V8's
-    // young generation, enough for most gets through the agent or the portal to end in a scavenge (0.5 to 3.5 ms).
-    banner: { js: WRAP_OPEN },
-    footer: { js: WRAP_CLOSE },
+    // Written already wrapped: wrapping it at run time copied the whole launcher once more in V8's young generation,
+    // enough for most gets through the agent or the portal to end in a scavenge (0.5 to 3.5 ms).
+    ...WRAPPED,
   })
   if (write) {
     const file = join(ROOT, 'dist/launcher.cjs')
-    await writeFile(join(ROOT, 'dist/launcher.cache'), (await warmCodeCacheOf(file)) ?? codeCacheOf(await readFile(file, 'utf8'), file, { wrapped: true }))
+    await writeFile(join(ROOT, 'dist/launcher.cache'), (await warmCodeCacheOf(file)) ?? codeCacheOf(await readFile(file, 'utf8'), file))
   }
   try {
     assertGetPathLight(result.metafile, 'src/launcher.ts')
@@ -138,6 +139,7 @@ export async function bundleSea(outDir) {
       minifyWhitespace: true,
       minifySyntax: true,
       metafile: false,
+      ...WRAPPED,
     })
     const source = await readFile(file, 'utf8')
     await writeFile(join(outDir, 'vendor', `${family}.cache`), codeCacheOf(source, file))
@@ -151,8 +153,8 @@ export async function bundleSea(outDir) {
  * A V8 code cache for a bundle, made after running its top level once, so the functions its start-up runs are in the
  * cache too. V8 accepts it only from the same V8 version and flags: the executable embeds the Node that builds it.
  */
-function codeCacheOf(source, filename, { wrapped = false } = {}) {
-  const script = new vm.Script(wrapped ? source : wrapChunk(source), { filename })
+function codeCacheOf(source, filename) {
+  const script = new vm.Script(source, { filename })
   const module = { exports: {} }
   // Only the top level runs here: it may require built-ins, nothing else (lazy requires run later, at run time).
   const requireBuiltin = (id) => {

@@ -18,18 +18,14 @@ export function loadVendor(chunk: string, specifier: string): unknown {
   return exports[specifier]
 }
 
-/** The CommonJS wrapper, exactly as scripts/bundle.mjs compiles it when it makes the code cache. */
-export function wrapChunk(source: string): string {
-  return `(function (exports, require, module, __filename, __dirname) {${source}\n})`
-}
-
 function compileChunk(chunk: string): Exports {
   const sea = process.getBuiltinModule('node:sea')
   const vm = process.getBuiltinModule('node:vm')
   const filename = `${process.execPath}/vendor/${chunk}.cjs`
+  // Already inside its CommonJS wrapper (scripts/bundle.mjs): compiled as is, the bytes its code cache was made from.
   const source = sea.getAsset(`vendor/${chunk}.cjs`, 'utf8')
   const cachedData = new Uint8Array(sea.getRawAsset(`vendor/${chunk}.cache`))
-  const script = new vm.Script(wrapChunk(source), { filename, cachedData })
+  const script = new vm.Script(source, { filename, cachedData })
   if (script.cachedDataRejected && process.env.KEYRACK_DEBUG) process.stderr.write(`keyrack: code cache of ${chunk} rejected\n`)
   const module = { exports: {} as Exports }
   const run = script.runInThisContext() as (...args: unknown[]) => void
