@@ -1,3 +1,4 @@
+import { dirname } from 'node:path'
 import { KeyrackError } from '../../domain/errors.js'
 import { checksOf, type Check } from '../../domain/check.js'
 import { resolveAwsCli } from '../../infra/aws/aws-cli.js'
@@ -27,7 +28,7 @@ export async function awsCliChecks(deps: Deps): Promise<Check[]> {
         'aws-cli.shadowed',
         'warn',
         `${earlier.path} (aws CLI ${earlier.version}) comes before ${cli.path} (${cli.version}) on PATH: \`aws\` in your shell is the old one, which has no \`aws sso login\``,
-        `Put ${dirOf(cli.path)} before ${dirOf(earlier.path)} in PATH, or uninstall the old CLI (e.g. pip uninstall awscli)`,
+        `Put ${dirname(cli.path)} before ${dirname(earlier.path)} in PATH, or uninstall the old CLI (e.g. pip uninstall awscli)`,
       ),
     )
   }
@@ -37,10 +38,6 @@ export async function awsCliChecks(deps: Deps): Promise<Check[]> {
       : check('aws-cli.device-code', 'ok', `aws CLI ${cli.version} predates 2.22: sign-in by device code only, no --use-device-code`),
   )
   return checks
-}
-
-function dirOf(path: string): string {
-  return path.slice(0, path.lastIndexOf('/')) || '/'
 }
 
 export function atLeast(version: string, minimum: readonly [number, number, number]): boolean {
