@@ -180,7 +180,7 @@ describe('aws.iam.sso set: the wizard with flags', () => {
     const vault = laterRun(w)
     // When a second key is set on the same session in a new run
     const second = Slug.of('test', 'STAGING')
-    const key = await (async () => ({ slug: second, ref: (await vault.set(second, { flags: flagsFor('staging', 'developer', 'acme.staging.developer') })).ref }))()
+    const key: StoredKey = { slug: second, ref: (await vault.set(second, { flags: flagsFor('staging', 'developer', 'acme.staging.developer') })).ref }
     const [result] = await vault.unlock([key], {})
     // Then no second sign-in, and unlock says it was already unlocked (so the roundtrip will not relock it)
     expect(w.cli.calls).toHaveLength(1)
