@@ -29,7 +29,7 @@ export default class Unlock extends KeyrackCommand {
       deps,
     )
     for (const key of report.keys) {
-      const until = key.expiresAt ? ` until ${new Date(key.expiresAt).toLocaleTimeString()} (${formatDuration(Date.parse(key.expiresAt) - Date.now())})` : ''
+      const until = key.expiresAt ? ` until ${new Date(key.expiresAt).toLocaleTimeString()} (${formatDuration(Date.parse(key.expiresAt) - deps.now().getTime())})` : ''
       const line = `${key.slug}: ${key.outcome.replace('-', ' ')}${key.detail ? ` — ${key.detail}` : ''}${until}`
       if (key.outcome === 'failed') deps.reporter.warn(`${line}${key.error?.fix ? `\n  Fix: ${key.error.fix}` : ''}`)
       else deps.reporter.step(line)
