@@ -118,8 +118,17 @@ export class AgentClient {
     if (await this.isOurs()) return
     await ensureDir(dirname(socketPath))
     await withFileLock(join(dirname(socketPath), 'agent.start.lock'), async () => {
-      if (await this.isOurs()) return
-      await this.replaceOther()
+      try {
+        await this.hello()
+        return // another unlock started ours while we waited for the lock
+      } catch (error) {
+        if (error instanceof AgentVersionMismatch) {
+          await this.stopOther(error.pid)
+          this.options.onReplaced?.(error.agentVersion)
+        } else if (!(error instanceof AgentNotRunning)) {
+          throw error
+        }
+      }
       await removeIfExists(socketPath)
       await this.spawn()
     })
@@ -133,22 +142,6 @@ export class AgentClient {
       if (error instanceof AgentNotRunning || error instanceof AgentVersionMismatch) return false
       throw error
     }
-  }
-
-  private async replaceOther(): Promise<void> {
-    let pid: number | undefined
-    let agentVersion: string | undefined
-    try {
-      await this.hello()
-      return
-    } catch (error) {
-      if (error instanceof AgentNotRunning) return
-      if (!(error instanceof AgentVersionMismatch)) throw error
-      pid = error.pid
-      agentVersion = error.agentVersion
-    }
-    await this.stopOther(pid)
-    this.options.onReplaced?.(agentVersion)
   }
 
   private async stopOther(pid: number | undefined): Promise<void> {
