@@ -236,7 +236,9 @@ describe('relock and del', () => {
     await r.vault.unlock([a], {})
     await r.vault.del(a)
     expect((await r.vault.status(a)).state).toBe('absent')
-    await expect(r.vault.get(a)).rejects.toBeInstanceOf(KeyLockedError)
+    const got = r.vault.get(a)
+    await expect(got).rejects.toBeInstanceOf(KeyLockedError)
+    await expect(got).rejects.toMatchObject({ message: expect.stringContaining('encrypted value of test.A is missing'), fix: 'Set it again: keyrack set --key A --env test --force' })
   })
 })
 

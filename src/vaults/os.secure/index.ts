@@ -79,12 +79,16 @@ export class OsSecureVault implements Vault {
   private show(path: string): string {
     return tildify(path, this.deps.paths.home)
   }
+  /** A key whose value file is gone: locked, and only setting it again brings it back. */
+  private missingValue(slug: Slug): KeyLockedError {
+    return new KeyLockedError(`The encrypted value of ${slug} is missing (${this.show(this.valueFile(slug))}).`, { fix: `Set it again: ${setAgain(slug)}` })
+  }
 
   /** The agent holds values by keyrack home + slug, so two homes sharing one agent never mix. */
   private held(key: StoredKey): { id: string; rev: string } {
     const rev = key.ref.rev
     if (typeof rev !== 'string' || !/^[0-9a-f]{16}$/.test(rev)) {
-      throw new CorruptFileError(this.deps.paths.store, `the os.secure entry for ${key.slug} has no valid rev`, `Set it again: keyrack set --key ${key.slug.key} --env ${key.slug.env} --force`)
+      throw new CorruptFileError(this.deps.paths.store, `the os.secure entry for ${key.slug} has no valid rev`, `Set it again: ${setAgain(key.slug)}`)
     }
     return { id: `${key.slug}@${this.deps.paths.keyrackHome}`, rev }
   }
@@ -211,9 +215,9 @@ export class OsSecureVault implements Vault {
 
   private async decryptValue(key: StoredKey, rev: string, decrypt: (file: Uint8Array) => Promise<string>): Promise<string> {
     const file = this.valueFile(key.slug)
-    const again = `keyrack set --key ${key.slug.key} --env ${key.slug.env} --force`
+    const again = setAgain(key.slug)
     const sealed = await readBytesIfExists(file)
-    if (!sealed) throw new KeyLockedError(`The encrypted value of ${key.slug} is missing (${this.show(file)}).`, { fix: `Set it again: ${again}` })
+    if (!sealed) throw this.missingValue(key.slug)
     let payload: Partial<Payload>
     try {
       payload = JSON.parse(await decrypt(sealed)) as Partial<Payload>
@@ -229,11 +233,7 @@ export class OsSecureVault implements Vault {
   async get(key: StoredKey): Promise<Secret> {
     const held = await this.agent.get(this.held(key))
     if (held) return new Secret(held.value)
-    if ((await modeOf(this.valueFile(key.slug))) === undefined) {
-      throw new KeyLockedError(`The encrypted value of ${key.slug} is missing (${this.show(this.valueFile(key.slug))}).`, {
-        fix: `Set it again: keyrack set --key ${key.slug.key} --env ${key.slug.env} --force`,
-      })
-    }
+    if ((await modeOf(this.valueFile(key.slug))) === undefined) throw this.missingValue(key.slug)
     throw new KeyLockedError(`${key.slug} is locked.`, { fix: `keyrack unlock --env ${key.slug.env} --key ${key.slug.key}` })
   }
 
@@ -286,6 +286,10 @@ export class OsSecureVault implements Vault {
     await withFileLock(join(this.dir, 'identity.lock'), () => writeFileAtomic(this.identityFile, sealed))
     return { created: false, identityFile: this.show(this.identityFile) }
   }
+}
+
+function setAgain(slug: Slug): string {
+  return `keyrack set --key ${slug.key} --env ${slug.env} --force`
 }
 
 export function create(deps: Deps): Vault {
