@@ -70,10 +70,21 @@ if (process.platform === 'darwin') {
   }
 }
 const { inject } = await import('postject')
-await inject(out, 'NODE_SEA_BLOB', await readFile(blob), {
-  sentinelFuse: SENTINEL_FUSE,
-  ...(process.platform === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}),
-})
+// postject's ELF library (LIEF) warns through console.warn about each of node's ELF notes it cannot name ("Can't find
+// string offset for section name", a dozen lines, stripped or not): harmless, and step 5 runs the result. Only those
+// are dropped; any other warning still shows.
+const warn = console.warn
+console.warn = (...args) => {
+  if (!/^warning: Can't find string offset for section name/.test(String(args[0]))) warn(...args)
+}
+try {
+  await inject(out, 'NODE_SEA_BLOB', await readFile(blob), {
+    sentinelFuse: SENTINEL_FUSE,
+    ...(process.platform === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}),
+  })
+} finally {
+  console.warn = warn
+}
 if (process.platform === 'darwin') execFileSync('codesign', ['--sign', '-', out])
 step('injected the blob')
 
