@@ -110,12 +110,49 @@ export function isErrno(error: unknown, code: string): boolean {
 const LOCK_STALE_MS = 30_000
 const LOCK_TIMEOUT_MS = 15_000
 
+export interface LockOptions {
+  /** How long to wait for another holder before giving up (default 15 s). 0: try once. */
+  timeoutMs?: number
+  /** What the error says is being held, e.g. "test.API_URL" (default: the lock file's path). */
+  what?: string
+}
+
 /**
- * Runs `fn` while holding an inter-process lock: a file created with O_EXCL holding the owner's pid. A lock whose
- * owner is gone, or that is older than any keyrack critical section can be, is broken.
+ * Runs `fn` while holding an inter-process lock: a file created with O_EXCL holding the owner's pid. The holder
+ * touches it every few seconds, so a long critical section (a sign-in in `set`) is never taken for stale; a lock
+ * whose owner is gone, or that nobody touched for 30 s, is broken.
  */
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
+export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const release = await acquireFileLock(lockPath, options)
+  try {
+    return await fn()
+  } finally {
+    await release()
+  }
+}
+
+/** Like withFileLock, but when another process holds the lock it returns undefined at once instead of waiting. */
+export async function tryWithFileLock<T>(lockPath: string, fn: () => Promise<T>): Promise<{ value: T } | undefined> {
+  let release: () => Promise<void>
+  try {
+    release = await acquireFileLock(lockPath, { timeoutMs: 0 })
+  } catch (error) {
+    if (error instanceof LockBusyError) return undefined
+    throw error
+  }
+  try {
+    return { value: await fn() }
+  } finally {
+    await release()
+  }
+}
+
+/** Another keyrack process holds a lock for longer than the caller waits (exit 5, with who holds it). */
+export class LockBusyError extends UnavailableError {}
+
+async function acquireFileLock(lockPath: string, options: LockOptions): Promise<() => Promise<void>> {
   await ensureDir(dirname(lockPath))
+  const timeoutMs = options.timeoutMs ?? LOCK_TIMEOUT_MS
   const started = Date.now()
   let delay = 5
   for (;;) {
@@ -131,17 +168,25 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): P
       await removeIfExists(lockPath)
       continue
     }
-    if (Date.now() - started > LOCK_TIMEOUT_MS) {
-      throw new UnavailableError(`Another keyrack process has held ${lockPath} for over ${LOCK_TIMEOUT_MS / 1000}s.`, {
-        fix: `If no other keyrack is running, remove ${lockPath}.`,
-      })
+    if (Date.now() - started >= timeoutMs) {
+      const holder = await fsp.readFile(lockPath, 'utf8').then((text) => Number.parseInt(text, 10), () => NaN)
+      const who = Number.isInteger(holder) ? `Another keyrack process (pid ${holder})` : 'Another keyrack process'
+      throw new LockBusyError(
+        options.what ? `${who} is changing ${options.what}; waited ${Math.round(timeoutMs / 1000)}s.` : `${who} has held ${lockPath} for over ${Math.round(timeoutMs / 1000)}s.`,
+        { fix: `Let it finish, then run the command again. If no other keyrack is running, remove ${lockPath}.` },
+      )
     }
     await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay))
     delay = Math.min(delay * 2, 100)
   }
-  try {
-    return await fn()
-  } finally {
+  // Keep the lock fresh while it is held; unref'd, so it never keeps keyrack alive.
+  const heartbeat = setInterval(() => {
+    const now = new Date()
+    fsp.utimes(lockPath, now, now).catch(() => undefined)
+  }, LOCK_STALE_MS / 3)
+  heartbeat.unref()
+  return async () => {
+    clearInterval(heartbeat)
     await removeIfExists(lockPath)
   }
 }
