@@ -1,17 +1,27 @@
 import type { Slug } from '../domain/slug.js'
 import type { Deps } from '../infra/deps.js'
+import { withKeyLock } from '../infra/key-lock.js'
 import { keyNotFound } from './scope.js'
+import { sweepLeftovers } from './sweep.js'
 
 /**
- * Forgets a key: the vault's own data for it first (os.secure: the encrypted file and the agent's copy), then the
- * store's record. An aws.iam.sso key's profile and session stay: other keys and tools may use them.
+ * Forgets a key, under its key lock so a racing `set` can neither be undone half-way nor bring the value back
+ * (issue 10). The store's record goes first (the commit point), then the vault's data (os.secure: the agent's copy
+ * and the encrypted file); a crash in between leaves only a leftover file, which the next command sweeps. An aws.iam.sso key's profile and session stay: other keys and tools may use them.
  */
 export async function deleteKey(slug: Slug, deps: Deps): Promise<{ slug: string; vault: string }> {
-  const entry = (await deps.store.read()).keys[slug.toString()]
-  if (!entry) throw keyNotFound(slug)
-  const vault = await deps.vaults.get(entry.vault)
-  const key = { slug, ref: entry.ref }
-  await vault.del?.(key)
-  await deps.store.remove(slug.toString())
-  return { slug: slug.toString(), vault: entry.vault }
+  return withKeyLock(deps.paths.keyrackHome, slug, async () => {
+    const entry = (await deps.store.read()).keys[slug.toString()]
+    if (!entry) throw keyNotFound(slug)
+    const vault = await deps.vaults.get(entry.vault)
+    const key = { slug, ref: entry.ref }
+    await deps.store.remove(slug.toString())
+    try {
+      await vault.del?.(key)
+    } catch (error) {
+      deps.reporter.warn(`${slug} is deleted; its ${entry.vault} data could not be removed yet (${(error as Error).message}). The next keyrack set, del or unlock removes it.`)
+    }
+    await sweepLeftovers(vault, deps)
+    return { slug: slug.toString(), vault: entry.vault }
+  })
 }

@@ -2,6 +2,7 @@ import { exitCodeOf, ExitCode, KeyrackError } from '../domain/errors.js'
 import type { Deps } from '../infra/deps.js'
 import type { UnlockOptions, UnlockOutcome } from '../vaults/vault.js'
 import { byVault, requireKeys, type Scope } from './scope.js'
+import { sweepLeftovers } from './sweep.js'
 
 export interface UnlockEntry {
   slug: string
@@ -35,6 +36,7 @@ export async function unlockKeys(scope: Scope, options: UnlockOptions, deps: Dep
         ...(result.error ? { error: describe(result.error) } : {}),
       })
     }
+    await sweepLeftovers(group.vault, deps)
   }
   entries.sort((a, b) => a.slug.localeCompare(b.slug))
   const exitCode = !firstError ? ExitCode.ok : firstError instanceof KeyrackError ? exitCodeOf(firstError) : ExitCode.locked

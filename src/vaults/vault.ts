@@ -68,4 +68,9 @@ export interface Vault {
   status(key: StoredKey): Promise<KeyState>
   del?(key: StoredKey): Promise<void>
   diagnose?(keys: StoredKey[]): Promise<Check[]>
+  /**
+   * Removes what interrupted writes left behind (files no store entry records), skipping keys that another process
+   * is changing right now; returns what it removed. Called by the commands that change keys.
+   */
+  sweep?(): Promise<string[]>
 }

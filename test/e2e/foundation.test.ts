@@ -42,7 +42,8 @@ describe('set and get (os.direct)', () => {
     await setDirect('API_URL', 'v')
     expect((await stat(cli.env.KEYRACK_HOME!)).mode & 0o777).toBe(0o700)
     expect((await stat(storePath())).mode & 0o777).toBe(0o600)
-    expect((await stat(join(cli.env.KEYRACK_HOME!, 'vaults', 'os.direct', 'test.API_URL.value'))).mode & 0o777).toBe(0o600)
+    const { file } = JSON.parse(await readFile(storePath(), 'utf8')).keys['test.API_URL'].ref
+    expect((await stat(join(cli.env.KEYRACK_HOME!, 'vaults', 'os.direct', file))).mode & 0o777).toBe(0o600)
   })
 
   it('refuses a value in argv, with the stdin fix (exit 2)', async () => {

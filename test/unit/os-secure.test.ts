@@ -203,13 +203,13 @@ describe('set', () => {
   it('keeps values out of every file in clear, with folders 0700 and files 0600', async () => {
     // Given
     const value = 'needle-7f3a9c-in-the-haystack'
-    await setWithEnv('A', value)
+    const key = await setWithEnv('A', value)
     const root = join(home.dir, '.config', 'keyrack')
     // When
     const files = await filesUnder(root)
     // Then
     expect(files.map((f) => f.slice(root.length))).toEqual(
-      expect.arrayContaining(['/store.json', '/vaults/os.secure/identity.age', '/vaults/os.secure/recipient.txt', '/vaults/os.secure/values/test.A.age']),
+      expect.arrayContaining(['/store.json', '/vaults/os.secure/identity.age', '/vaults/os.secure/recipient.txt', `/vaults/os.secure/values/${String(key.ref.file)}`]),
     )
     for (const file of files) {
       expect((await readFile(file)).includes(value), file).toBe(false)
@@ -247,7 +247,7 @@ describe('changing the passphrase', () => {
     // Given a key, unlocked
     const key = await setWithEnv('A', 'kept')
     await run({ env: { KEYRACK_PASSPHRASE: PASS } }).vault.unlock([key], {})
-    const valueFile = join(home.dir, '.config', 'keyrack', 'vaults', 'os.secure', 'values', 'test.A.age')
+    const valueFile = join(home.dir, '.config', 'keyrack', 'vaults', 'os.secure', 'values', String(key.ref.file))
     const before = await readFile(valueFile)
     // When
     const r = run({ answers: [PASS, 'new-passphrase-42', 'new-passphrase-42'] })
@@ -275,11 +275,85 @@ describe('diagnose', () => {
     // Given
     const a = await setWithEnv('A', 'va')
     const b = await setWithEnv('B', 'vb')
-    await rm(join(home.dir, '.config', 'keyrack', 'vaults', 'os.secure', 'values', 'test.B.age'))
+    await rm(join(home.dir, '.config', 'keyrack', 'vaults', 'os.secure', 'values', String(b.ref.file)))
     // When
     const checks = await run().vault.diagnose([a, b])
     // Then
     expect(checks.find((c) => c.id === 'os.secure.identity')?.status).toBe('ok')
     expect(checks.find((c) => c.id === 'os.secure.values')).toMatchObject({ status: 'fail', detail: expect.stringContaining('test.B') })
+  })
+})
+
+describe('replacing a value is a transaction (issue 10)', () => {
+  const valuesDir = () => join(home.dir, '.config', 'keyrack', 'vaults', 'os.secure', 'values')
+
+  it('writes the new value under a new name and removes the old file only after the store records the new one', async () => {
+    // Given a key with its old value
+    const old = await setWithEnv('A', 'old')
+    const oldFile = String(old.ref.file)
+    // When a replacing set has stored its file but not yet been recorded (a crash right here)
+    const r = run({ env: { KEYRACK_PASSPHRASE: PASS }, stdin: 'new' })
+    const outcome = await r.vault.set(Slug.of('test', 'A'), { flags: { value: '-' }, previous: old })
+    // Then the old value is still whole and still the one the store names
+    expect(await readdir(valuesDir())).toEqual(expect.arrayContaining([oldFile, String(outcome.ref.file)]))
+    expect((await storedKey(r.deps, 'A')).ref).toEqual(old.ref)
+    const unlocked = await run({ env: { KEYRACK_PASSPHRASE: PASS } }).vault.unlock([old], { durationMs: 60_000 })
+    expect(unlocked[0]?.outcome).toBe('unlocked')
+    expect((await run().vault.get(old)).reveal()).toBe('old')
+    // And the next command sweeps the unrecorded file, keeping the old one
+    expect(await run().vault.sweep()).toEqual([String(outcome.ref.file)])
+    expect(await readdir(valuesDir())).toEqual([oldFile])
+  })
+
+  it('refuses a value with a NUL byte (exit 2): no environment variable could hand it over', async () => {
+    const r = run({ env: { KEYRACK_PASSPHRASE: PASS }, stdin: 'a\0b' })
+    await expect(setKey({ slug: Slug.of('test', 'A'), force: true, flags: { value: '-' } }, r.deps)).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('NUL') })
+  })
+
+  it('a completed set --force leaves exactly the new file', async () => {
+    const old = await setWithEnv('A', 'old')
+    const now = await setWithEnv('A', 'new')
+    expect(now.ref.file).not.toEqual(old.ref.file)
+    expect(await readdir(valuesDir())).toEqual([String(now.ref.file)])
+  })
+
+  it('never sweeps the file of a set that holds its key lock (between writing and recording)', async () => {
+    const old = await setWithEnv('A', 'old')
+    const r = run({ env: { KEYRACK_PASSPHRASE: PASS }, stdin: 'new' })
+    const { withKeyLock } = await import('../../src/infra/key-lock.js')
+    await withKeyLock(r.deps.paths.keyrackHome, Slug.of('test', 'A'), async () => {
+      const outcome = await r.vault.set(Slug.of('test', 'A'), { flags: { value: '-' }, previous: old })
+      expect(await run().vault.sweep()).toEqual([])
+      expect(await readdir(valuesDir())).toContain(String(outcome.ref.file))
+    })
+  })
+
+  it('keys that differ only by case get different files, and the second is refused by set (exit 2)', async () => {
+    const upper = await setWithEnv('API_URL', 'upper')
+    const r = run({ env: { KEYRACK_PASSPHRASE: PASS }, stdin: 'lower' })
+    const refused = setKey({ slug: Slug.of('test', 'api_url'), force: true, flags: { value: '-' } }, r.deps)
+    await expect(refused).rejects.toBeInstanceOf(UsageError)
+    await expect(refused).rejects.toMatchObject({ message: expect.stringContaining('only by case') })
+    const { keyIdOf } = await import('../../src/infra/key-lock.js')
+    expect(keyIdOf('test.API_URL').toLowerCase()).not.toBe(keyIdOf('test.api_url').toLowerCase())
+    expect(String(upper.ref.file).startsWith(keyIdOf('test.API_URL'))).toBe(true)
+  })
+
+  it('reads a key set before issue 10 from its legacy file, and a replacing set removes that file', async () => {
+    // Given a legacy entry: ref {rev} and the value at values/<slug>.age
+    const modern = await setWithEnv('A', 'legacy-value')
+    const { rename, writeFile: write } = await import('node:fs/promises')
+    await rename(join(valuesDir(), String(modern.ref.file)), join(valuesDir(), 'test.A.age'))
+    const storePath = join(home.dir, '.config', 'keyrack', 'store.json')
+    const store = JSON.parse(await readFile(storePath, 'utf8'))
+    store.keys['test.A'].ref = { rev: modern.ref.rev }
+    await write(storePath, JSON.stringify(store))
+    const legacy = await storedKey(run().deps, 'A')
+    // Then it unlocks from the legacy file
+    await run({ env: { KEYRACK_PASSPHRASE: PASS } }).vault.unlock([legacy], { durationMs: 60_000 })
+    expect((await run().vault.get(legacy)).reveal()).toBe('legacy-value')
+    // And set --force moves it to a named file
+    const now = await setWithEnv('A', 'new')
+    expect(await readdir(valuesDir())).toEqual([String(now.ref.file)])
   })
 })

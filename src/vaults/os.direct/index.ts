@@ -5,6 +5,8 @@ import type { Slug } from '../../domain/slug.js'
 import type { Deps } from '../../infra/deps.js'
 import { readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
 import { readValueInput } from '../value-input.js'
+import { leftoverCheck, ValueFiles } from '../value-files.js'
+import type { Check } from '../../domain/check.js'
 import type { KeyState, SetOutcome, StoredKey, UnlockResult, Vault } from '../vault.js'
 
 /**
@@ -14,23 +16,32 @@ import type { KeyState, SetOutcome, StoredKey, UnlockResult, Vault } from '../va
 export class OsDirectVault implements Vault {
   readonly id = 'os.direct'
 
-  constructor(private readonly deps: Deps) {}
+  private readonly values: ValueFiles
 
-  private fileOf(slug: Slug): string {
-    return join(this.deps.paths.vaultsDir, this.id, `${slug}.value`)
+  constructor(private readonly deps: Deps) {
+    this.values = new ValueFiles(join(deps.paths.vaultsDir, this.id), '.value', (slug) => `${slug}.value`)
   }
 
-  async set(slug: Slug, input: { flags: Record<string, unknown> }): Promise<SetOutcome> {
+  private fileOf(key: StoredKey): string {
+    return this.values.fileOf(key)
+  }
+
+  async set(slug: Slug, input: { flags: Record<string, unknown>; previous?: StoredKey }): Promise<SetOutcome> {
     const value = await readValueInput(slug, input.flags, this.deps)
-    const file = this.fileOf(slug)
-    const before = await readTextIfExists(file)
+    // A new file under a new name; the old one stays in force until the store records the new (ValueFiles).
+    const rev = process.getBuiltinModule('node:crypto').randomBytes(8).toString('hex')
+    const name = this.values.newName(slug, rev)
+    const file = join(this.values.dir, name)
     await writeFileAtomic(file, value.reveal())
+    const old = input.previous ? this.fileOf(input.previous) : undefined
     return {
-      ref: {},
+      ref: { file: name },
       expected: value,
       rollback: async () => {
-        if (before === undefined) await removeIfExists(file)
-        else await writeFileAtomic(file, before)
+        await removeIfExists(file)
+      },
+      commit: async () => {
+        if (old && old !== file) await removeIfExists(old)
       },
     }
   }
@@ -40,9 +51,9 @@ export class OsDirectVault implements Vault {
   }
 
   async get(key: StoredKey): Promise<Secret> {
-    const text = await readTextIfExists(this.fileOf(key.slug))
+    const text = await readTextIfExists(this.fileOf(key))
     if (text === undefined) {
-      throw new KeyLockedError(`The value file of ${key.slug} is missing (${this.fileOf(key.slug)}).`, {
+      throw new KeyLockedError(`The value file of ${key.slug} is missing (${this.fileOf(key)}).`, {
         fix: `Set it again: keyrack set --key ${key.slug.key} --env ${key.slug.env} --vault os.direct --force`,
       })
     }
@@ -54,12 +65,20 @@ export class OsDirectVault implements Vault {
   }
 
   async status(key: StoredKey): Promise<KeyState> {
-    const text = await readTextIfExists(this.fileOf(key.slug))
+    const text = await readTextIfExists(this.fileOf(key))
     return text === undefined ? { state: 'absent', detail: 'value file missing' } : { state: 'unlocked', detail: 'always unlocked' }
   }
 
   async del(key: StoredKey): Promise<void> {
-    await removeIfExists(this.fileOf(key.slug))
+    await removeIfExists(this.fileOf(key))
+  }
+
+  async sweep(): Promise<string[]> {
+    return this.values.leftovers(this.deps.paths.keyrackHome, () => this.deps.store.read(), true)
+  }
+
+  async diagnose(): Promise<Check[]> {
+    return [await leftoverCheck(this.id, this.values, this.deps)]
   }
 }
 

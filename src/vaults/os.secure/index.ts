@@ -6,6 +6,7 @@ import type { Slug } from '../../domain/slug.js'
 import { AgentClient } from '../../infra/agent-client.js'
 import type { Deps } from '../../infra/deps.js'
 import { modeOf, readBytesIfExists, readTextIfExists, removeIfExists, withFileLock, writeFileAtomic } from '../../infra/fs.js'
+import { leftoverCheck, ValueFiles } from '../value-files.js'
 import { tildify } from '../../infra/paths.js'
 import { readValueInput } from '../value-input.js'
 import type { KeyState, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../vault.js'
@@ -47,9 +48,11 @@ export class OsSecureVault implements Vault {
   private readonly agent: AgentClient
   /** The opened identity, for the rest of this run only: a first `set`'s roundtrip does not ask again. */
   private identity: string | undefined
+  private readonly values: ValueFiles
 
   constructor(private readonly deps: Deps, private readonly options: OsSecureOptions = {}) {
     this.passphrase = new PassphraseSource(deps, false)
+    this.values = new ValueFiles(join(deps.paths.vaultsDir, this.id, 'values'), '.age', (slug) => `${slug}.age`)
     const idle = Number.parseInt(deps.env.KEYRACK_AGENT_IDLE_MS ?? '', 10)
     this.agent = new AgentClient({
       socketPath: deps.paths.agentSocket,
@@ -73,15 +76,15 @@ export class OsSecureVault implements Vault {
   private get recipientFile(): string {
     return join(this.dir, 'recipient.txt')
   }
-  private valueFile(slug: Slug): string {
-    return join(this.dir, 'values', `${slug}.age`)
+  private valueFile(key: StoredKey): string {
+    return this.values.fileOf(key)
   }
   private show(path: string): string {
     return tildify(path, this.deps.paths.home)
   }
   /** A key whose value file is gone: locked, and only setting it again brings it back. */
-  private missingValue(slug: Slug): KeyLockedError {
-    return new KeyLockedError(`The encrypted value of ${slug} is missing (${this.show(this.valueFile(slug))}).`, { fix: `Set it again: ${setAgain(slug)}` })
+  private missingValue(key: StoredKey): KeyLockedError {
+    return new KeyLockedError(`The encrypted value of ${key.slug} is missing (${this.show(this.valueFile(key))}).`, { fix: `Set it again: ${setAgain(key.slug)}` })
   }
 
   /** The agent holds values by keyrack home + slug, so two homes sharing one agent never mix. */
@@ -93,7 +96,7 @@ export class OsSecureVault implements Vault {
     return { id: `${key.slug}@${this.deps.paths.keyrackHome}`, rev }
   }
 
-  async set(slug: Slug, input: { flags: Record<string, unknown> }): Promise<SetOutcome> {
+  async set(slug: Slug, input: { flags: Record<string, unknown>; previous?: StoredKey }): Promise<SetOutcome> {
     const { flags } = input
     if (flags['passphrase-stdin'] && flags.value === '-') {
       throw new UsageError('--value - and --passphrase-stdin both read stdin; keyrack cannot tell the value from the passphrase.', {
@@ -110,15 +113,19 @@ export class OsSecureVault implements Vault {
     const rev = process.getBuiltinModule('node:crypto').randomBytes(8).toString('hex')
     const payload: Payload = { keyrack: 1, slug: slug.toString(), rev, value: value.reveal() }
     const sealed = await (await loadCrypto()).encryptTo(recipient, JSON.stringify(payload))
-    const file = this.valueFile(slug)
-    const before = await readBytesIfExists(file)
+    // A new file under a new name: the old value stays in force until the store records this one (ValueFiles).
+    const name = this.values.newName(slug, rev)
+    const file = join(this.values.dir, name)
     await writeFileAtomic(file, sealed)
+    const old = input.previous ? this.valueFile(input.previous) : undefined
     return {
-      ref: { rev },
+      ref: { rev, file: name },
       expected: value,
       rollback: async () => {
-        if (before === undefined) await removeIfExists(file)
-        else await writeFileAtomic(file, before)
+        await removeIfExists(file)
+      },
+      commit: async () => {
+        if (old && old !== file) await removeIfExists(old)
       },
       notes: created ? [`created your keyrack identity ${this.show(this.identityFile)}, sealed with your passphrase`] : [],
     }
@@ -214,10 +221,10 @@ export class OsSecureVault implements Vault {
   }
 
   private async decryptValue(key: StoredKey, rev: string, decrypt: (file: Uint8Array) => Promise<string>): Promise<string> {
-    const file = this.valueFile(key.slug)
+    const file = this.valueFile(key)
     const again = setAgain(key.slug)
     const sealed = await readBytesIfExists(file)
-    if (!sealed) throw this.missingValue(key.slug)
+    if (!sealed) throw this.missingValue(key)
     let payload: Partial<Payload>
     try {
       payload = JSON.parse(await decrypt(sealed)) as Partial<Payload>
@@ -233,7 +240,7 @@ export class OsSecureVault implements Vault {
   async get(key: StoredKey): Promise<Secret> {
     const held = await this.agent.get(this.held(key))
     if (held) return new Secret(held.value)
-    if ((await modeOf(this.valueFile(key.slug))) === undefined) throw this.missingValue(key.slug)
+    if ((await modeOf(this.valueFile(key))) === undefined) throw this.missingValue(key)
     throw new KeyLockedError(`${key.slug} is locked.`, { fix: `keyrack unlock --env ${key.slug.env} --key ${key.slug.key}` })
   }
 
@@ -243,14 +250,18 @@ export class OsSecureVault implements Vault {
   }
 
   async status(key: StoredKey): Promise<KeyState> {
-    if ((await modeOf(this.valueFile(key.slug))) === undefined) return { state: 'absent', detail: 'encrypted value file missing' }
+    if ((await modeOf(this.valueFile(key))) === undefined) return { state: 'absent', detail: 'encrypted value file missing' }
     const [expiresAt] = await this.agent.status([this.held(key)])
     return typeof expiresAt === 'number' ? { state: 'unlocked', expiresAt: new Date(expiresAt) } : { state: 'locked' }
   }
 
   async del(key: StoredKey): Promise<void> {
     await this.agent.forget([this.held(key).id])
-    await removeIfExists(this.valueFile(key.slug))
+    await removeIfExists(this.valueFile(key))
+  }
+
+  async sweep(): Promise<string[]> {
+    return this.values.leftovers(this.deps.paths.keyrackHome, () => this.deps.store.read(), true)
   }
 
   async diagnose(keys: StoredKey[]): Promise<Check[]> {
@@ -262,12 +273,13 @@ export class OsSecureVault implements Vault {
     }
     const checks: Check[] = [{ id: 'os.secure.identity', section, status: 'ok', detail: `identity ${this.show(this.identityFile)}` }]
     const missing = []
-    for (const key of keys) if ((await modeOf(this.valueFile(key.slug))) === undefined) missing.push(key.slug.toString())
+    for (const key of keys) if ((await modeOf(this.valueFile(key))) === undefined) missing.push(key.slug.toString())
     checks.push(
       missing.length === 0
         ? { id: 'os.secure.values', section, status: 'ok', detail: `${keys.length} encrypted value file(s) present` }
         : { id: 'os.secure.values', section, status: 'fail', detail: `missing encrypted values: ${missing.join(', ')}`, fix: 'Set those keys again with --force, or keyrack del them.' },
     )
+    checks.push(await leftoverCheck(section, this.values, this.deps))
     // The agent itself (running, socket modes) is checked by doctor's keyrack section.
     return checks
   }

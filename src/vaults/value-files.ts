@@ -1,0 +1,112 @@
+import { promises as fsp } from 'node:fs'
+import { join } from 'node:path'
+import type { Slug } from '../domain/slug.js'
+import type { StoreData } from '../domain/store-model.js'
+import { isErrno, removeIfExists } from '../infra/fs.js'
+import { keyIdOf, tryWithKeyIdLock } from '../infra/key-lock.js'
+import type { Check } from '../domain/check.js'
+import type { StoredKey } from './vault.js'
+
+/**
+ * The value files of a file-backed vault (os.secure, os.direct), written as a transaction (issue 10):
+ * - `set` writes the new value under a new name, `<key id>.<rev><suffix>`, and never touches the old file;
+ * - the store then records the new name (the commit point);
+ * - only after that is the old file removed.
+ * A crash at any point leaves the old value or the new one in force. What it leaves behind (an unrecorded new file,
+ * an old file not yet removed, a temporary file) is a leftover, removed by the next set/del/unlock and reported by
+ * doctor. Names come from the key id, not the slug, so keys that differ only by case never share a file.
+ */
+export class ValueFiles {
+  private readonly pattern: RegExp
+
+  constructor(
+    readonly dir: string,
+    private readonly suffix: string,
+    /** Before issue 10 a value lived at `<slug><suffix>`; keys set since then record `file` in their ref. */
+    private readonly legacyName: (slug: Slug) => string,
+  ) {
+    this.pattern = new RegExp(`^([0-9a-f]{32})\\.[0-9a-f]{16}${suffix.replace(/\./g, '\\.')}$`)
+  }
+
+  /** The file a stored key's value lives in: the name its ref records (checked: never a path), else the legacy one. */
+  fileOf(key: StoredKey): string {
+    const file = key.ref.file
+    if (typeof file === 'string' && this.pattern.test(file)) return join(this.dir, file)
+    return join(this.dir, this.legacyName(key.slug))
+  }
+
+  /** A fresh name for a new value of `slug`. */
+  newName(slug: Slug, rev: string): string {
+    return `${keyIdOf(slug)}.${rev}${this.suffix}`
+  }
+
+  /**
+   * Leftovers: value files that no store entry records, and temporary files whose writer is gone. With `remove`,
+   * deletes each one whose key nobody is changing right now (its key lock is free); the store is read under that
+   * lock, so a `set` that is between writing its file and recording it is never robbed.
+   */
+  async leftovers(keyrackHome: string, readStore: () => Promise<StoreData>, remove: boolean): Promise<string[]> {
+    let names: string[]
+    try {
+      names = await fsp.readdir(this.dir)
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return []
+      throw error
+    }
+    const found: string[] = []
+    for (const name of names) {
+      const writer = /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name)
+      if (writer && !isAlive(Number(writer[1]))) {
+        found.push(name)
+        if (remove) await removeIfExists(join(this.dir, name))
+      }
+    }
+    const byKey = new Map<string, string[]>()
+    for (const name of names) {
+      const match = this.pattern.exec(name)
+      if (match) byKey.set(match[1]!, [...(byKey.get(match[1]!) ?? []), name])
+    }
+    if (byKey.size === 0) return found
+    const recorded = (data: StoreData) => new Set(Object.values(data.keys).map((entry) => entry.ref.file))
+    if (!remove) {
+      const known = recorded(await readStore())
+      for (const group of byKey.values()) found.push(...group.filter((name) => !known.has(name)))
+      return found
+    }
+    for (const [keyId, group] of byKey) {
+      await tryWithKeyIdLock(keyrackHome, keyId, async () => {
+        const known = recorded(await readStore())
+        for (const name of group) {
+          if (known.has(name)) continue
+          found.push(name)
+          await removeIfExists(join(this.dir, name))
+        }
+      })
+    }
+    return found
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return !isErrno(error, 'ESRCH')
+  }
+}
+
+/** doctor: leftovers of interrupted writes (issue 10). Harmless, but they hold old or unrecorded values. */
+export async function leftoverCheck(section: string, files: ValueFiles, deps: { paths: { keyrackHome: string }; store: { read(): Promise<StoreData> } }): Promise<Check> {
+  const found = await files.leftovers(deps.paths.keyrackHome, () => deps.store.read(), false)
+  const id = `${section}.leftovers`
+  if (found.length === 0) return { id, section, status: 'ok', detail: 'no leftovers of interrupted writes' }
+  return {
+    id,
+    section,
+    status: 'warn',
+    detail: `${found.length} leftover file(s) of interrupted writes in ${files.dir}: ${found.slice(0, 3).join(', ')}${found.length > 3 ? ', ...' : ''}`,
+    fix: 'Nothing is lost: the next keyrack set, del or unlock removes them.',
+  }
+}
