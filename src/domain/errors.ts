@@ -10,7 +10,9 @@ export const ExitCode = {
   unavailable: 5,
   roundtrip: 6,
   doctor: 7,
+  hangup: 129,
   cancelled: 130,
+  terminated: 143,
 } as const
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
@@ -79,10 +81,12 @@ export class DoctorFailedError extends KeyrackError {
   readonly exitCode = ExitCode.doctor
 }
 
+/** Ctrl-C (130), or SIGTERM (143) / SIGHUP (129): keyrack stopped and undid what it had started. */
 export class CancelledError extends KeyrackError {
-  readonly exitCode = ExitCode.cancelled
-  constructor(message = 'Cancelled.') {
+  readonly exitCode: ExitCode
+  constructor(message = 'Cancelled.', exitCode: 129 | 130 | 143 = ExitCode.cancelled) {
     super(message)
+    this.exitCode = exitCode
   }
 }
 

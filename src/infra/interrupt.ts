@@ -1,18 +1,87 @@
+import { CancelledError } from '../domain/errors.js'
+
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP'
+const SIGNALS: StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+/** 128 + the signal's number, as shells report a process a signal ended. */
+const EXIT_CODE: Record<StopSignal, 129 | 130 | 143> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 }
+/** How long a signal waits for the rollback before exiting anyway (a rollback removes new files, restores a config). */
+const ROLLBACK_GRACE_MS = 5_000
+
+export interface InterruptGuard {
+  /** The first stop signal received, if any. */
+  interrupted(): StopSignal | undefined
+  /** Throws CancelledError (with the signal's exit code) when a signal arrived: call it between steps. */
+  check(): void
+  /** The undo a signal runs before exiting: set once something is written, cleared at the commit. */
+  setRollback(rollback: (() => Promise<void>) | undefined): void
+  /** Runs `fn` with exits deferred: a signal waits for it (the commit point must not be cut in half). */
+  critical<T>(fn: () => Promise<T>): Promise<T>
+}
+
+const listeners = new Set<(signal: StopSignal) => void>()
+
 /**
- * While `fn` runs, Ctrl-C does not kill keyrack outright: a child process on the same terminal (aws sso login)
- * gets the SIGINT and fails, and the failure unwinds through keyrack's rollback. `interrupted()` tells the caller
- * that the failure was the user's Ctrl-C. A second Ctrl-C exits at once with 130.
+ * Lets code that started a child process (the aws CLI) end it when keyrack is asked to stop: a SIGTERM or SIGHUP
+ * reaches keyrack alone, not the child. Returns the unsubscribe function.
  */
-export async function withInterruptGuard<T>(fn: (interrupted: () => boolean) => Promise<T>): Promise<T> {
-  let count = 0
-  const onSigint = () => {
-    count += 1
-    if (count > 1) process.exit(130)
+export function onInterrupt(listener: (signal: StopSignal) => void): () => void {
+  listeners.add(listener)
+  return () => listeners.delete(listener)
+}
+
+/**
+ * While `fn` runs, SIGINT, SIGTERM and SIGHUP do not kill keyrack half-way (issue 10: an interrupted `set --force`
+ * lost the key). A signal is passed to the onInterrupt listeners (which end a child such as `aws sso login`), then
+ * keyrack runs the rollback that `fn` registered and exits with the signal's code (130, 143, 129). During a commit
+ * (`critical`) the exit waits until the commit is done, so the store is never left pointing at a removed file.
+ */
+export async function withInterruptGuard<T>(fn: (guard: InterruptGuard) => Promise<T>): Promise<T> {
+  let first: StopSignal | undefined
+  let rollback: (() => Promise<void>) | undefined
+  let rolling: Promise<void> | undefined
+  let critical = 0
+  let exitWhenCommitted = false
+  const exit = () => process.exit(EXIT_CODE[first ?? 'SIGINT'])
+
+  const onSignal = (signal: StopSignal) => {
+    if (!first) {
+      first = signal
+      for (const listener of listeners) listener(signal)
+    }
+    if (critical > 0) {
+      exitWhenCommitted = true
+      return
+    }
+    if (rolling) return
+    const timer = setTimeout(exit, ROLLBACK_GRACE_MS)
+    rolling = (rollback?.() ?? Promise.resolve()).catch(() => undefined).then(() => {
+      clearTimeout(timer)
+      exit()
+    })
   }
-  process.on('SIGINT', onSigint)
+  for (const signal of SIGNALS) process.on(signal, onSignal)
+
+  const guard: InterruptGuard = {
+    interrupted: () => first,
+    check() {
+      if (first) throw new CancelledError('Cancelled. Nothing was changed.', EXIT_CODE[first])
+    },
+    setRollback(next) {
+      rollback = next
+    },
+    async critical(run) {
+      critical += 1
+      try {
+        return await run()
+      } finally {
+        critical -= 1
+        if (critical === 0 && exitWhenCommitted) exit()
+      }
+    },
+  }
   try {
-    return await fn(() => count > 0)
+    return await fn(guard)
   } finally {
-    process.off('SIGINT', onSigint)
+    for (const signal of SIGNALS) process.off(signal, onSignal)
   }
 }

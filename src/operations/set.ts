@@ -9,7 +9,11 @@ import {
 } from '../domain/errors.js'
 import type { Slug } from '../domain/slug.js'
 import type { Deps } from '../infra/deps.js'
+import { LockBusyError } from '../infra/fs.js'
 import { withInterruptGuard } from '../infra/interrupt.js'
+import { withKeyLock } from '../infra/key-lock.js'
+import { sweepLeftovers } from './sweep.js'
+import type { StoreData } from '../domain/store-model.js'
 import { DEFAULT_VAULT } from '../vaults/registry.js'
 import type { SetOutcome, StoredKey, UnlockOptions, Vault } from '../vaults/vault.js'
 
@@ -44,9 +48,15 @@ const STEP_TEXT: Record<RoundtripStep, string> = {
  * AWS config), the store is untouched, and the error names the step (exit 6). If it succeeds, the key works.
  */
 export async function setKey(request: SetRequest, deps: Deps): Promise<SetReport> {
+  // One writer per key at a time (issue 10): a second set or del of this key waits here, then sees this one's result.
+  return withKeyLock(deps.paths.keyrackHome, request.slug, () => setKeyLocked(request, deps))
+}
+
+async function setKeyLocked(request: SetRequest, deps: Deps): Promise<SetReport> {
   const { slug } = request
   const data = await deps.store.read() // a corrupt store fails here, before anything is written
   const existing = data.keys[slug.toString()]
+  refuseCaseTwin(slug, data)
   const vaultId = request.vault ?? existing?.vault ?? DEFAULT_VAULT
   const vault = await deps.vaults.get(vaultId)
 
@@ -58,13 +68,15 @@ export async function setKey(request: SetRequest, deps: Deps): Promise<SetReport
     deps.reporter.step(detail)
   }
 
-  return withInterruptGuard(async (interrupted) => {
+  const result = await withInterruptGuard(async (guard) => {
     let outcome: SetOutcome
     try {
       outcome = await vault.set(slug, { flags: request.flags, previous: existing?.vault === vaultId ? previous : undefined })
     } catch (error) {
-      throw asSetFailure('store', error, interrupted())
+      throw asSetFailure('store', error, guard.interrupted() !== undefined)
     }
+    const rollback = once(outcome.rollback)
+    guard.setRollback(rollback)
     done('store', outcome.notes?.length ? `stored (${outcome.notes.join('; ')})` : undefined)
     report.notes.push(...(outcome.notes ?? []))
 
@@ -72,16 +84,23 @@ export async function setKey(request: SetRequest, deps: Deps): Promise<SetReport
     let unlockedBySet = false
     let step: RoundtripStep = 'unlock'
     try {
+      guard.check()
       const [result] = await vault.unlock([key], { ...request.unlock, durationMs: request.unlock?.durationMs ?? 60_000 })
       if (!result || result.outcome === 'failed') throw result?.error ?? new Error(result?.detail ?? 'the vault reported no result')
       unlockedBySet = result.outcome === 'unlocked'
+      guard.setRollback(async () => {
+        if (unlockedBySet) await vault.relock([key]).catch(() => undefined)
+        await rollback()
+      })
       done('unlock', result.outcome === 'already-unlocked' ? `unlocked (${result.detail ?? 'already'})` : undefined)
 
+      guard.check()
       step = 'get'
       const got = await vault.get(key)
       if (!got.equals(outcome.expected)) throw new Error('the value read back differs from the value set')
       done('get')
 
+      guard.check()
       step = 'relock'
       if (unlockedBySet) {
         await vault.relock([key])
@@ -91,19 +110,45 @@ export async function setKey(request: SetRequest, deps: Deps): Promise<SetReport
         done('relock', 'relock: not needed, it was unlocked before set and stays so')
       }
 
+      guard.check()
       step = 'save'
-      await deps.store.put(slug.toString(), { vault: vaultId, ref: outcome.ref }, deps.now())
+      // The commit point: once the store records the new ref, the new value is in force and the old one is removed.
+      // A signal now waits for both, so the store never names a file that a rollback removed.
+      await guard.critical(async () => {
+        await deps.store.put(slug.toString(), { vault: vaultId, ref: outcome.ref }, deps.now())
+        guard.setRollback(undefined)
+        await outcome.commit?.()
+      })
       done('save')
     } catch (error) {
       if (unlockedBySet) await vault.relock([key]).catch(() => undefined)
-      await outcome.rollback()
-      throw asSetFailure(step, error, interrupted())
+      await rollback()
+      throw asSetFailure(step, error, guard.interrupted() !== undefined)
     }
-
-    await outcome.commit?.()
-    if (existing && existing.vault !== vaultId) await removeFromOldVault(previous!, existing.vault, deps)
     return report
   })
+  if (existing && existing.vault !== vaultId) await removeFromOldVault(previous!, existing.vault, deps)
+  await sweepLeftovers(vault, deps)
+  return result
+}
+
+/**
+ * On a case-insensitive file system (APFS's default) `test.API_URL` and `test.api_url` would be easy to confuse, and
+ * keys must stay distinct everywhere: a slug that differs from an existing one only by case is refused.
+ */
+function refuseCaseTwin(slug: Slug, data: StoreData): void {
+  const text = slug.toString()
+  const twin = Object.keys(data.keys).find((other) => other !== text && other.toLowerCase() === text.toLowerCase())
+  if (twin) {
+    throw new UsageError(`${text} differs from the existing key ${twin} only by case.`, {
+      fix: `Use ${twin} (keyrack set --key ${twin} --force replaces it), or pick a name that differs by more than case.`,
+    })
+  }
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined
+  return () => (running ??= fn())
 }
 
 async function confirmOverwrite(slug: Slug, vaultId: string, deps: Deps): Promise<void> {
@@ -131,6 +176,7 @@ function asSetFailure(step: RoundtripStep, error: unknown, interrupted: boolean)
   if (interrupted || error instanceof CancelledError) {
     return error instanceof CancelledError ? error : new CancelledError('Cancelled. Nothing was changed.')
   }
+  if (error instanceof LockBusyError) return error
   if (error instanceof UsageError || error instanceof UnavailableError) return error
   const reason = error instanceof Error ? error : new Error(String(error))
   const fix = error instanceof KeyrackError ? error.fix : undefined
