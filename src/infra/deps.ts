@@ -1,4 +1,5 @@
 import { isSea } from 'node:sea'
+import { UsageError } from '../domain/errors.js'
 import { VaultRegistry } from '../vaults/registry.js'
 import { resolvePaths, type Env, type Paths } from './paths.js'
 import { TerminalPrompter, type Prompter } from './prompts.js'
@@ -67,5 +68,19 @@ function selfCommand(): string[] {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+  return decodeText(Buffer.concat(chunks))
+}
+
+/**
+ * Bytes stay bytes (issue 10): stdin must be UTF-8 text, decoded exactly. Decoding other bytes would replace them
+ * with U+FFFD, and keyrack would store (and "prove") a different value from the one given; it refuses instead.
+ */
+export function decodeText(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+  } catch {
+    throw new UsageError('What was given on stdin is not UTF-8 text; keyrack stores text and would change these bytes.', {
+      fix: "Encode binary data first, e.g. base64 < file | keyrack set --key K --env E --value -, and decode it where it is used.",
+    })
+  }
 }

@@ -19,6 +19,12 @@ export async function readValueInput(slug: Slug, flags: Record<string, unknown>,
       fix: `Pipe it in: printf '%s' "$VALUE" | keyrack set --key ${slug.key} --env ${slug.env} --value -`,
     })
   }
+  if (value.includes('\0')) {
+    // No environment variable, shell or dotenv line can carry a NUL: the value could never be handed over intact.
+    throw new UsageError(`The value for ${slug} contains a NUL byte, which no environment variable can hold.`, {
+      fix: 'Encode it first (e.g. base64) and decode it where it is used.',
+    })
+  }
   if (value.length === 0) {
     throw new UsageError(`The value for ${slug} is empty.`, { fix: 'Provide a non-empty value (on stdin with --value -, or at the prompt).' })
   }

@@ -90,3 +90,14 @@ describe('store parsing', () => {
     expect(() => parseStore(text, '/x/store.json')).toThrow(/\/x\/store\.json cannot be read/)
   })
 })
+
+describe('stdin is text, byte for byte (issue 10)', () => {
+  it('decodes UTF-8 exactly and refuses other bytes with exit 2 instead of replacing them', async () => {
+    const { decodeText } = await import('../../src/infra/deps.js')
+    expect(decodeText(Buffer.from('héllo ✓ 𝄞', 'utf8'))).toBe('héllo ✓ 𝄞')
+    expect(decodeText(Buffer.from([0xef, 0xbb, 0xbf, 0x61]))).toBe('\ufeffa')
+    for (const bytes of [[0x61, 0xe9, 0x62], [0xff], [0xed, 0xa0, 0x80], [0xc3]]) {
+      expect(() => decodeText(Buffer.from(bytes))).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringContaining('not UTF-8') }))
+    }
+  })
+})
