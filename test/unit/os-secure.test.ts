@@ -310,6 +310,16 @@ describe('replacing a value is a transaction (issue 10)', () => {
     await expect(setKey({ slug: Slug.of('test', 'A'), force: true, flags: { value: '-' } }, r.deps)).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('NUL') })
   })
 
+  it('doctor reports a leftover of an interrupted write (warn, nothing lost), and the sweep clears it', async () => {
+    const old = await setWithEnv('A', 'old')
+    const r = run({ env: { KEYRACK_PASSPHRASE: PASS }, stdin: 'new' })
+    await r.vault.set(Slug.of('test', 'A'), { flags: { value: '-' }, previous: old })
+    const before = await run().vault.diagnose([old])
+    expect(before.find((c) => c.id === 'os.secure.leftovers')).toMatchObject({ status: 'warn', fix: expect.stringContaining('next keyrack set, del or unlock') })
+    await run().vault.sweep()
+    expect((await run().vault.diagnose([old])).find((c) => c.id === 'os.secure.leftovers')?.status).toBe('ok')
+  })
+
   it('a completed set --force leaves exactly the new file', async () => {
     const old = await setWithEnv('A', 'old')
     const now = await setWithEnv('A', 'new')
