@@ -13,7 +13,7 @@ type Step = 'set' | 'unlock' | 'get' | 'relock'
 
 /** A vault at the edge: records calls, can fail at any step or read back a wrong value. */
 class RecordingVault implements Vault {
-  readonly id = 'os.direct'
+  readonly id: string = 'os.direct'
   readonly calls: string[] = []
   failAt?: Step
   failWith: Error = new Error('boom')
@@ -170,7 +170,7 @@ function recordingReporter(): Reporter & { warnings: string[] } {
 
 /** The vault a key lives in before `set` moves it elsewhere: records del, can fail it. */
 class OldVault extends RecordingVault {
-  override readonly id = 'os.envvar'
+  override readonly id: string = 'os.envvar'
   readonly deleted: StoredKey[] = []
   delFails = false
   async del(key: StoredKey): Promise<void> {
