@@ -4,7 +4,8 @@ import { Secret } from '../../src/domain/secret.js'
 import { Slug } from '../../src/domain/slug.js'
 import type { Deps } from '../../src/infra/deps.js'
 import { setKey } from '../../src/operations/set.js'
-import type { SetOutcome, StoredKey, UnlockResult, Vault } from '../../src/vaults/vault.js'
+import type { Reporter } from '../../src/infra/reporter.js'
+import type { SetInput, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../../src/vaults/vault.js'
 import { CANCEL, ScriptedPrompter } from '../support/prompter.js'
 import { makeTestDeps, makeTestHome, type TestHome } from '../support/deps.js'
 
@@ -12,24 +13,31 @@ type Step = 'set' | 'unlock' | 'get' | 'relock'
 
 /** A vault at the edge: records calls, can fail at any step or read back a wrong value. */
 class RecordingVault implements Vault {
-  readonly id = 'os.direct'
+  readonly id: string = 'os.direct'
   readonly calls: string[] = []
   failAt?: Step
   failWith: Error = new Error('boom')
   readBack = 'value'
   unlockOutcome: UnlockResult['outcome'] = 'unlocked'
+  /** What unlock reports beside the outcome (a failure's reason, "already active until ..."). */
+  unlockReport: Partial<UnlockResult> = {}
+  notes: string[] = []
+  readonly setInputs: SetInput[] = []
+  readonly unlockOptions: UnlockOptions[] = []
 
   private fail(step: Step) {
     this.calls.push(step)
     if (this.failAt === step) throw this.failWith
   }
-  async set(): Promise<SetOutcome> {
+  async set(_slug: Slug, input: SetInput): Promise<SetOutcome> {
+    this.setInputs.push(input)
     this.fail('set')
-    return { ref: { n: 1 }, expected: new Secret('value'), rollback: async () => void this.calls.push('rollback'), commit: async () => void this.calls.push('commit') }
+    return { ref: { n: 1 }, expected: new Secret('value'), rollback: async () => void this.calls.push('rollback'), commit: async () => void this.calls.push('commit'), notes: this.notes }
   }
-  async unlock(keys: StoredKey[]): Promise<UnlockResult[]> {
+  async unlock(keys: StoredKey[], options: UnlockOptions): Promise<UnlockResult[]> {
+    this.unlockOptions.push(options)
     this.fail('unlock')
-    return keys.map((k) => ({ slug: k.slug, outcome: this.unlockOutcome }))
+    return keys.map((k) => ({ slug: k.slug, outcome: this.unlockOutcome, ...this.unlockReport }))
   }
   async get(): Promise<Secret> {
     this.fail('get')
@@ -151,5 +159,172 @@ describe('overwriting', () => {
   it('--force replaces without asking', async () => {
     await run({ force: true })
     expect(vault.calls).toContain('commit')
+  })
+})
+
+/** A reporter that keeps its lines, for the warnings a set may give. */
+function recordingReporter(): Reporter & { warnings: string[] } {
+  const warnings: string[] = []
+  return { warnings, step() {}, info() {}, warn: (text) => void warnings.push(text), progress: () => ({ done() {}, fail() {} }) }
+}
+
+/** The vault a key lives in before `set` moves it elsewhere: records del, can fail it. */
+class OldVault extends RecordingVault {
+  override readonly id: string = 'os.envvar'
+  readonly deleted: StoredKey[] = []
+  delFails = false
+  async del(key: StoredKey): Promise<void> {
+    this.deleted.push(key)
+    if (this.delFails) throw new Error('old file busy')
+  }
+}
+
+describe('the roundtrip in set: what each step hands on', () => {
+  it('unlocks for one minute unless the caller gives a duration', async () => {
+    await run()
+    await run({ force: true, unlock: { durationMs: 5_000 } })
+    expect(vault.unlockOptions.map((o) => o.durationMs)).toEqual([60_000, 5_000])
+  })
+
+  it('an unlock that reports failed (without throwing) fails the roundtrip at unlock, with its reason, before any get', async () => {
+    // Given
+    vault.unlockOutcome = 'failed'
+    vault.unlockReport = { detail: 'sign-in timed out' }
+    // When
+    const error = (await run().catch((e: unknown) => e)) as RoundtripFailedError
+    // Then
+    expect(error).toBeInstanceOf(RoundtripFailedError)
+    expect(error.step).toBe('unlock')
+    expect(error.message).toContain('sign-in timed out')
+    expect(vault.calls).toEqual(['set', 'unlock', 'rollback'])
+    expect((await deps.store.read()).keys).toEqual({})
+  })
+
+  it('a store that cannot be written fails at save: relocked once, rolled back, nothing recorded, the fix names the home folder', async () => {
+    // Given a store whose write fails (a full disk, a read-only home)
+    const store = Object.assign(Object.create(deps.store) as Deps['store'], {
+      put: async () => {
+        throw new Error('EROFS: read-only file system')
+      },
+    })
+    // When
+    const error = (await run({}, { ...deps, store }).catch((e: unknown) => e)) as RoundtripFailedError
+    // Then
+    expect(error).toBeInstanceOf(RoundtripFailedError)
+    expect(error.step).toBe('save')
+    expect(error.fix).toContain('keyrack home folder is writable')
+    expect(vault.calls).toEqual(['set', 'unlock', 'get', 'relock', 'rollback'])
+    expect((await deps.store.read()).keys).toEqual({})
+  })
+
+  it('a get that fails without a fix of its own names doctor as the fix', async () => {
+    vault.failAt = 'get'
+    const error = (await run().catch((e: unknown) => e)) as RoundtripFailedError
+    expect(error.fix).toBe('Run keyrack doctor, then set again.')
+  })
+
+  it('a failure after Ctrl-C is a cancel (exit 130), rolled back, whatever the vault threw', async () => {
+    // Given: Ctrl-C reaches the aws sign-in, which then fails with its own error
+    vault.unlock = async () => {
+      vault.calls.push('unlock')
+      process.emit('SIGINT')
+      throw new Error('aws sso login exited with 130')
+    }
+    // When
+    const error = (await run().catch((e: unknown) => e)) as CancelledError
+    // Then
+    expect(error).toBeInstanceOf(CancelledError)
+    expect(error.exitCode).toBe(130)
+    expect(vault.calls).toEqual(['set', 'unlock', 'rollback'])
+  })
+
+  it('the report says what each step did: the vault notes, an unlock that was not needed, an overwrite', async () => {
+    // Given a new key whose vault has a note and was already unlocked
+    vault.notes = ['created your keyrack identity']
+    vault.unlockOutcome = 'already-unlocked'
+    vault.unlockReport = { detail: 'already active until 17:40' }
+    // When
+    const first = await run()
+    const second = await run({ force: true })
+    // Then
+    expect(first.steps.slice(0, 3).map((s) => s.detail)).toEqual(['stored (created your keyrack identity)', 'unlocked (already active until 17:40)', 'read back equal'])
+    expect(first.steps[3]!.detail).toContain('not needed')
+    expect(first.notes).toEqual(['created your keyrack identity'])
+    expect([first.overwritten, second.overwritten]).toEqual([false, true])
+  })
+})
+
+describe('set on a key that exists', () => {
+  let old: OldVault
+  let reporter: ReturnType<typeof recordingReporter>
+  let moving: Deps
+  const asked: string[] = []
+
+  beforeEach(async () => {
+    old = new OldVault()
+    reporter = recordingReporter()
+    asked.length = 0
+    moving = {
+      ...deps,
+      reporter,
+      vaults: {
+        get: async (id: string) => {
+          asked.push(id)
+          return id === old.id ? old : vault
+        },
+      },
+    }
+  })
+
+  it('in the same vault: the vault gets the previous entry, so it can keep what it needs of it', async () => {
+    // Given
+    await deps.store.put('test.API_URL', { vault: 'os.direct', ref: { n: 0 } }, new Date())
+    // When
+    await run({ force: true })
+    // Then
+    expect(vault.setInputs[0]!.previous).toEqual({ slug, ref: { n: 0 } })
+  })
+
+  it('without --vault: stays in its vault', async () => {
+    // Given
+    await deps.store.put('test.API_URL', { vault: 'os.envvar', ref: { from: 'X' } }, new Date())
+    // When
+    const report = await run({ force: true, vault: undefined }, moving)
+    // Then
+    expect(report.vault).toBe('os.envvar')
+    expect(asked).toEqual(['os.envvar'])
+    expect(old.deleted).toEqual([])
+    expect((await deps.store.read()).keys['test.API_URL']).toMatchObject({ vault: 'os.envvar' })
+  })
+
+  it('moved to another vault: the new vault gets no previous entry, and the old vault forgets the key once the store says so', async () => {
+    // Given
+    await deps.store.put('test.API_URL', { vault: 'os.envvar', ref: { from: 'X' } }, new Date())
+    // When
+    const report = await run({ force: true }, moving)
+    // Then
+    expect(vault.setInputs[0]!.previous).toBeUndefined()
+    expect(old.deleted).toEqual([{ slug, ref: { from: 'X' } }])
+    expect(report.vault).toBe('os.direct')
+    expect((await deps.store.read()).keys['test.API_URL']).toMatchObject({ vault: 'os.direct', ref: { n: 1 } })
+  })
+
+  it('moved, but the old vault cannot forget it: set still succeeds, with a warning naming the old vault', async () => {
+    // Given
+    await deps.store.put('test.API_URL', { vault: 'os.envvar', ref: { from: 'X' } }, new Date())
+    old.delFails = true
+    // When
+    const report = await run({ force: true }, moving)
+    // Then
+    expect(report.steps.map((s) => s.step)).toEqual(['store', 'unlock', 'get', 'relock', 'save'])
+    expect(reporter.warnings).toEqual([expect.stringContaining('its old os.envvar data could not be removed: old file busy')])
+  })
+
+  it('moved, but the roundtrip fails: the old vault keeps the key', async () => {
+    await deps.store.put('test.API_URL', { vault: 'os.envvar', ref: { from: 'X' } }, new Date())
+    vault.failAt = 'get'
+    await run({ force: true }, moving).catch(() => undefined)
+    expect(old.deleted).toEqual([])
+    expect((await deps.store.read()).keys['test.API_URL']).toMatchObject({ vault: 'os.envvar' })
   })
 })

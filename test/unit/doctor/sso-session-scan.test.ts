@@ -151,6 +151,20 @@ describe('scanForSsoSessionUsage: repositories', () => {
     expect(scan.scanned.slice(3)).toEqual([`${repo.dir} (tracked files)`, '~/plain (files not in .gitignore)'])
   })
 
+  it('finds sign-ins whose `sso` and `login` are apart by spaces, a tab or a line continuation', async () => {
+    // Given
+    await writeTree(home.dir, { '.bashrc': 'alias l="aws sso\tlogin --sso-session tab"\n' })
+    await repo.commit({ 'ci/login.sh': '#!/bin/sh\naws sso  login --sso-session spaces\naws sso \\\n  login \\\n  --sso-session continued\n' })
+    // When
+    const scan = await scanForSsoSessionUsage({ cwd: repo.dir, paths: [] }, makeTestDeps(home))
+    // Then
+    expect(where(scan.usages)).toEqual([
+      ['~/.bashrc', 1, 'tab'],
+      ['repo/ci/login.sh', 2, 'spaces'],
+      ['repo/ci/login.sh', 5, 'continued'],
+    ])
+  })
+
   it('finds nothing in a clean repository', async () => {
     await repo.commit({ 'login.sh': 'aws sso login --profile acme.admin\n' })
     const scan = await scanForSsoSessionUsage({ cwd: repo.dir, paths: [] }, makeTestDeps(home))

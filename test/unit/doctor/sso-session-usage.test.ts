@@ -55,6 +55,31 @@ describe('findSsoSessionUsages: every spelling', () => {
     expect(rewritten(text, 'p', '/home/u/.zshrc')).toBe('echo hi\naws sso login \\\n  --no-browser \\\n  --profile p\necho bye\n')
   })
 
+  it('finds `sso` and `login` apart by two spaces, a tab, or a line continuation (any blank the shell skips)', () => {
+    // Given: the same sign-in with each kind of gap between the two words
+    const text = [
+      'aws sso  login --sso-session two-spaces',
+      'aws sso\tlogin --sso-session tab',
+      'aws sso \\',
+      '    login --sso-session continued',
+      'aws  sso \t \\',
+      '\tlogin \\',
+      '  --sso-session=mixed',
+      '',
+    ].join('\n')
+    // When / Then
+    expect(found(text)).toEqual([
+      { line: 1, session: 'two-spaces', text: '--sso-session two-spaces' },
+      { line: 2, session: 'tab', text: '--sso-session tab' },
+      { line: 4, session: 'continued', text: '--sso-session continued' },
+      { line: 7, session: 'mixed', text: '--sso-session=mixed' },
+    ])
+    expect(rewritten(text, 'p')).toBe(text.replace(/--sso-session[ =][a-z-]+/g, (flag) => (flag.includes('=') ? '--profile=p' : '--profile p')))
+    // and in an aws CLI alias, which has no leading `aws`
+    const alias = '[toplevel]\nlogin = sso\t login --sso-session acme\n'
+    expect(findSsoSessionUsages(alias, '/home/u/.aws/cli/alias', 'aws-alias').map((u) => [u.line, u.session])).toEqual([[2, 'acme']])
+  })
+
   it('keeps CRLF line endings and continuations intact', () => {
     const text = 'aws sso login \\\r\n  --sso-session acme\r\nexit\r\n'
     expect(found(text)).toEqual([{ line: 2, session: 'acme', text: '--sso-session acme' }])

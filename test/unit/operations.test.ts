@@ -1,0 +1,321 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ExitCode, KeyLockedError, KeyNotFoundError, UnavailableError, UsageError } from '../../src/domain/errors.js'
+import { Secret } from '../../src/domain/secret.js'
+import { Slug } from '../../src/domain/slug.js'
+import type { Deps } from '../../src/infra/deps.js'
+import { deleteKey } from '../../src/operations/del.js'
+import { getEnv, getKey } from '../../src/operations/get.js'
+import { listKeys } from '../../src/operations/list.js'
+import { relockKeys } from '../../src/operations/relock.js'
+import { requireKeys, selectKeys, unlockCommand } from '../../src/operations/scope.js'
+import { unlockKeys } from '../../src/operations/unlock.js'
+import type { KeyState, SetOutcome, StoredKey, UnlockResult, Vault } from '../../src/vaults/vault.js'
+import { makeTestDeps, makeTestHome, type TestHome } from '../support/deps.js'
+
+// The operations behind get, unlock, relock, list and del, in process, against vaults faked at the edge and a real
+// store file: which keys a scope selects and in what order, which vault gets which batch, how a vault's failure
+// becomes the command's exit code and fix. Until issue 17 only the e2e tests reached this code, so a mutation run
+// (which runs unit tests only) could not see a single bug in it.
+
+/** A vault at the edge: answers from tables, records each batch it is given. */
+class FakeVault implements Vault {
+  readonly batches: Array<[op: string, slugs: string[]]> = []
+  readonly values = new Map<string, string>()
+  readonly getErrors = new Map<string, unknown>()
+  readonly unlockResults = new Map<string, Partial<UnlockResult>>()
+  readonly statuses = new Map<string, KeyState | Error>()
+  relockNotes: string[] = []
+  readonly deleted: string[] = []
+  del?: (key: StoredKey) => Promise<void>
+
+  constructor(readonly id: string, canDelete = true) {
+    if (canDelete) this.del = async (key) => void this.deleted.push(key.slug.toString())
+  }
+
+  private record(op: string, keys: StoredKey[]) {
+    this.batches.push([op, keys.map((k) => k.slug.toString())])
+  }
+  async set(): Promise<SetOutcome> {
+    throw new Error('not used here')
+  }
+  async unlock(keys: StoredKey[]): Promise<UnlockResult[]> {
+    this.record('unlock', keys)
+    return keys.map((k) => ({ slug: k.slug, outcome: 'unlocked', ...this.unlockResults.get(k.slug.toString()) }))
+  }
+  async get(key: StoredKey): Promise<Secret> {
+    const slug = key.slug.toString()
+    if (this.getErrors.has(slug)) throw this.getErrors.get(slug)
+    return new Secret(this.values.get(slug) ?? `value of ${slug}`)
+  }
+  async relock(keys: StoredKey[]): Promise<string[]> {
+    this.record('relock', keys)
+    return this.relockNotes
+  }
+  async status(key: StoredKey): Promise<KeyState> {
+    const status = this.statuses.get(key.slug.toString())
+    if (status instanceof Error) throw status
+    return status ?? { state: 'locked' }
+  }
+}
+
+let home: TestHome
+let deps: Deps
+let secure: FakeVault
+let direct: FakeVault
+let opened: string[]
+const NOW = new Date('2026-01-02T03:04:05.000Z')
+
+beforeEach(async () => {
+  home = await makeTestHome()
+  secure = new FakeVault('os.secure')
+  direct = new FakeVault('os.direct')
+  opened = []
+  const vaults: Record<string, Vault> = { 'os.secure': secure, 'os.direct': direct }
+  deps = {
+    ...makeTestDeps(home),
+    vaults: {
+      get: async (id: string) => {
+        opened.push(id)
+        const vault = vaults[id]
+        if (!vault) throw new UsageError(`Unknown vault "${id}".`)
+        return vault
+      },
+    },
+  }
+})
+afterEach(() => home.cleanup())
+
+/** Records keys in the store: slug -> vault id. */
+async function given(keys: Record<string, string>): Promise<void> {
+  for (const [slug, vault] of Object.entries(keys)) await deps.store.put(slug, { vault, ref: { of: slug } }, NOW)
+}
+
+const slug = (text: string) => Slug.parse(text)
+
+describe('scope: which keys a command selects', () => {
+  it('selects one env, one key, or everything, in code-unit order of the slug (not the locale\'s)', async () => {
+    // Given, written out of order: upper case sorts before lower case, `prod` before `test`
+    await given({ 'test.b_key': 'os.direct', 'test.A_KEY': 'os.secure', 'prod.Z': 'os.direct', 'test.B_KEY': 'os.direct' })
+    const data = await deps.store.read()
+    // When / Then
+    expect(selectKeys(data, {}).map((k) => k.slug.toString())).toEqual(['prod.Z', 'test.A_KEY', 'test.B_KEY', 'test.b_key'])
+    expect(selectKeys(data, { env: 'test' }).map((k) => k.slug.toString())).toEqual(['test.A_KEY', 'test.B_KEY', 'test.b_key'])
+    expect(selectKeys(data, { env: 'prod', slug: slug('test.B_KEY') }).map((k) => k.slug.toString())).toEqual(['test.B_KEY'])
+    expect(selectKeys(data, { env: 'ci' })).toEqual([])
+    const [first] = selectKeys(data, { slug: slug('test.A_KEY') })
+    expect(first).toMatchObject({ vault: 'os.secure', ref: { of: 'test.A_KEY' }, entry: { updatedAt: NOW.toISOString() } })
+  })
+
+  it('an empty selection is "not found" (exit 3), with a fix that fits what was asked', async () => {
+    await given({ 'test.A': 'os.direct' })
+    const data = await deps.store.read()
+    const fails = (scope: Parameters<typeof requireKeys>[1]) => {
+      try {
+        requireKeys(data, scope)
+      } catch (error) {
+        return error as KeyNotFoundError
+      }
+      throw new Error('no error')
+    }
+    expect(fails({ slug: slug('test.B') })).toMatchObject({ exitCode: 3, message: 'No key B in env test.', fix: expect.stringContaining('keyrack set --key B --env test') })
+    expect(fails({ env: 'prod' })).toMatchObject({ exitCode: 3, message: 'No keys in env prod.', fix: 'Add one: keyrack set --key API_URL --env prod' })
+    expect(requireKeys(data, {}).map((k) => k.slug.toString())).toEqual(['test.A'])
+  })
+
+  it('no keys at all: "No keys yet", with a first set to run', async () => {
+    const data = await deps.store.read()
+    expect(() => requireKeys(data, {})).toThrow(expect.objectContaining({ message: 'No keys yet.', fix: 'Add one: keyrack set --key API_URL --env test' }))
+  })
+
+  it('names the unlock command of exactly the scope', () => {
+    expect(unlockCommand({ slug: slug('test.A'), env: 'prod' })).toBe('keyrack unlock --env test --key A')
+    expect(unlockCommand({ env: 'prod' })).toBe('keyrack unlock --env prod')
+    expect(unlockCommand({})).toBe('keyrack unlock')
+  })
+})
+
+describe('getKey and getEnv', () => {
+  beforeEach(async () => {
+    await given({ 'test.B': 'os.direct', 'test.A': 'os.secure', 'prod.A': 'os.secure' })
+  })
+
+  it('gets one key from its own vault, by the ref the store holds', async () => {
+    secure.values.set('test.A', 's3cret')
+    expect((await getKey(slug('test.A'), deps)).reveal()).toBe('s3cret')
+    expect(opened).toEqual(['os.secure'])
+  })
+
+  it('a key not in the store is not found (exit 3), and no vault is opened', async () => {
+    await expect(getKey(slug('test.C'), deps)).rejects.toMatchObject({ exitCode: 3, message: 'No key C in env test.' })
+    expect(opened).toEqual([])
+  })
+
+  it('a locked key names the unlock command of the key asked for', async () => {
+    secure.getErrors.set('test.A', new KeyLockedError('test.A is locked.', { fix: 'keyrack unlock --env test --key A' }))
+    await expect(getKey(slug('test.A'), deps)).rejects.toMatchObject({ exitCode: 4, fix: 'Run: keyrack unlock --env test --key A' })
+    // and so does a locked key whose vault gave no fix
+    secure.getErrors.set('test.A', new KeyLockedError('test.A is locked.'))
+    await expect(getKey(slug('test.A'), deps)).rejects.toMatchObject({ fix: 'Run: keyrack unlock --env test --key A' })
+  })
+
+  it("a locked key whose vault knows a better fix than unlock keeps the vault's fix", async () => {
+    secure.getErrors.set('test.A', new KeyLockedError('The encrypted value of test.A is missing.', { fix: 'Set it again: keyrack set --key A --env test --force' }))
+    await expect(getKey(slug('test.A'), deps)).rejects.toMatchObject({ fix: 'Set it again: keyrack set --key A --env test --force' })
+  })
+
+  it('other failures pass through as they are; a thrown non-error becomes an Error', async () => {
+    const unavailable = new UnavailableError('IAM Identity Center did not answer.')
+    secure.getErrors.set('test.A', unavailable)
+    await expect(getKey(slug('test.A'), deps)).rejects.toBe(unavailable)
+    secure.getErrors.set('test.A', 'a string')
+    const error = await getKey(slug('test.A'), deps).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(Error)
+    expect((error as Error).message).toBe('a string')
+  })
+
+  it('getEnv gives every key of the env, in key order, each from its vault', async () => {
+    const values = await getEnv('test', deps)
+    expect(values.map((v) => [v.key, v.value.reveal()])).toEqual([
+      ['A', 'value of test.A'],
+      ['B', 'value of test.B'],
+    ])
+  })
+
+  it('getEnv fails as a whole when one key is locked, naming the unlock of the env', async () => {
+    direct.getErrors.set('test.B', new KeyLockedError('test.B is locked.'))
+    await expect(getEnv('test', deps)).rejects.toMatchObject({ exitCode: 4, fix: 'Run: keyrack unlock --env test' })
+  })
+
+  it('getEnv of an env without keys is not found (exit 3)', async () => {
+    await expect(getEnv('ci', deps)).rejects.toBeInstanceOf(KeyNotFoundError)
+  })
+})
+
+describe('unlockKeys', () => {
+  beforeEach(async () => {
+    await given({ 'test.C': 'os.secure', 'test.A': 'os.secure', 'test.B': 'os.direct', 'prod.A': 'os.secure' })
+  })
+
+  it('hands each vault its keys of the scope in one batch, and reports every key in slug order (exit 0)', async () => {
+    // Given
+    secure.unlockResults.set('test.C', { outcome: 'already-unlocked', detail: 'already', expiresAt: NOW })
+    // When
+    const report = await unlockKeys({ env: 'test' }, {}, deps)
+    // Then
+    expect(secure.batches).toEqual([['unlock', ['test.A', 'test.C']]])
+    expect(direct.batches).toEqual([['unlock', ['test.B']]])
+    expect(report.exitCode).toBe(0)
+    expect(report.keys).toEqual([
+      { slug: 'test.A', vault: 'os.secure', outcome: 'unlocked' },
+      { slug: 'test.B', vault: 'os.direct', outcome: 'unlocked' },
+      { slug: 'test.C', vault: 'os.secure', outcome: 'already-unlocked', detail: 'already', expiresAt: NOW.toISOString() },
+    ])
+  })
+
+  it("exits with the first failure's own code, describing each failure with its name, message and fix", async () => {
+    // Given: a wrong passphrase (exit 2) for one key, a plain error for another
+    secure.unlockResults.set('test.A', { outcome: 'failed', detail: 'Wrong keyrack passphrase.', error: new UsageError('Wrong keyrack passphrase.', { fix: 'Check it.' }) })
+    secure.unlockResults.set('test.C', { outcome: 'failed', detail: 'boom', error: new Error('boom') })
+    // When
+    const report = await unlockKeys({ env: 'test' }, {}, deps)
+    // Then
+    expect(report.exitCode).toBe(ExitCode.usage)
+    expect(report.keys.find((k) => k.slug === 'test.A')?.error).toEqual({ name: 'UsageError', message: 'Wrong keyrack passphrase.', fix: 'Check it.' })
+    expect(report.keys.find((k) => k.slug === 'test.C')?.error).toEqual({ name: 'Error', message: 'boom' })
+    expect(report.keys.find((k) => k.slug === 'test.B')?.outcome).toBe('unlocked')
+  })
+
+  it('a failure that is not a keyrack error, or carries no error at all, exits 4 (locked)', async () => {
+    secure.unlockResults.set('test.A', { outcome: 'failed', error: new Error('socket closed') })
+    expect((await unlockKeys({ slug: slug('test.A') }, {}, deps)).exitCode).toBe(ExitCode.locked)
+    secure.unlockResults.set('test.A', { outcome: 'failed', detail: 'no reason given' })
+    const report = await unlockKeys({ slug: slug('test.A') }, {}, deps)
+    expect(report.exitCode).toBe(ExitCode.locked)
+    expect(report.keys).toEqual([{ slug: 'test.A', vault: 'os.secure', outcome: 'failed', detail: 'no reason given' }])
+  })
+
+  it('an empty scope is not found (exit 3) and unlocks nothing', async () => {
+    await expect(unlockKeys({ env: 'ci' }, {}, deps)).rejects.toBeInstanceOf(KeyNotFoundError)
+    expect(secure.batches).toEqual([])
+  })
+})
+
+describe('relockKeys', () => {
+  it('hands each vault its keys once, and gathers what the vaults say happened beside', async () => {
+    await given({ 'test.B': 'os.direct', 'test.A': 'os.secure', 'test.C': 'os.secure', 'prod.A': 'os.secure' })
+    secure.relockNotes = ['test.OTHER shares the acme session and is locked too']
+    const report = await relockKeys({ env: 'test' }, deps)
+    expect(secure.batches).toEqual([['relock', ['test.A', 'test.C']]])
+    expect(direct.batches).toEqual([['relock', ['test.B']]])
+    expect(report).toEqual({
+      keys: [
+        { slug: 'test.A', vault: 'os.secure' },
+        { slug: 'test.B', vault: 'os.direct' },
+        { slug: 'test.C', vault: 'os.secure' },
+      ],
+      notes: ['test.OTHER shares the acme session and is locked too'],
+    })
+  })
+})
+
+describe('deleteKey', () => {
+  it("removes the vault's data, then the store entry; other keys stay", async () => {
+    await given({ 'test.A': 'os.secure', 'test.B': 'os.secure' })
+    expect(await deleteKey(slug('test.A'), deps)).toEqual({ slug: 'test.A', vault: 'os.secure' })
+    expect(secure.deleted).toEqual(['test.A'])
+    expect(Object.keys((await deps.store.read()).keys)).toEqual(['test.B'])
+  })
+
+  it('a vault with nothing of its own to delete: only the store entry goes', async () => {
+    const envvar = new FakeVault('os.envvar', false)
+    deps = { ...deps, vaults: { get: async () => envvar } }
+    await given({ 'test.A': 'os.envvar' })
+    await deleteKey(slug('test.A'), deps)
+    expect((await deps.store.read()).keys).toEqual({})
+  })
+
+  it('a key that does not exist is not found (exit 3), and nothing is deleted', async () => {
+    await given({ 'test.A': 'os.secure' })
+    await expect(deleteKey(slug('test.B'), deps)).rejects.toMatchObject({ exitCode: 3 })
+    expect(secure.deleted).toEqual([])
+  })
+
+  it('a vault that fails to delete leaves the store entry, so the key can be deleted again', async () => {
+    await given({ 'test.A': 'os.secure' })
+    secure.del = async () => {
+      throw new Error('EACCES')
+    }
+    await expect(deleteKey(slug('test.A'), deps)).rejects.toThrow('EACCES')
+    expect(Object.keys((await deps.store.read()).keys)).toEqual(['test.A'])
+  })
+})
+
+describe('listKeys', () => {
+  it('gives each key its state from its vault, expiry only when unlocked, and never fails for one vault', async () => {
+    // Given
+    await given({ 'test.D': 'os.secure', 'test.A': 'os.secure', 'test.B': 'os.direct', 'test.C': 'os.secure', 'test.E': 'no.such.vault', 'prod.A': 'os.direct' })
+    const later = new Date('2026-01-02T11:04:05.000Z')
+    secure.statuses.set('test.A', { state: 'unlocked', expiresAt: later })
+    direct.statuses.set('test.B', { state: 'unlocked', detail: 'always unlocked' })
+    secure.statuses.set('test.C', new Error('agent socket refused'))
+    secure.statuses.set('test.D', { state: 'absent', detail: 'encrypted value file missing' })
+    // When
+    const list = await listKeys({ env: 'test' }, deps)
+    // Then
+    const base = (s: string, vault: string) => ({ slug: s, env: 'test', key: s.slice(5), vault, updatedAt: NOW.toISOString() })
+    expect(list).toEqual([
+      { ...base('test.A', 'os.secure'), state: 'unlocked', expiresAt: later.toISOString() },
+      { ...base('test.B', 'os.direct'), state: 'unlocked', detail: 'always unlocked' },
+      { ...base('test.C', 'os.secure'), state: 'unknown', detail: 'agent socket refused' },
+      { ...base('test.D', 'os.secure'), state: 'absent', detail: 'encrypted value file missing' },
+      { ...base('test.E', 'no.such.vault'), state: 'unknown', detail: 'unknown vault no.such.vault' },
+    ])
+    expect(opened).not.toContain('no.such.vault')
+  })
+
+  it('lists every env without a scope, and an empty store as an empty list', async () => {
+    expect(await listKeys({}, deps)).toEqual([])
+    await given({ 'test.A': 'os.direct', 'prod.A': 'os.direct' })
+    expect((await listKeys({}, deps)).map((k) => k.slug)).toEqual(['prod.A', 'test.A'])
+  })
+})
