@@ -59,7 +59,8 @@ export async function withInterruptGuard<T>(fn: (guard: InterruptGuard) => Promi
       exit()
     })
   }
-  for (const signal of SIGNALS) process.on(signal, onSignal)
+  const handlers = SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const)
+  for (const [signal, handler] of handlers) process.on(signal, handler)
 
   const guard: InterruptGuard = {
     interrupted: () => first,
@@ -82,6 +83,6 @@ export async function withInterruptGuard<T>(fn: (guard: InterruptGuard) => Promi
   try {
     return await fn(guard)
   } finally {
-    for (const signal of SIGNALS) process.off(signal, onSignal)
+    for (const [signal, handler] of handlers) process.off(signal, handler)
   }
 }

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { CancelledError, KeyLockedError, RoundtripFailedError, UnavailableError, UsageError } from '../../src/domain/errors.js'
 import { Secret } from '../../src/domain/secret.js'
 import { Slug } from '../../src/domain/slug.js'
@@ -224,7 +224,8 @@ describe('the roundtrip in set: what each step hands on', () => {
   })
 
   it('a failure after Ctrl-C is a cancel (exit 130), rolled back, whatever the vault threw', async () => {
-    // Given: Ctrl-C reaches the aws sign-in, which then fails with its own error
+    // Given: Ctrl-C reaches the aws sign-in, which then fails with its own error; the guard rolls back and exits
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
     vault.unlock = async () => {
       vault.calls.push('unlock')
       process.emit('SIGINT')
@@ -232,10 +233,13 @@ describe('the roundtrip in set: what each step hands on', () => {
     }
     // When
     const error = (await run().catch((e: unknown) => e)) as CancelledError
-    // Then
+    await new Promise((resolve) => setImmediate(resolve))
+    exit.mockRestore()
+    // Then: one rollback, whoever asked for it first, and the exit code of Ctrl-C
     expect(error).toBeInstanceOf(CancelledError)
     expect(error.exitCode).toBe(130)
     expect(vault.calls).toEqual(['set', 'unlock', 'rollback'])
+    expect(exit).toHaveBeenCalledWith(130)
   })
 
   it('the report says what each step did: the vault notes, an unlock that was not needed, an overwrite', async () => {
