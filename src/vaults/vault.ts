@@ -70,7 +70,7 @@ export interface Vault {
   diagnose?(keys: StoredKey[]): Promise<Check[]>
   /**
    * Removes what interrupted writes left behind (files no store entry records), skipping keys that another process
-   * is changing right now; returns what it removed. Called by the commands that change keys.
+   * is changing right now; may return what it removed. Called by the commands that change keys.
    */
-  sweep?(): Promise<string[]>
+  sweep?(): Promise<string[] | void>
 }
