@@ -27,10 +27,22 @@ async function git(args: string[], env: Env) {
   return result
 }
 
-/** The top folder of the work tree holding `dir`, or undefined when `dir` is not inside a git work tree. */
+/** A git that is there but does not work, e.g. macOS's /usr/bin/git stub without the Command Line Tools. */
+export class GitUnusableError extends UnavailableError {}
+
+/**
+ * The top folder of the work tree holding `dir`, or undefined when `dir` is not inside a git work tree. A git that
+ * fails for another reason throws GitUnusableError with what git said, so doctor can say why it scanned nothing.
+ */
 export async function gitTopLevel(dir: string, env: Env): Promise<string | undefined> {
   const result = await git(['-C', dir, 'rev-parse', '--show-toplevel'], env)
-  if (result.exitCode !== 0) return undefined
+  if (result.exitCode !== 0) {
+    const said = String(result.stderr).trim()
+    if (/not a git repository/i.test(said)) return undefined
+    throw new GitUnusableError(`git does not work here: ${said.split('\n')[0] || `exit ${result.exitCode}`}`, {
+      fix: process.platform === 'darwin' ? 'Install the Command Line Tools (xcode-select --install) or git from Homebrew (brew install git).' : 'Reinstall git, or put a working git first on PATH.',
+    })
+  }
   const top = String(result.stdout).trim()
   return top || undefined
 }

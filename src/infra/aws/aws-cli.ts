@@ -39,8 +39,22 @@ export interface AwsCli {
   ssoLogin(options: SsoLoginOptions): Promise<void>
 }
 
-const INSTALL_FIX =
-  'Install the AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html) and put it on PATH before any v1; `keyrack doctor` shows which aws runs.'
+const INSTALL_FIX = installFix(process.platform)
+
+/** How to get the AWS CLI v2 on this platform (issue 16: most users are on a Mac, where apt-get means nothing). */
+export function installFix(platform: NodeJS.Platform): string {
+  const how =
+    platform === 'darwin'
+      ? 'Install the AWS CLI v2 (brew install awscli, or the installer from https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)'
+      : 'Install the AWS CLI v2 (sudo apt-get install awscli on Debian and Ubuntu, or https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)'
+  return `${how} and put it on PATH before any v1; \`keyrack doctor\` shows which aws runs.`
+}
+
+/**
+ * Where a Mac user's aws lives when PATH does not say: Homebrew on Apple Silicon and on Intel. A shell has them on
+ * PATH after `brew shellenv`, but an IDE, launchd or cron does not (issue 16). Searched after PATH, in this order.
+ */
+export const FALLBACK_AWS_DIRS = ['/opt/homebrew/bin', '/usr/local/bin']
 
 export class SystemAwsCli implements AwsCli {
   private resolved: Promise<AwsCliInfo> | undefined
@@ -107,10 +121,10 @@ export class SystemAwsCli implements AwsCli {
  * Each `aws --version` is a Python start-up (~0.3 s), so every candidate is asked at once and the answers are read
  * in PATH order.
  */
-export async function resolveAwsCli(env: Env): Promise<AwsCliInfo> {
+export async function resolveAwsCli(env: Env, fallbackDirs: string[] = FALLBACK_AWS_DIRS): Promise<AwsCliInfo> {
   const seen = new Set<string>()
   const candidates: string[] = []
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
+  for (const dir of [...(env.PATH ?? '').split(delimiter), ...fallbackDirs]) {
     if (!dir) continue
     const candidate = join(dir, 'aws')
     try {
@@ -134,7 +148,7 @@ export async function resolveAwsCli(env: Env): Promise<AwsCliInfo> {
     const found = shadowedBy.map((c) => `${c.path} (${c.version})`).join(', ')
     throw new UnavailableError(`keyrack needs the AWS CLI v2 for \`aws sso login\`; PATH has only ${found}.`, { fix: INSTALL_FIX })
   }
-  throw new UnavailableError('keyrack needs the AWS CLI v2 for `aws sso login`, and there is no `aws` on PATH.', { fix: INSTALL_FIX })
+  throw new UnavailableError(`keyrack needs the AWS CLI v2 for \`aws sso login\`, and there is no \`aws\` on PATH (nor in ${fallbackDirs.join(' or ')}).`, { fix: INSTALL_FIX })
 }
 
 async function versionOf(path: string, env: Env): Promise<string | undefined> {

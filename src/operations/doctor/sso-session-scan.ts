@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { UsageError } from '../../domain/errors.js'
 import type { Deps } from '../../infra/deps.js'
 import { isErrno } from '../../infra/fs.js'
-import { gitGrepFiles, gitTopLevel, type GrepScope } from '../../infra/git.js'
+import { gitGrepFiles, gitTopLevel, GitUnusableError, type GrepScope } from '../../infra/git.js'
 import { tildify } from '../../infra/paths.js'
 import { findSsoSessionUsages, NEEDLE, sourceKindOf, type SourceKind, type SsoSessionUsage } from './sso-session-usage.js'
 
@@ -124,7 +124,9 @@ async function treesToScan(options: ScanOptions, deps: Deps): Promise<Tree[]> {
   }
   const cwd = options.cwd
   if (cwd) {
-    const top = await gitTopLevel(cwd, deps.env).catch(() => undefined) // no git: nothing to scan here
+    // No git: nothing to scan here. A git that fails (macOS's stub without the Command Line Tools) is reported: the
+    // folder is queued, and its search fails with what git said, which doctor shows as a warning.
+    const top = await gitTopLevel(cwd, deps.env).catch((error: unknown) => (error instanceof GitUnusableError ? cwd : undefined))
     if (top) push({ dir: top, scope: 'tracked' })
   }
   for (const given of options.paths) {

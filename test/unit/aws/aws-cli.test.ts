@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CancelledError, UnavailableError } from '../../../src/domain/errors.js'
-import { describeAwsCli, resolveAwsCli, SystemAwsCli } from '../../../src/infra/aws/aws-cli.js'
+import { describeAwsCli, installFix, resolveAwsCli, SystemAwsCli } from '../../../src/infra/aws/aws-cli.js'
 import { SsoSignInError } from '../../../src/infra/aws/errors.js'
 
 // The runner against stand-in `aws` executables on PATH (the process edge): which one it picks, what argv and
@@ -53,9 +53,22 @@ describe('resolveAwsCli', () => {
   })
 
   it('refuses a PATH without aws (exit 5)', async () => {
-    const error = await resolveAwsCli({ PATH: join(dir, 'nothing') }).catch((e: unknown) => e)
+    const error = await resolveAwsCli({ PATH: join(dir, 'nothing') }, [join(dir, 'no-brew')]).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(UnavailableError)
     expect((error as UnavailableError).message).toContain('no `aws` on PATH')
+  })
+
+  it("finds Homebrew's aws when PATH lacks it, as under an IDE, launchd or cron (issue 16), after PATH's own", async () => {
+    const brew = await stubAws('brew', '2.36.7')
+    const onPath = await stubAws('path', '2.9.19')
+    expect(await resolveAwsCli({ PATH: join(dir, 'nothing') }, [join(dir, 'no-such'), brew])).toMatchObject({ path: join(brew, 'aws'), version: '2.36.7' })
+    expect(await resolveAwsCli({ PATH: onPath }, [brew])).toMatchObject({ path: join(onPath, 'aws') })
+  })
+
+  it('names brew install awscli on macOS and apt-get elsewhere', () => {
+    expect(installFix('darwin')).toContain('brew install awscli')
+    expect(installFix('darwin')).not.toContain('apt-get')
+    expect(installFix('linux')).toContain('apt-get install awscli')
   })
 })
 

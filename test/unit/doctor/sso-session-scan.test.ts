@@ -1,4 +1,5 @@
 // keyrack-doctor-ignore-file: fixtures of the sign-ins doctor reports.
+import { chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { UsageError } from '../../../src/domain/errors.js'
@@ -174,6 +175,18 @@ describe('scanForSsoSessionUsage: repositories', () => {
 
   it('rejects a --path that is not a folder (exit 2)', async () => {
     await expect(scanForSsoSessionUsage({ cwd: home.dir, paths: ['nope'] }, makeTestDeps(home))).rejects.toBeInstanceOf(UsageError)
+  })
+
+  it("reports a git that fails (macOS's stub without the Command Line Tools) instead of silently skipping the repository", async () => {
+    // Given: a git that exits 1 for every command, as /usr/bin/git does without the Command Line Tools
+    const bin = join(home.dir, 'stub-bin')
+    await writeTree(bin, { git: '#!/bin/sh\necho "xcrun: error: invalid active developer path (/Library/Developer/CommandLineTools)" >&2\nexit 1\n' })
+    await chmod(join(bin, 'git'), 0o755)
+    const deps = makeTestDeps(home, { env: { PATH: bin } })
+    // When
+    const scan = await scanForSsoSessionUsage({ cwd: repo.dir, paths: [] }, deps)
+    // Then
+    expect(scan.problems).toEqual([{ what: expect.any(String), message: expect.stringContaining('xcrun: error'), fix: expect.any(String) }])
   })
 
   it('reports a tree it cannot scan when git is missing, and still scans HOME', async () => {
