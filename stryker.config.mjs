@@ -15,7 +15,8 @@ const config = {
   ],
   testRunner: 'vitest',
   // Unit + contract tests only: the e2e tests need a built dist/ and spawn the CLI (see vitest.mutation.config.ts).
-  vitest: { configFile: 'vitest.mutation.config.ts' },
+  // Forks, not threads: the agent sets process.umask() around its listen, which Node allows only in a process's main thread.
+  vitest: { configFile: 'vitest.mutation.config.ts', pool: 'forks' },
   // A mutant that does not type-check is a compile error, not a test gap: the checker discards it before a test runs.
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.json',
