@@ -226,3 +226,51 @@ describe('writeAwsConfig', () => {
     expect(await readFile(path, 'utf8')).toBe('[default]\nregion = changed\n')
   })
 })
+
+describe('AwsConfigFile: reads as botocore does (configparser.RawConfigParser, then build_profile_map)', () => {
+  it('refuses bytes that are not UTF-8 with the path, line, byte and a fix, as the AWS CLI refuses them', () => {
+    // Given: a Latin-1 é (0xE9) on line 2
+    const bytes = Buffer.concat([Buffer.from('[default]\nregion = caf'), Buffer.from([0xe9]), Buffer.from('\n')])
+    // When
+    let error: unknown
+    try {
+      AwsConfigFile.fromBytes(bytes, '/home/u/.aws/config')
+    } catch (e) {
+      error = e
+    }
+    // Then
+    expect(error).toBeInstanceOf(CorruptFileError)
+    expect((error as CorruptFileError).exitCode).toBe(2)
+    expect((error as CorruptFileError).message).toMatch(/\/home\/u\/\.aws\/config cannot be read: line 2: byte 0xE9 at offset 22 is not UTF-8/)
+    expect((error as CorruptFileError).fix).toContain('iconv -f latin1 -t utf-8 /home/u/.aws/config')
+  })
+
+  it('gives every section the [DEFAULT] values it lacks; [default] is the default profile, [DEFAULT] no profile', () => {
+    const config = AwsConfigFile.parse('[DEFAULT]\nregion = eu-west-1\noutput = json\n[profile a]\nregion = us-east-1\n[default]\n', '/c')
+    expect(config.profile('a')?.values).toEqual({ region: 'us-east-1', output: 'json' })
+    expect(config.profile('default')?.region).toBe('eu-west-1')
+    expect(config.profiles().map((p) => p.name)).toEqual(['a', 'default'])
+  })
+
+  it('counts NBSP as indentation (a continuation line) and strips it, as Python does', () => {
+    const config = AwsConfigFile.parse('[profile a]\nregion = us-east-1\n\u00a0output = json\n', '/c')
+    expect(config.profile('a')?.values).toEqual({ region: 'us-east-1\noutput = json' })
+  })
+
+  it('ends lines at a lone CR as Python does; a CR that splits a line into a bad one is refused', () => {
+    expect(AwsConfigFile.parse('[profile a]\rregion = x\r', '/c').profile('a')?.region).toBe('x')
+    expect(() => AwsConfigFile.parse('[profile a]\nregion = x\rjunk\n', '/c')).toThrow(/line 3: "junk" is neither/)
+  })
+
+  it('keeps blank lines inside a continued value and names a profile as botocore does ([profiles x] is profile x)', () => {
+    const config = AwsConfigFile.parse('[profiles x]\nk = a\n\n  b\n[profile a b]\nk = c\n', '/c')
+    expect(config.profile('x')?.values.k).toBe('a\n\nb')
+    expect(config.profiles().map((p) => p.name)).toEqual(['x'])
+  })
+
+  it('refuses an edit that would change how another section reads', () => {
+    // The indented [b] is a continuation of nothing now, but would continue a key written at column 0.
+    const config = AwsConfigFile.parse('[profile a]\n  k = v\n [profile b]\nk = w\n', '/c')
+    expect(() => config.withSection('profile', 'a', [['region', 'x']])).toThrow(/would then read differently/)
+  })
+})
