@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import { dirname } from 'node:path'
+import { basename, dirname } from 'node:path'
 import { CorruptFileError, UsageError } from '../../domain/errors.js'
 import { isErrno, modeOf, readBytesIfExists, removeIfExists, symlinkTarget, withFileLock, writeFileAtomic, FILE_MODE } from '../fs.js'
 
@@ -693,10 +693,12 @@ function accessError(error: unknown, path: string, doing: 'read' | 'write' | 're
   }
   if (!isErrno(error, 'EACCES') && !isErrno(error, 'EPERM')) return undefined
   const denied = (error as NodeJS.ErrnoException).path ?? path
-  const folder = denied === path && doing === 'read' ? path : dirname(denied)
+  // Where keyrack reads and writes: the config's folder (lock, backup), or a symlink target's folder (temp file).
+  const folder = denied === path || dirname(denied) === dirname(path) ? dirname(path) : dirname(denied)
   const user = userName()
+  const chown = basename(folder) === '.aws' ? `sudo chown -R ${user} ${folder}` : `sudo chown ${user} ${folder}${denied === path ? ` ${path}` : ''}`
   return new AwsConfigAccessError(`keyrack cannot ${doing} the AWS config ${path}: permission denied on ${denied}. Nothing was changed.`, {
-    fix: `Give it back to your user, e.g.: sudo chown -R ${user} ${folder}${folder === path ? '' : ` (then check: ls -la ${folder})`}`,
+    fix: `Give it back to your user (a \`sudo aws ...\` can leave it owned by root): ${chown}`,
     cause: error,
   })
 }
