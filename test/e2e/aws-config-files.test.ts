@@ -134,3 +134,46 @@ describe.skipIf(!aws)('the AWS config file, end to end', () => {
     expect(botocoreRead(w.configPath).ok).toBe(false)
   })
 })
+
+describe('an AWS config folder owned by root (after a `sudo aws ...`), seen by another user', () => {
+  const asRoot = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv')
+  if (!asRoot) console.warn('aws-config-files.test.ts: SKIPPED the root-owned ~/.aws test: it needs root and setpriv to act as another user')
+
+  it.skipIf(!asRoot)('writing is exit 2 naming what to chown, reading too; nothing changes', async () => {
+    // Given HOME owned by nobody, ~/.aws and its config owned by root (readable, not writable)
+    const { mkdtemp, chmod, chown, rm } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const dir = await mkdtemp(join(tmpdir(), 'keyrack-root-aws-'))
+    try {
+      await chmod(dir, 0o755)
+      const home = join(dir, 'home')
+      await mkdir(join(home, '.aws'), { recursive: true, mode: 0o755 })
+      await chown(home, 65534, 65534)
+      const config = join(home, '.aws', 'config')
+      await writeFile(config, '[default]\nregion = eu-west-1\n', { mode: 0o644 })
+      // When the built editor runs as that user (the code keyrack set runs at its write step)
+      const module = join(import.meta.dirname, '..', '..', 'dist', 'infra', 'aws', 'config-file.js')
+      const script = `const m = await import(${JSON.stringify(module)});
+        const report = (e) => ({ name: e.name, exitCode: e.exitCode, message: e.message, fix: e.fix });
+        const write = await m.editAwsConfig(${JSON.stringify(config)}, (c) => c.withSection('profile', 'a', [['region', 'x']])).then(() => 'written', report);
+        console.log(JSON.stringify({ write }));`
+      const run = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e', script], { reject: false })
+      // Then
+      expect(run.exitCode, String(run.stderr)).toBe(0)
+      const { write } = JSON.parse(String(run.stdout)) as { write: { name: string; exitCode: number; message: string; fix: string } }
+      expect(write).toMatchObject({ name: 'AwsConfigAccessError', exitCode: 2 })
+      expect(write.message).toContain(`keyrack cannot write the AWS config ${config}: permission denied`)
+      expect(write.fix).toContain(`sudo chown -R nobody ${join(home, '.aws')}`)
+      expect(await readFile(config, 'utf8')).toBe('[default]\nregion = eu-west-1\n')
+      expect(await readdir(join(home, '.aws'))).toEqual(['config'])
+      // and a folder it may not even enter: reading is exit 2 too
+      await chmod(join(home, '.aws'), 0o700)
+      const readScript = `const m = await import(${JSON.stringify(module)});
+        console.log(JSON.stringify(await m.AwsConfigFile.load(${JSON.stringify(config)}).then(() => 'read', (e) => ({ name: e.name, exitCode: e.exitCode, fix: e.fix }))));`
+      const read = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e', readScript], { reject: false })
+      expect(JSON.parse(String(read.stdout))).toMatchObject({ name: 'AwsConfigAccessError', exitCode: 2, fix: expect.stringContaining('sudo chown -R nobody') })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
