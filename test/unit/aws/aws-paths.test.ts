@@ -55,3 +55,27 @@ describe('expandAwsPath: as botocore expands AWS_CONFIG_FILE', () => {
     expect(resolvePaths({ HOME: '/home/u' }).awsConfig).toBe('/home/u/.aws/config')
   })
 })
+
+describe('createDeps: the AWS SDK reads the same config file', () => {
+  it('hands the expanded AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE to process.env (the SDK expands only ~/)', async () => {
+    // Given
+    const { createDeps } = await import('../../../src/infra/deps.js')
+    const saved = { config: process.env.AWS_CONFIG_FILE, credentials: process.env.AWS_SHARED_CREDENTIALS_FILE, home: process.env.HOME }
+    try {
+      process.env.HOME = '/home/u'
+      process.env.AWS_CONFIG_FILE = '$HOME/.aws/config-work'
+      process.env.AWS_SHARED_CREDENTIALS_FILE = '~/creds'
+      // When
+      const deps = createDeps({ json: true, noPrompt: true, version: '0.0.0-test' })
+      // Then
+      expect(deps.paths.awsConfig).toBe('/home/u/.aws/config-work')
+      expect(process.env.AWS_CONFIG_FILE).toBe('/home/u/.aws/config-work')
+      expect(process.env.AWS_SHARED_CREDENTIALS_FILE).toBe('/home/u/creds')
+    } finally {
+      for (const [name, value] of [['AWS_CONFIG_FILE', saved.config], ['AWS_SHARED_CREDENTIALS_FILE', saved.credentials], ['HOME', saved.home]] as const) {
+        if (value === undefined) delete process.env[name]
+        else process.env[name] = value
+      }
+    }
+  })
+})
