@@ -691,6 +691,9 @@ function accessError(error: unknown, path: string, doing: 'read' | 'write' | 're
   if (isErrno(error, 'EISDIR')) {
     return new CorruptFileError(path, 'it is a folder, not a file', `Move the folder ${path} aside (or point AWS_CONFIG_FILE at a file).`)
   }
+  if (isErrno(error, 'ELOOP')) {
+    return new CorruptFileError(path, 'it is a symbolic link that leads back to itself', `Point ${path} at a file (see: ls -l ${path}), or remove the link.`)
+  }
   if (!isErrno(error, 'EACCES') && !isErrno(error, 'EPERM')) return undefined
   const denied = (error as NodeJS.ErrnoException).path ?? path
   // Where keyrack reads and writes: the config's folder (lock, backup), or a symlink target's folder (temp file).

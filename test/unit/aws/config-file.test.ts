@@ -413,3 +413,27 @@ describe('editAwsConfig: under the lock, onto the file as it is now', () => {
     expect((error as AwsConfigAccessError).fix).toMatch(new RegExp(`sudo chown -R \\S+ ${aws}$`))
   })
 })
+
+describe('AwsConfigFile: a config path that is no file', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'keyrack-config-odd-'))
+  })
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('a folder is exit 2 with the fix, not "keyrack hit a bug: EISDIR"', async () => {
+    await mkdir(join(dir, 'config'))
+    await expect(AwsConfigFile.load(join(dir, 'config'))).rejects.toMatchObject({ name: 'CorruptFileError', exitCode: 2, fix: expect.stringContaining('Move the folder') })
+  })
+
+  it('a symlink loop is exit 2 with the fix, for reading and for writing', async () => {
+    const path = join(dir, 'config')
+    await symlink(join(dir, 'other'), path)
+    await symlink(path, join(dir, 'other'))
+    await expect(AwsConfigFile.load(path)).rejects.toMatchObject({ name: 'CorruptFileError', exitCode: 2 })
+    const empty = AwsConfigFile.parse('', path, false)
+    await expect(writeAwsConfig(empty, empty.withSection('profile', 'p', [['region', 'x']]))).rejects.toMatchObject({ name: 'CorruptFileError', exitCode: 2 })
+  })
+})
