@@ -474,6 +474,9 @@ function parseSections(text: string, path: string): ConfigSection[] {
       option = undefined
       continue
     }
+    if (!current && value.startsWith('\ufeff')) {
+      throw new CorruptFileError(path, `line ${line.number}: it starts with a byte-order mark (bytes EF BB BF), which the AWS CLI refuses`, `Save ${path} as UTF-8 without a BOM (e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' ${path}); keyrack never rewrites a config it cannot read.`)
+    }
     if (!current) fail(line.number, `"${value}" comes before any [section] header`)
     const delimiter = value.search(/[=:]/)
     if (delimiter < 0) fail(line.number, `"${value}" is neither a [section] header, a "key = value" line nor a comment`)

@@ -437,3 +437,8 @@ describe('AwsConfigFile: a config path that is no file', () => {
     await expect(writeAwsConfig(empty, empty.withSection('profile', 'p', [['region', 'x']]))).rejects.toMatchObject({ name: 'CorruptFileError', exitCode: 2 })
   })
 })
+
+it('names a byte-order mark, which the AWS CLI refuses, and how to drop it', () => {
+  const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('[default]\nregion = x\n')])
+  expect(() => AwsConfigFile.fromBytes(bytes, '/c')).toThrow(/starts with a byte-order mark/)
+})
