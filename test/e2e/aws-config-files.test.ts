@@ -75,7 +75,7 @@ describe.skipIf(!aws)('the AWS config file, end to end', () => {
     expect((await readdir(join(w.home, '.aws'))).filter((f) => f.startsWith('config')).sort()).toEqual(['config', 'config.keyrack-backup'])
   })
 
-  it("AWS_CONFIG_FILE='~/.aws/config-work' is the file in HOME that the aws CLI reads, not ./~/.aws/config-work", async () => {
+  it("AWS_CONFIG_FILE='~/.aws/config-work' is the file in HOME that the aws CLI reads, not ./~/.aws/config-work", { timeout: 180_000 }, async () => {
     // Given
     const w = (world = await makeSsoWorld(aws!))
     const env = { AWS_CONFIG_FILE: '~/.aws/config-work' }
@@ -101,7 +101,7 @@ describe.skipIf(!aws)('the AWS config file, end to end', () => {
     expect(get.stdout).toContain('test.AWS_PROFILE')
   })
 
-  it('a dangling ~/.aws/config symlink stays a link: keyrack writes its target, backup and lock stay in ~/.aws', async () => {
+  it('a dangling ~/.aws/config symlink stays a link: keyrack writes its target, backup and lock stay in ~/.aws', { timeout: 180_000 }, async () => {
     // Given ~/.aws/config -> ~/dotfiles/aws/config, which does not exist yet
     const w = (world = await makeSsoWorld(aws!))
     const dotfiles = join(w.home, 'dotfiles', 'aws')
