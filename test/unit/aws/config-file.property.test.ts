@@ -156,8 +156,9 @@ const EDIT = fc.record({
   }),
 })
 
-const describeIf = botocoreAvailable() ? describe : describe.skip
-if (!botocoreAvailable()) {
+const available = botocoreAvailable()
+const describeIf = available ? describe : describe.skip
+if (!available) {
   const message = 'config-file.property.test.ts: SKIPPED: python3 with botocore not found (apt-get install -y awscli)'
   console.warn(`\n${'!'.repeat(message.length)}\n${message}\n${'!'.repeat(message.length)}\n`)
   if (process.env.CI === 'true') throw new Error(message)
