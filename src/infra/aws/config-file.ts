@@ -223,8 +223,16 @@ export class AwsConfigFile {
     const existing = this.editable(kind, name)
     const what = `${raw === undefined ? 'remove' : 'restore'} [${sectionHeader(kind, name)}]`
     let text: string
-    if (existing) text = this.text.slice(0, existing.start) + (raw ?? '') + this.text.slice(existing.end)
-    else if (raw === undefined) return this
+    if (existing) {
+      let start = existing.start
+      const after = this.text.slice(existing.end)
+      if (raw === undefined && (after === '' || /^[\r\n]/.test(after))) {
+        // The blank line keyrack put before a section it appended goes with it.
+        const before = this.text.slice(0, start).replace(/(\r\n|\r|\n)$/, '')
+        if (endsWithLineBreak(before)) start = before.length
+      }
+      text = this.text.slice(0, start) + (raw ?? '') + after
+    } else if (raw === undefined) return this
     else text = this.text + (this.text.length > 0 && !endsWithLineBreak(this.text) ? this.eol : '') + raw
     const next = this.reparse(text, what)
     this.assertOnlyChanged(next, kind, name, what)

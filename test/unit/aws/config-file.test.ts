@@ -325,6 +325,18 @@ describe('editAwsConfig: under the lock, onto the file as it is now', () => {
     expect(after.ssoSession('acme')).toBeDefined()
   })
 
+  it('restore after another edit leaves no stray blank line where its section was', async () => {
+    // Given A appends profile a, then B appends profile b after it
+    const path = join(dir, 'config')
+    await writeFile(path, '[default]\r\nregion = x\r\n')
+    const a = await editAwsConfig(path, (now) => now.withSection('profile', 'a', [['region', 'y']]))
+    await editAwsConfig(path, (now) => now.withSection('profile', 'b', [['region', 'z']]))
+    // When A rolls back
+    await a.written!.restore()
+    // Then the file is as if only B had written
+    expect(await readFile(path, 'utf8')).toBe('[default]\r\nregion = x\r\n\r\n[profile b]\r\nregion = z\r\n')
+  })
+
   it('restore with no other edit since puts back the exact bytes; the backup is byte-exact', async () => {
     // Given: CRLF, a lone CR, NBSP, a BOM-less UTF-8 file with no final newline
     const path = join(dir, 'config')
