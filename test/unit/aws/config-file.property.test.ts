@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CorruptFileError } from '../../../src/domain/errors.js'
-import { AwsConfigFile, type SectionValues } from '../../../src/infra/aws/config-file.js'
+import { AwsConfigFile, editAwsConfig, type SectionValues } from '../../../src/infra/aws/config-file.js'
 
 // Property tests of keyrack's AWS config reader and editor against the AWS CLI's own reading: botocore's
 // configloader, run by test/support/botocore-read.py (one python3 process per batch of files). Generated configs mix
@@ -243,6 +243,41 @@ describeIf(`AwsConfigFile against botocore (${RUNS} generated configs, seed ${SE
       // ... and the edited section with exactly the values written.
       for (const [k, v] of edit.values) expect(theirs.view[key]?.[k], context).toBe(v)
     }
+  })
+})
+
+describe(`AwsConfigFile: a rollback after another edit (${Math.min(RUNS, 100)} generated configs, seed ${SEED})`, () => {
+  it('takes back only its own section: the file reads as if only the other edit had been made', async () => {
+    const configs = fc.sample(CONFIG, { numRuns: Math.min(RUNS, 100), seed: SEED + 2 }).filter((bytes) => keyrackRead(bytes).ok)
+    let checked = 0
+    for (const [i, bytes] of configs.entries()) {
+      // Given: A adds profile ka (and an sso-session), then B adds profile kb using that session
+      const path = join(dir, `undo-${i}`)
+      writeFileSync(path, bytes)
+      const addA = (now: AwsConfigFile) => now.withSection('sso-session', 'ks', [['sso_region', 'us-east-1']]).withSection('profile', 'ka', [['sso_session', 'ks']])
+      const addB = (now: AwsConfigFile) => now.withSection('profile', 'kb', [['sso_session', 'ks']])
+      let a
+      try {
+        a = await editAwsConfig(path, addA)
+        await editAwsConfig(path, addB)
+      } catch (error) {
+        expect(error, `config #${i}`).toBeInstanceOf(CorruptFileError) // an edit keyrack refuses writes nothing
+        continue
+      }
+      // When A rolls back
+      await a.written!.restore()
+      // Then: A's profile is gone, B's profile and the session it uses stay, everything else reads as before
+      const after = await AwsConfigFile.load(path)
+      const context = `config #${i} (seed ${SEED}): ${show(bytes)} after rollback: ${JSON.stringify(after.text)}`
+      const expected = AwsConfigFile.fromBytes(bytes, path).view()
+      const view = after.view()
+      expect(view['profile ka'], context).toEqual(expected['profile ka'])
+      expect(view['profile kb']?.sso_session, context).toBe('ks')
+      expect(view['sso-session ks'], context).toBeDefined()
+      for (const key of Object.keys(expected)) if (!['profile ka', 'profile kb', 'sso-session ks'].includes(key)) expect(view[key], `${context} [${key}]`).toEqual(expected[key])
+      checked++
+    }
+    expect(checked).toBeGreaterThan(configs.length / 2)
   })
 })
 
