@@ -35,6 +35,10 @@ export interface RunContext {
 export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): Deps {
   const env = overrides.env ?? process.env
   const paths = overrides.paths ?? resolvePaths(env)
+  // The AWS SDK reads AWS_CONFIG_FILE from process.env itself and expands only a leading `~/`; keyrack and the aws
+  // CLI expand it as botocore does (paths.ts). Hand everyone the expanded path, so all read the same file (issue 10).
+  if (env === process.env && env.AWS_CONFIG_FILE) process.env.AWS_CONFIG_FILE = paths.awsConfig
+  if (env === process.env && env.AWS_SHARED_CREDENTIALS_FILE) process.env.AWS_SHARED_CREDENTIALS_FILE = paths.awsCredentials
   let deps: Deps
   let prompts: Prompter | undefined
   let reporter: Reporter | undefined

@@ -1,5 +1,5 @@
 import { constants, promises as fsp, readFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { UnavailableError } from '../domain/errors.js'
 
 export const DIR_MODE = 0o700
@@ -50,9 +50,12 @@ export interface WriteOptions {
 /**
  * Writes a whole file atomically: a temporary file beside it, flushed, then renamed into place. A crash leaves
  * either the old file or the new one, never half of one. The parent folder is created 0700 if missing.
+ * A symlink is followed, a dangling one too: its target is written and the link stays (a config or store kept in
+ * a dotfiles repository stays there). The temporary file goes beside the target, as rename needs.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(linkOrPath: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
   const mode = options.mode ?? FILE_MODE
+  const path = await symlinkTarget(linkOrPath)
   await ensureDir(dirname(path))
   // node:crypto on first use only (~3 ms to load): `keyrack get` never writes.
   const random = process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')
@@ -74,6 +77,24 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     await fsp.rm(temp, { force: true })
     throw error
   }
+}
+
+const MAX_SYMLINK_HOPS = 40 // Linux's limit (ELOOP)
+
+/** Where a write to `path` lands: the end of its symlink chain, even when that end does not exist; else `path`. */
+export async function symlinkTarget(path: string): Promise<string> {
+  let current = path
+  for (let hop = 0; hop < MAX_SYMLINK_HOPS; hop++) {
+    let link: string
+    try {
+      link = await fsp.readlink(current)
+    } catch (error) {
+      if (isErrno(error, 'EINVAL') || isErrno(error, 'ENOENT')) return current // not a symlink, or nothing there yet
+      throw error
+    }
+    current = resolve(dirname(current), link)
+  }
+  throw Object.assign(new Error(`ELOOP: too many symbolic links, ${path}`), { code: 'ELOOP', path })
 }
 
 export async function removeIfExists(path: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { resolvePaths } from '../../src/infra/paths.js'
 import { StoreFile } from '../../src/infra/store-file.js'
@@ -36,4 +37,21 @@ it('never overwrites a store it cannot parse', async () => {
   await writeFile(store.path, 'garbage')
   await expect(store.put('test.B', { vault: 'os.direct', ref: {} }, new Date())).rejects.toThrow(/cannot be read/)
   expect(await readFile(store.path, 'utf8')).toBe('garbage')
+})
+
+it('follows a store.json symlink: writes its target and keeps the link; the lock stays beside the link (issue 10)', async () => {
+  // Given store.json -> dotfiles/keyrack-store.json (a dotfiles repository)
+  const { lstat, mkdir, readdir, symlink } = await import('node:fs/promises')
+  const dotfiles = join(home.dir, 'dotfiles')
+  await mkdir(dotfiles)
+  await mkdir(home.env.KEYRACK_HOME!, { recursive: true })
+  await symlink(join(dotfiles, 'keyrack-store.json'), store.path) // dangling until the first write
+  // When
+  await store.put('test.A', { vault: 'os.direct', ref: {} }, new Date())
+  await store.put('test.B', { vault: 'os.direct', ref: {} }, new Date())
+  // Then
+  expect((await lstat(store.path)).isSymbolicLink()).toBe(true)
+  expect(Object.keys(JSON.parse(await readFile(join(dotfiles, 'keyrack-store.json'), 'utf8')).keys)).toEqual(['test.A', 'test.B'])
+  expect(await readdir(dotfiles)).toEqual(['keyrack-store.json'])
+  expect(await readdir(home.env.KEYRACK_HOME!)).toEqual(['store.json'])
 })

@@ -1,15 +1,17 @@
-// fs.promises is reached on first use: loading it costs every aws.iam.sso `get` ~2 ms (issue 7).
-import { promises as fsp } from 'node:fs'
-import { CorruptFileError } from '../../domain/errors.js'
-import { isErrno, modeOf, readTextIfExists, removeIfExists, withFileLock, writeFileAtomic, FILE_MODE } from '../fs.js'
+import { isUtf8 } from 'node:buffer'
+import { basename, dirname } from 'node:path'
+import { CorruptFileError, UsageError } from '../../domain/errors.js'
+import { isErrno, modeOf, readBytesIfExists, removeIfExists, symlinkTarget, withFileLock, writeFileAtomic, FILE_MODE } from '../fs.js'
 
 // The ONE reader and editor of the AWS config file (~/.aws/config or $AWS_CONFIG_FILE).
 //
-// It reads the file the way the AWS CLI does (botocore/configloader.py: Python's RawConfigParser, strict, then
-// `[profile X]` / `[sso-session X]` / `[services X]` split by name), so a file the CLI refuses is refused here too,
-// with the line and a fix. Edits replace or append ONE section as text: every byte outside that section (comments,
-// blank lines, order, other sections, line endings) stays as it was. Only node:fs is imported: `doctor` and `get`
-// read configs through this module and must stay fast.
+// It reads the file exactly as the AWS CLI does (botocore/configloader.py: Python's RawConfigParser, strict, on the
+// file opened as UTF-8 text with universal newlines; then `[DEFAULT]` merged into every section and
+// `[profile X]` / `[sso-session X]` / `[services X]` split by build_profile_map), so a file the CLI refuses is refused
+// here too, with the line and a fix, and a file it reads is read the same way. test/unit/aws/config-file.property.test.ts
+// checks that against botocore itself. Edits replace or append ONE section as text: every byte outside that section
+// (comments, blank lines, order, other sections, line endings) stays as it was, and an edit that would change how
+// the CLI reads anything else is refused. Only node:fs is imported: `doctor` and `get` read configs through here.
 
 export type SectionKind = 'default' | 'profile' | 'sso-session' | 'services' | 'other'
 
@@ -31,8 +33,12 @@ export interface ConfigSection {
   header: string
   /** 1-based line of the header. */
   line: number
+  /** The section's own `key = value` lines, in file order (without what `[DEFAULT]` adds). */
   entries: ConfigEntry[]
-  /** Top-level values by (lowercased) key; nested blocks appear as '' here and in full in `entries`. */
+  /**
+   * Values by (lowercased) key as the AWS CLI sees them: the section's own, then `[DEFAULT]`'s for keys it lacks
+   * (configparser's inheritance). Nested blocks appear as '' here and in full in `entries`.
+   */
   values: Record<string, string>
   /** Offsets into the file text: from the header to the end of the last line that belongs to the section. */
   start: number
@@ -66,11 +72,32 @@ export interface SsoSessionInfo {
 /** Ordered `key = value` pairs of a section to write. */
 export type SectionValues = ReadonlyArray<readonly [key: string, value: string]>
 
-const WHITESPACE = /^[ \t\r\f\v]+|[ \t\r\f\v]+$/g
+// Python's str.isspace() (and `\s` of its `re` on str): what configparser strips and counts as indentation. Unlike
+// JavaScript's \s it includes \x1c-\x1f and \x85 and excludes the byte-order mark U+FEFF (so a BOM is not stripped
+// and the CLI refuses the first line). NBSP is whitespace to Python: an NBSP-indented line is a continuation.
+const PY_SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000'
+const LEADING_SPACE = new RegExp(`^[${PY_SPACE}]+`)
+const TRAILING_SPACE = new RegExp(`[${PY_SPACE}]+$`)
+const NON_SPACE = new RegExp(`[^${PY_SPACE}]`)
+/** What Python's str.splitlines() splits on (botocore's _parse_nested uses it). */
+const PY_LINE_BREAK = /\r\n|[\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029]/
 
-function strip(text: string): string {
-  // Python's str.strip() keeps a byte-order mark, and so must we: the CLI then refuses the first line.
-  return text.replace(WHITESPACE, '')
+function pyStrip(text: string): string {
+  return text.replace(LEADING_SPACE, '').replace(TRAILING_SPACE, '')
+}
+
+function pyRstrip(text: string): string {
+  return text.replace(TRAILING_SPACE, '')
+}
+
+/** What keyrack needs of a parsed section, plus where its own lines are. */
+interface ParsedSection extends ConfigSection {
+  /** True for a header botocore drops (`[profile]`, `[profile a b]`, an unclosed quote): it is no profile. */
+  ignored: boolean
+  /** Where the header line ends (its line terminator included). */
+  headerEnd: number
+  /** Every nested block the CLI sees in the section, its own and those [DEFAULT] adds. */
+  nestedValues: Record<string, Record<string, string>>
 }
 
 export class AwsConfigFile {
@@ -81,6 +108,8 @@ export class AwsConfigFile {
     readonly sections: readonly ConfigSection[],
     /** False when the file did not exist. */
     readonly exists: boolean,
+    /** The file's exact bytes, as read (the text is their UTF-8 decoding, which is exact for valid UTF-8). */
+    readonly bytes: Buffer = Buffer.from(text, 'utf8'),
   ) {}
 
   /** Parses config text; anything the AWS CLI would refuse throws CorruptFileError (exit 2) with the line and a fix. */
@@ -88,28 +117,54 @@ export class AwsConfigFile {
     return new AwsConfigFile(path, text, parseSections(text, path), exists)
   }
 
+  /**
+   * Parses the bytes of a config file. Bytes that are not UTF-8 are refused, as the AWS CLI refuses them
+   * (UnicodeDecodeError -> ConfigParseError): keyrack never decodes them into something else and writes that back.
+   */
+  static fromBytes(bytes: Buffer, path: string, exists = true): AwsConfigFile {
+    if (!isUtf8(bytes)) {
+      const at = firstInvalidUtf8(bytes)
+      const line = bytes.subarray(0, at).toString('latin1').split(/\r\n|\r|\n/).length
+      throw new CorruptFileError(
+        path,
+        `line ${line}: byte 0x${bytes[at]!.toString(16).padStart(2, '0').toUpperCase()} at offset ${at} is not UTF-8 text (the AWS CLI refuses such a file too)`,
+        `Save ${path} as UTF-8 (e.g. iconv -f latin1 -t utf-8 ${path} > ${path}.utf8, check it, then move it over ${path}); keyrack never rewrites a config it cannot read.`,
+      )
+    }
+    const text = bytes.toString('utf8')
+    return new AwsConfigFile(path, text, parseSections(text, path), exists, bytes)
+  }
+
   /** Reads and parses the file; a missing file is an empty config. */
   static async load(path: string): Promise<AwsConfigFile> {
-    const text = await readTextIfExists(path)
-    return AwsConfigFile.parse(text ?? '', path, text !== undefined)
+    let bytes: Buffer | undefined
+    try {
+      bytes = await readBytesIfExists(path)
+    } catch (error) {
+      throw accessError(error, path, 'read') ?? error
+    }
+    return AwsConfigFile.fromBytes(bytes ?? Buffer.alloc(0), path, bytes !== undefined)
   }
 
+  /** The section the AWS CLI uses for this kind and name: the last one, when several headers name it. */
   section(kind: SectionKind, name: string): ConfigSection | undefined {
-    return this.sections.find((s) => s.kind === kind && s.name === name)
+    return this.sections.findLast((s) => s.kind === kind && s.name === name)
   }
 
-  /** Every profile, `[default]` included, in file order. */
+  /** Every profile, `[default]` included, in file order (one per name: the one the CLI uses). */
   profiles(): AwsProfileInfo[] {
-    return this.sections.filter((s) => s.kind === 'default' || s.kind === 'profile').map(profileInfo)
+    const names = new Set(this.sections.filter(isProfileSection).map((s) => s.name))
+    return [...names].map((name) => this.profile(name)!)
   }
 
   profile(name: string): AwsProfileInfo | undefined {
-    const section = name === 'default' ? this.section('default', 'default') : this.section('profile', name)
+    const section = this.profileSection(name)
     return section ? profileInfo(section) : undefined
   }
 
   ssoSessions(): SsoSessionInfo[] {
-    return this.sections.filter((s) => s.kind === 'sso-session').map(ssoSessionInfo)
+    const names = new Set(this.sections.filter((s) => s.kind === 'sso-session').map((s) => s.name))
+    return [...names].map((name) => this.ssoSession(name)!)
   }
 
   ssoSession(name: string): SsoSessionInfo | undefined {
@@ -117,49 +172,144 @@ export class AwsConfigFile {
     return section ? ssoSessionInfo(section) : undefined
   }
 
-  /** The line ending the file already uses (CRLF files stay CRLF). */
+  /** The line ending the file already uses (CRLF files stay CRLF, CR files CR). */
   get eol(): string {
-    return /\r\n/.test(this.text) ? '\r\n' : '\n'
+    return /\r\n|\r|\n/.exec(this.text)?.[0] ?? '\n'
   }
 
   /**
-   * A new config with the section replaced (in place, where it was) or appended at the end. Bytes outside the
-   * section's own lines (header to its last key line) are untouched; comments after its last key belong to what
-   * follows and stay.
+   * A new config with the section's body replaced (in place, under its own header line) or the section appended at
+   * the end. Bytes outside the section's own lines (header to its last key line) are untouched; comments after its
+   * last key belong to what follows and stay. Throws CorruptFileError when the result would read differently
+   * anywhere else (e.g. an indented line after the section would join the new last key).
    */
   withSection(kind: Exclude<SectionKind, 'other'>, name: string, values: SectionValues): AwsConfigFile {
-    const body = renderSection(kind, name, values, this.eol)
-    const existing = kind === 'default' ? this.section('default', 'default') : this.section(kind, name)
+    const eol = this.eol
+    const existing = this.editable(kind, name)
+    const body = values.map(([key, value]) => `${key} = ${value}${eol}`).join('')
     let text: string
     if (existing) {
-      const tail = this.text.slice(existing.end)
-      // A section that ended the file without a newline keeps ending without one.
-      const replacement = existing.end === this.text.length && !/\n$/.test(this.text) ? body.replace(/\r?\n$/, '') : body
-      text = this.text.slice(0, existing.start) + replacement + tail
+      const headerLine = this.text.slice(existing.start, existing.headerEnd)
+      const head = this.text.slice(0, existing.start) + headerLine + (endsWithLineBreak(headerLine) ? '' : eol)
+      // A section that ended the file without a line break keeps ending without one.
+      const last = existing.end === this.text.length && !endsWithLineBreak(this.text)
+      text = head + (last ? body.slice(0, body.length - eol.length) : body) + this.text.slice(existing.end)
+      if (last && values.length === 0) text = head.slice(0, head.length - (endsWithLineBreak(headerLine) ? 0 : eol.length))
     } else {
       let head = this.text
-      if (head.length > 0 && !head.endsWith('\n')) head += this.eol
-      if (head.length > 0 && !/(\r?\n){2}$/.test(head)) head += this.eol
-      text = head + body
+      if (head.length > 0 && !endsWithLineBreak(head)) head += eol
+      if (head.length > 0 && !endsWithLineBreak(head.replace(/(\r\n|\r|\n)$/, ''))) head += eol // a blank line before it
+      text = head + `[${sectionHeader(kind, name)}]${eol}` + body
     }
-    return AwsConfigFile.parse(text, this.path, true)
+    const next = this.reparse(text, `write [${sectionHeader(kind, name)}]`)
+    this.assertOnlyChanged(next, kind, name, `write [${sectionHeader(kind, name)}]`)
+    const written = kind === 'default' ? next.profileSection('default') : next.section(kind, name)
+    if (!written || JSON.stringify(written.entries.map((e) => [e.key, e.value])) !== JSON.stringify(values.map(([k, v]) => [k.toLowerCase(), v]))) {
+      throw this.cannotEdit(`write [${sectionHeader(kind, name)}]`, `the section would not read back as written`)
+    }
+    return next
   }
 
   /** A new config without the section (its lines only; surrounding comments and blank lines stay). */
   withoutSection(kind: Exclude<SectionKind, 'other'>, name: string): AwsConfigFile {
-    const existing = kind === 'default' ? this.section('default', 'default') : this.section(kind, name)
-    if (!existing) return this
-    return AwsConfigFile.parse(this.text.slice(0, existing.start) + this.text.slice(existing.end), this.path, true)
+    return this.withSectionText(kind, name, undefined)
   }
+
+  /**
+   * A new config where the section's lines (header to last key) are `raw` exactly (appended when the section is
+   * absent), or are removed when `raw` is undefined. Used to put back a section as it was, byte for byte.
+   */
+  withSectionText(kind: Exclude<SectionKind, 'other'>, name: string, raw: string | undefined): AwsConfigFile {
+    const existing = this.editable(kind, name)
+    const what = `${raw === undefined ? 'remove' : 'restore'} [${sectionHeader(kind, name)}]`
+    let text: string
+    if (existing) {
+      let start = existing.start
+      const after = this.text.slice(existing.end)
+      if (raw === undefined && (after === '' || /^[\r\n]/.test(after))) {
+        // The blank line keyrack put before a section it appended goes with it.
+        const before = this.text.slice(0, start).replace(/(\r\n|\r|\n)$/, '')
+        if (endsWithLineBreak(before)) start = before.length
+      }
+      text = this.text.slice(0, start) + (raw ?? '') + after
+    } else if (raw === undefined) return this
+    else text = this.text + (this.text.length > 0 && !endsWithLineBreak(this.text) ? this.eol : '') + raw
+    const next = this.reparse(text, what)
+    this.assertOnlyChanged(next, kind, name, what)
+    return next
+  }
+
+  /** The exact text of the section's lines (header to last key), as withSectionText takes it back. */
+  sectionText(kind: Exclude<SectionKind, 'other'>, name: string): string | undefined {
+    const existing = this.editable(kind, name)
+    return existing ? this.text.slice(existing.start, existing.end) : undefined
+  }
+
+  /**
+   * How the AWS CLI reads the file, as JSON-able data: every profile, sso-session and other section (by kind and
+   * name, the one that wins), with its values ([DEFAULT]'s included) and nested blocks. Equal views read the same.
+   */
+  view(): Record<string, Record<string, string | Record<string, string>>> {
+    const out: Record<string, Record<string, string | Record<string, string>>> = {}
+    for (const s of this.sections as ParsedSection[]) {
+      if (!s.ignored) out[viewKey(s.kind, s.name)] = { ...s.values, ...s.nestedValues }
+    }
+    return out
+  }
+
+  private profileSection(name: string): ParsedSection | undefined {
+    return (this.sections as ParsedSection[]).findLast((s) => isProfileSection(s) && s.name === name)
+  }
+
+  private editable(kind: Exclude<SectionKind, 'other'>, name: string): ParsedSection | undefined {
+    return kind === 'default' || kind === 'profile' ? this.profileSection(kind === 'default' ? 'default' : name) : (this.section(kind, name) as ParsedSection | undefined)
+  }
+
+  private reparse(text: string, what: string): AwsConfigFile {
+    try {
+      return AwsConfigFile.parse(text, this.path, true)
+    } catch (error) {
+      if (error instanceof CorruptFileError) throw this.cannotEdit(what, error.message.replace(`${this.path} cannot be read: `, 'the result would not parse: '))
+      throw error
+    }
+  }
+
+  /** The edit must leave every other section reading exactly as before. */
+  private assertOnlyChanged(next: AwsConfigFile, kind: SectionKind, name: string, what: string): void {
+    const before = this.view()
+    const after = next.view()
+    const own = viewKey(kind === 'default' ? 'profile' : kind, kind === 'default' ? 'default' : name)
+    for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      if (key === own) continue
+      if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+        throw this.cannotEdit(what, `[${key.replace(/^profile default$/, 'default')}] would then read differently (an indented line next to it would change meaning)`)
+      }
+    }
+  }
+
+  private cannotEdit(what: string, problem: string): CorruptFileError {
+    return new CorruptFileError(
+      this.path,
+      `keyrack cannot ${what} without changing other settings: ${problem}`,
+      `Remove the indentation of the lines around that section in ${this.path} (or move the file aside), then run the keyrack command again.`,
+    )
+  }
+}
+
+function viewKey(kind: SectionKind, name: string): string {
+  return kind === 'default' ? 'profile default' : `${kind} ${name}`
+}
+
+function isProfileSection(s: ConfigSection): boolean {
+  return s.kind === 'default' || s.kind === 'profile'
+}
+
+function endsWithLineBreak(text: string): boolean {
+  return /[\r\n]$/.test(text)
 }
 
 export function sectionHeader(kind: Exclude<SectionKind, 'other'>, name: string): string {
   return kind === 'default' ? 'default' : `${kind} ${name}`
-}
-
-function renderSection(kind: Exclude<SectionKind, 'other'>, name: string, values: SectionValues, eol: string): string {
-  const lines = [`[${sectionHeader(kind, name)}]`, ...values.map(([key, value]) => `${key} = ${value}`)]
-  return lines.map((l) => l + eol).join('')
 }
 
 function profileInfo(section: ConfigSection): AwsProfileInfo {
@@ -200,48 +350,71 @@ interface Line {
   /** Without its line terminator. */
   text: string
   start: number
+  /** After its line terminator. */
   end: number
   number: number
 }
 
+/** Lines as Python's universal-newlines text mode gives them: "\r\n", "\r" and "\n" each end a line. */
 function splitLines(text: string): Line[] {
   const lines: Line[] = []
+  const breaks = /\r\n|\r|\n/g
   let start = 0
   let number = 1
   while (start < text.length) {
-    const nl = text.indexOf('\n', start)
-    const end = nl < 0 ? text.length : nl + 1
-    lines.push({ text: text.slice(start, nl < 0 ? text.length : nl).replace(/\r$/, ''), start, end, number: number++ })
+    breaks.lastIndex = start
+    const m = breaks.exec(text)
+    const stop = m ? m.index : text.length
+    const end = m ? m.index + m[0].length : text.length
+    lines.push({ text: text.slice(start, stop), start, end, number: number++ })
     start = end
   }
   return lines
 }
 
-/** `[profile X]` -> profile X, as botocore's build_profile_map splits headers (shlex, exactly two parts). */
-function classify(header: string): { kind: SectionKind; name: string } {
-  if (header === 'default') return { kind: 'default', name: 'default' }
+/** `[profile X]` -> profile X, as botocore's build_profile_map splits headers: a prefix, then shlex, exactly two parts. */
+function classify(header: string): { kind: SectionKind; name: string; ignored: boolean } {
+  if (header === 'default') return { kind: 'default', name: 'default', ignored: false }
   for (const kind of ['profile', 'sso-session', 'services'] as const) {
     if (!header.startsWith(kind)) continue
     const parts = shellSplit(header)
-    if (parts && parts.length === 2 && parts[0] === kind) return { kind, name: parts[1]! }
+    // botocore checks the prefix only: `[profiles x]` is profile x. Anything else under the prefix is dropped.
+    if (parts && parts.length === 2) return { kind, name: parts[1]!, ignored: false }
+    return { kind: 'other', name: header, ignored: true }
   }
-  return { kind: 'other', name: header }
+  return { kind: 'other', name: header, ignored: false }
 }
 
-/** A small shlex.split: whitespace-separated words, quotes join. Undefined on an unclosed quote (shlex raises). */
+/**
+ * Python's shlex.split (POSIX mode, no comments): words split on space, tab, CR and LF; '...' literal; "..." with
+ * backslash escaping only \ and "; a backslash outside quotes escapes the next character. Undefined where shlex
+ * raises ValueError (no closing quotation, no escaped character).
+ */
 function shellSplit(text: string): string[] | undefined {
   const words: string[] = []
   let word = ''
   let inWord = false
   let quote: string | undefined
-  for (const ch of text) {
-    if (quote) {
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!
+    if (quote === "'") {
       if (ch === quote) quote = undefined
       else word += ch
+    } else if (quote === '"') {
+      if (ch === quote) quote = undefined
+      else if (ch === '\\') {
+        if (i + 1 >= text.length) return undefined
+        const next = text[++i]!
+        word += next === '"' || next === '\\' ? next : ch + next
+      } else word += ch
     } else if (ch === '"' || ch === "'") {
       quote = ch
       inWord = true
-    } else if (/\s/.test(ch)) {
+    } else if (ch === '\\') {
+      if (i + 1 >= text.length) return undefined
+      word += text[++i]!
+      inWord = true
+    } else if (ch === ' ' || ch === '\t' || ch === '\r' || ch === '\n') {
       if (inWord) words.push(word)
       word = ''
       inWord = false
@@ -255,125 +428,299 @@ function shellSplit(text: string): string[] | undefined {
   return words
 }
 
+interface RawOption {
+  key: string
+  parts: string[]
+  line: number
+}
+
+/** configparser's RawConfigParser._read (strict, empty lines in values, `#`/`;` full-line comments), then botocore. */
 function parseSections(text: string, path: string): ConfigSection[] {
   const fix = `Fix line LINE of ${path} (or move the file aside); keyrack never rewrites a config it cannot read.`
   const fail = (line: number, problem: string): never => {
     throw new CorruptFileError(path, `line ${line}: ${problem}`, fix.replace('LINE', String(line)))
   }
-  const sections: ConfigSection[] = []
-  let section: ConfigSection | undefined
-  let entry: (ConfigEntry & { continuation: string[] }) | undefined
+  interface Block {
+    header: string
+    line: number
+    start: number
+    headerEnd: number
+    end: number
+    options: RawOption[]
+    isDefault: boolean
+  }
+  const blocks: Block[] = []
+  const seenSections = new Set<string>()
+  const seenDefaults = new Set<string>()
+  let current: Block | undefined
+  let option: RawOption | undefined
   let indentLevel = 0
 
-  const finishEntry = () => {
-    if (!entry || !section) return
-    const { continuation, ...plain } = entry
-    if (plain.value === '' && continuation.length > 0) {
-      // botocore/_parse_nested: every line of an indented block under `key =` must be `sub = value`.
-      const nested: Record<string, string> = {}
-      for (const line of continuation) {
-        const eq = line.indexOf('=')
-        if (eq < 0) fail(plain.line, `the indented block under "${plain.key} =" has a line without "=": ${JSON.stringify(line)}`)
-        nested[strip(line.slice(0, eq))] = strip(line.slice(eq + 1))
-      }
-      plain.nested = nested
-    } else if (continuation.length > 0) {
-      plain.value = [plain.value, ...continuation].join('\n')
+  for (const line of splitLines(text)) {
+    const value = pyStrip(line.text)
+    const comment = value.startsWith('#') || value.startsWith(';')
+    if (value === '' || comment) {
+      // An empty line (not a comment) joins the current value; trailing ones are stripped at the end.
+      if (!comment && current && option) option.parts.push('')
+      continue
     }
-    section.entries.push(plain)
-    section.values[plain.key] = plain.value
-    entry = undefined
+    const indent = line.text.search(NON_SPACE)
+    if (current && option && indent > indentLevel) {
+      option.parts.push(value)
+      current.end = line.end
+      continue
+    }
+    indentLevel = indent
+    const header = /^\[([\s\S]+)\]/.exec(value)
+    if (header) {
+      const name = header[1]!
+      const isDefault = name === 'DEFAULT'
+      if (!isDefault && seenSections.has(name)) fail(line.number, `the section [${name}] appears twice (the AWS CLI refuses duplicate sections)`)
+      seenSections.add(name)
+      current = { header: name, line: line.number, start: line.start, headerEnd: line.end, end: line.end, options: [], isDefault }
+      blocks.push(current)
+      option = undefined
+      continue
+    }
+    if (!current && value.startsWith('\ufeff')) {
+      throw new CorruptFileError(path, `line ${line.number}: it starts with a byte-order mark (bytes EF BB BF), which the AWS CLI refuses`, `Save ${path} as UTF-8 without a BOM (e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' ${path}); keyrack never rewrites a config it cannot read.`)
+    }
+    if (!current) fail(line.number, `"${value}" comes before any [section] header`)
+    const delimiter = value.search(/[=:]/)
+    if (delimiter < 0) fail(line.number, `"${value}" is neither a [section] header, a "key = value" line nor a comment`)
+    if (delimiter === 0) fail(line.number, `"${value}" has no key before "${value[0]}"`)
+    const key = pyRstrip(value.slice(0, delimiter)).toLowerCase()
+    const seen = current!.isDefault ? seenDefaults : new Set(current!.options.map((o) => o.key))
+    if (seen.has(key)) fail(line.number, `"${key}" appears twice in [${current!.header}] (the AWS CLI refuses duplicate keys)`)
+    if (current!.isDefault) seenDefaults.add(key)
+    option = { key, parts: [pyStrip(value.slice(delimiter + 1))], line: line.number }
+    current!.options.push(option)
+    current!.end = line.end
   }
 
-  for (const line of splitLines(text)) {
-    const stripped = strip(line.text)
-    if (stripped === '' || stripped.startsWith('#') || stripped.startsWith(';')) continue
-    const indent = line.text.search(/[^ \t\r\f\v]/)
-    if (section && entry && indent > indentLevel) {
-      entry.continuation.push(stripped)
-      section.end = line.end
-      continue
+  const valueOf = (o: RawOption) => pyRstrip(o.parts.join('\n'))
+  // botocore/_parse_nested: a value that starts with a line break is a block of `sub = value` lines.
+  const nestedOf = (o: RawOption, value: string, where: string): Record<string, string> | undefined => {
+    if (!value.startsWith('\n')) return undefined
+    const nested: Record<string, string> = {}
+    for (const raw of value.split(PY_LINE_BREAK)) {
+      const line = pyStrip(raw)
+      if (!line) continue
+      const eq = line.indexOf('=')
+      if (eq < 0) fail(o.line, `the indented block under "${o.key} =" in [${where}] has a line without "=": ${JSON.stringify(line)}`)
+      nested[pyStrip(line.slice(0, eq))] = pyStrip(line.slice(eq + 1))
     }
-    finishEntry()
-    indentLevel = indent
-    const header = /^\[(.+)\]/.exec(stripped)
-    if (header) {
-      const raw = header[1]!
-      if (sections.some((s) => s.header === raw)) fail(line.number, `the section [${raw}] appears twice (the AWS CLI refuses duplicate sections)`)
-      section = { ...classify(raw), header: raw, line: line.number, entries: [], values: {}, start: line.start, end: line.end }
-      sections.push(section)
-      continue
-    }
-    if (!section) fail(line.number, `"${stripped}" comes before any [section] header`)
-    const delimiter = stripped.search(/[=:]/)
-    if (delimiter <= 0) fail(line.number, `"${stripped}" is neither a [section] header, a "key = value" line nor a comment`)
-    const key = strip(stripped.slice(0, delimiter)).toLowerCase()
-    if (key === '') fail(line.number, `"${stripped}" has no key before "${stripped[delimiter]}"`)
-    if (section!.entries.some((e) => e.key === key)) {
-      fail(line.number, `"${key}" appears twice in [${section!.header}] (the AWS CLI refuses duplicate keys)`)
-    }
-    entry = { key, value: strip(stripped.slice(delimiter + 1)), line: line.number, continuation: [] }
-    section!.end = line.end
+    return nested
   }
-  finishEntry()
+
+  const defaults: ConfigEntry[] = []
+  for (const b of blocks) if (b.isDefault) for (const o of b.options) defaults.push({ key: o.key, value: valueOf(o), line: o.line })
+
+  const sections: ParsedSection[] = []
+  for (const b of blocks) {
+    if (b.isDefault) continue
+    const entries: ConfigEntry[] = []
+    const values: Record<string, string> = {}
+    const nestedValues: Record<string, Record<string, string>> = {}
+    for (const o of b.options) {
+      const value = valueOf(o)
+      const nested = nestedOf(o, value, b.header)
+      entries.push(nested ? { key: o.key, value: '', nested, line: o.line } : { key: o.key, value, line: o.line })
+      values[o.key] = nested ? '' : value
+      if (nested) nestedValues[o.key] = nested
+    }
+    for (const d of defaults) {
+      if (d.key in values) continue
+      const nested = nestedOf({ key: d.key, parts: [], line: d.line }, d.value, 'DEFAULT')
+      values[d.key] = nested ? '' : d.value
+      if (nested) nestedValues[d.key] = nested
+    }
+    const { kind, name, ignored } = classify(b.header)
+    sections.push({ kind, name, ignored, header: b.header, line: b.line, entries, values, nestedValues, start: b.start, end: b.end, headerEnd: b.headerEnd })
+  }
   return sections
+}
+
+/** The offset of the first byte that does not start or continue a valid UTF-8 sequence (Python's strict decoder). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0
+  while (i < bytes.length) {
+    const b = bytes[i]!
+    let need = 0
+    let lo = 0x80
+    let hi = 0xbf
+    if (b < 0x80) need = 0
+    else if (b >= 0xc2 && b <= 0xdf) need = 1
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2
+      if (b === 0xe0) lo = 0xa0
+      if (b === 0xed) hi = 0x9f
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3
+      if (b === 0xf0) lo = 0x90
+      if (b === 0xf4) hi = 0x8f
+    } else return i
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k]
+      if (c === undefined) return i
+      if (k === 1 ? c < lo || c > hi : c < 0x80 || c > 0xbf) return i
+    }
+    i += need + 1
+  }
+  return i
 }
 
 export interface ConfigWriteResult {
   /** Where the previous bytes were saved ('' when there was no previous file). */
   backupPath: string
-  /** Puts the file back exactly as it was (or removes it when it did not exist). */
+  /**
+   * Undoes this edit: puts the file back byte for byte when nothing wrote to it since; otherwise puts back only
+   * the sections this edit changed (as they were, byte for byte), keeping what other keyrack processes wrote since
+   * and any sso-session that a profile still uses.
+   */
   restore(): Promise<void>
 }
 
-/** The backup kept beside the config: one file, overwritten by each keyrack edit. */
+export interface ConfigEditResult {
+  /** The file as it was under the lock, just before the edit. */
+  before: AwsConfigFile
+  after: AwsConfigFile
+  /** Undefined when the edit changed nothing (no write happened). */
+  written: ConfigWriteResult | undefined
+}
+
+/** The backup kept beside the config (beside the link, when the config is a symlink): overwritten by each keyrack edit. */
 export function backupPathOf(configPath: string): string {
   return `${configPath}.keyrack-backup`
 }
 
+/** The lock every keyrack edit of the config holds; beside the link, never in a symlinked config's own folder. */
+export function lockPathOf(configPath: string): string {
+  return `${configPath}.keyrack-lock`
+}
+
 /**
- * Writes `next` over the config that `previous` was read from: under a lock, refusing if the file changed since it
- * was read (another tool edited it), after copying the old bytes to `<config>.keyrack-backup`, atomically (temp +
- * rename, on the symlink's target when the config is a symlink), keeping the file's mode (0600 for a new file).
+ * Edits the config at `path` under its lock: reads the file as it is NOW (so what another keyrack process wrote a
+ * moment ago is kept), applies `edit` to it, and writes the result, after saving the exact previous bytes to
+ * `<config>.keyrack-backup`; atomically (temp + rename), through a symlink to its target (a dangling link too),
+ * keeping the file's mode (0600 for a new file). `edit` returns its argument to change nothing, and may throw
+ * (e.g. ConfigChangedError) to give up without writing.
+ */
+export async function editAwsConfig(path: string, edit: (current: AwsConfigFile) => AwsConfigFile): Promise<ConfigEditResult> {
+  return withConfigLock(path, async () => {
+    const before = await AwsConfigFile.load(path)
+    const after = edit(before)
+    if (after.text === before.text) return { before, after, written: undefined }
+    await writeConfig(path, before.exists ? before.bytes : undefined, after.bytes, 'write')
+    const backupPath = before.exists ? backupPathOf(path) : ''
+    return { before, after, written: { backupPath, restore: () => undoEdit(path, before, after) } }
+  })
+}
+
+/**
+ * Writes `next` over the config that `previous` was read from, refusing (ConfigChangedError) if the file changed
+ * since it was read. editAwsConfig is the way to edit: it re-reads under the lock instead of refusing.
  */
 export async function writeAwsConfig(previous: AwsConfigFile, next: AwsConfigFile): Promise<ConfigWriteResult> {
-  const target = await resolveTarget(previous.path)
-  const backupPath = previous.exists ? backupPathOf(target) : ''
-  await withFileLock(`${target}.keyrack-lock`, async () => {
-    const now = await readTextIfExists(target)
-    if ((now ?? '') !== previous.text || (now !== undefined) !== previous.exists) {
-      throw new ConfigChangedError(previous.path)
-    }
-    const mode = await modeOrDefault(target)
-    if (previous.exists) await writeFileAtomic(backupPath, previous.text, { mode: FILE_MODE })
-    await writeFileAtomic(target, next.text, { mode })
+  const { written } = await editAwsConfig(previous.path, (current) => {
+    if (!current.bytes.equals(previous.bytes) || current.exists !== previous.exists) throw new ConfigChangedError(previous.path)
+    return next
   })
-  return {
-    backupPath,
-    restore: async () => {
-      await withFileLock(`${target}.keyrack-lock`, async () => {
-        if (previous.exists) await writeFileAtomic(target, previous.text, { mode: await modeOrDefault(target) })
-        else await removeIfExists(target)
-      })
-    },
-  }
+  return written ?? { backupPath: '', restore: async () => undefined }
 }
 
 export class ConfigChangedError extends CorruptFileError {
-  constructor(path: string) {
-    super(path, 'it changed while keyrack was editing it (another tool wrote to it)', 'Run the keyrack command again.')
+  constructor(path: string, problem = 'it changed while keyrack was editing it (another tool wrote to it)') {
+    super(path, problem, 'Run the keyrack command again.')
   }
 }
 
-async function resolveTarget(path: string): Promise<string> {
+async function undoEdit(path: string, before: AwsConfigFile, after: AwsConfigFile): Promise<void> {
+  await withConfigLock(path, async () => {
+    const now = await AwsConfigFile.load(path)
+    if (now.exists && now.bytes.equals(after.bytes)) {
+      // Nothing wrote since: the old bytes, exactly (or no file, as before).
+      if (before.exists) await writeConfig(path, undefined, before.bytes, 'restore')
+      else await removeIfExists(await symlinkTarget(path))
+      return
+    }
+    // Others wrote since (a concurrent keyrack set): take back only our sections, profiles first, so that an
+    // sso-session we created is kept while a profile still uses it.
+    const afterView = after.view()
+    const nowView = now.view()
+    const changed = changedSections(before, after).sort((a, b) => Number(a.kind === 'sso-session') - Number(b.kind === 'sso-session'))
+    let next = now
+    for (const { kind, name } of changed) {
+      const key = viewKey(kind, name)
+      if (JSON.stringify(nowView[key]) !== JSON.stringify(afterView[key])) continue // changed again since: theirs now
+      const raw = before.sectionText(kind, name)
+      if (kind === 'sso-session' && raw === undefined && next.profiles().some((p) => p.ssoSession === name)) continue
+      next = next.withSectionText(kind, name, raw)
+    }
+    if (next.text !== now.text) await writeConfig(path, undefined, next.bytes, 'restore')
+  })
+}
+
+function changedSections(before: AwsConfigFile, after: AwsConfigFile): Array<{ kind: Exclude<SectionKind, 'other' | 'default'>; name: string }> {
+  const b = before.view()
+  const a = after.view()
+  const out: Array<{ kind: Exclude<SectionKind, 'other' | 'default'>; name: string }> = []
+  const seen = new Set<string>()
+  for (const s of [...before.sections, ...after.sections]) {
+    if (s.kind === 'other') continue
+    const kind = s.kind === 'default' ? 'profile' : s.kind
+    const key = viewKey(kind, s.name)
+    if (seen.has(key)) continue
+    seen.add(key)
+    if (JSON.stringify(b[key]) !== JSON.stringify(a[key])) out.push({ kind, name: s.name })
+  }
+  return out
+}
+
+async function withConfigLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
   try {
-    return await fsp.realpath(path)
+    return await withFileLock(lockPathOf(path), fn)
   } catch (error) {
-    if (isErrno(error, 'ENOENT')) return path
-    throw error
+    throw accessError(error, path, 'write') ?? error
   }
 }
 
-async function modeOrDefault(path: string): Promise<number> {
-  return (await modeOf(path)) ?? FILE_MODE
+async function writeConfig(path: string, backup: Buffer | undefined, bytes: Buffer, doing: 'write' | 'restore'): Promise<void> {
+  try {
+    const mode = (await modeOf(path)) ?? FILE_MODE
+    if (backup) await writeFileAtomic(backupPathOf(path), backup, { mode: FILE_MODE })
+    await writeFileAtomic(path, bytes, { mode })
+  } catch (error) {
+    throw accessError(error, path, doing) ?? error
+  }
+}
+
+/** A config (or its folder) keyrack may not read or write, e.g. a ~/.aws that `sudo aws ...` left owned by root. */
+export class AwsConfigAccessError extends UsageError {}
+
+function accessError(error: unknown, path: string, doing: 'read' | 'write' | 'restore'): Error | undefined {
+  if (isErrno(error, 'EISDIR')) {
+    return new CorruptFileError(path, 'it is a folder, not a file', `Move the folder ${path} aside (or point AWS_CONFIG_FILE at a file).`)
+  }
+  if (isErrno(error, 'ELOOP')) {
+    return new CorruptFileError(path, 'it is a symbolic link that leads back to itself', `Point ${path} at a file (see: ls -l ${path}), or remove the link.`)
+  }
+  if (!isErrno(error, 'EACCES') && !isErrno(error, 'EPERM')) return undefined
+  const denied = (error as NodeJS.ErrnoException).path ?? path
+  // Where keyrack reads and writes: the config's folder (lock, backup), or a symlink target's folder (temp file).
+  const folder = denied === path || dirname(denied) === dirname(path) ? dirname(path) : dirname(denied)
+  const user = userName()
+  const chown = basename(folder) === '.aws' ? `sudo chown -R ${user} ${folder}` : `sudo chown ${user} ${folder}${denied === path ? ` ${path}` : ''}`
+  return new AwsConfigAccessError(`keyrack cannot ${doing} the AWS config ${path}: permission denied on ${denied}. Nothing was changed.`, {
+    fix: `Give it back to your user (a \`sudo aws ...\` can leave it owned by root): ${chown}`,
+    cause: error,
+  })
+}
+
+function userName(): string {
+  try {
+    return process.getBuiltinModule('node:os').userInfo().username
+  } catch {
+    return '"$(id -un)"'
+  }
 }

@@ -4,7 +4,7 @@ import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
 import type { Deps } from '../../infra/deps.js'
 import { tildify } from '../../infra/paths.js'
-import { AwsConfigFile, ConfigChangedError, writeAwsConfig, type ConfigWriteResult, type SectionValues } from '../../infra/aws/config-file.js'
+import { AwsConfigFile, ConfigChangedError, editAwsConfig, type ConfigWriteResult, type SectionValues } from '../../infra/aws/config-file.js'
 import { SsoAccessError } from '../../infra/aws/errors.js'
 import type { SsoAccount, SsoRole } from '../../infra/aws/portal.js'
 import { temporaryProfileName, withTemporaryConfig } from '../../infra/aws/temp-config.js'
@@ -109,13 +109,7 @@ export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps:
     }
     const sessionName = session?.name ?? uniqueName(orgNameOf(startUrl), config.ssoSessions().map((s) => s.name))
     const target = sessionTarget(sessionName, session?.ssoStartUrl ?? startUrl, ssoRegion, deps.paths.ssoCache)
-    const newSession: SectionValues | undefined = session
-      ? undefined
-      : [
-          ['sso_start_url', startUrl],
-          ['sso_region', ssoRegion],
-          ['sso_registration_scopes', REGISTRATION_SCOPES],
-        ]
+    const newSession: SectionValues | undefined = session ? undefined : sessionValues(startUrl, ssoRegion)
 
     // 4: sign in only when the session is not live, through a temporary profile in a temporary copy of the
     // config: the token lands in the session's own cache file, which the final profile then shares.
@@ -148,26 +142,45 @@ export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps:
           : suggested),
     )
 
-    // 7: write, re-reading the config so an edit made meanwhile is neither lost nor overwritten.
-    const fresh = await AwsConfigFile.load(deps.paths.awsConfig)
-    const freshSession = fresh.ssoSession(sessionName)
-    if (newSession && freshSession && !sameStartUrl(freshSession.ssoStartUrl, startUrl)) throw new ConfigChangedError(fresh.path)
-    const writeSession = newSession && !freshSession
+    // 7: write. The question "replace that profile?" is asked first, on the file as it is now; the edit itself is
+    // made under the config's lock onto the file as it is then, so that parallel sets (other profiles on the same
+    // start URL) all succeed: each keeps the others' sections, and the sso-session the first one created is reused.
     const profileValues: SectionValues = [
       ['sso_session', sessionName],
       ['sso_account_id', account.accountId],
       ['sso_role_name', role.roleName],
       ['region', flags.region ?? ssoRegion],
     ]
-    const current = fresh.profile(profileName)
-    const sameProfile = current !== undefined && sameSettings(current.values, profileValues)
-    if (current && !sameProfile && !flags.force) await confirmReplace(profileName, current.values, fresh.path, deps)
-    let next = fresh
-    if (writeSession) next = next.withSection('sso-session', sessionName, newSession)
-    if (!sameProfile) next = profileName === 'default' ? next.withSection('default', 'default', profileValues) : next.withSection('profile', profileName, profileValues)
-    const written = next.text === fresh.text ? undefined : await writeAwsConfig(fresh, next)
+    const seen = (await AwsConfigFile.load(deps.paths.awsConfig)).profile(profileName)
+    if (seen && !sameSettings(seen.values, profileValues) && !flags.force) await confirmReplace(profileName, seen.values, deps.paths.awsConfig, deps)
+    let writeSession = false
+    let sameProfile = false
+    const { after, written } = await editAwsConfig(deps.paths.awsConfig, (now) => {
+      let next = now
+      const present = now.ssoSession(sessionName)
+      if (present && !sameStartUrl(present.ssoStartUrl, startUrl)) {
+        throw new ConfigChangedError(now.path, `[sso-session ${sessionName}] now names another start URL (${present.ssoStartUrl ?? 'none'}); it was edited while keyrack was setting up ${startUrl}`)
+      }
+      if (present && present.ssoRegion !== ssoRegion) {
+        throw new ConfigChangedError(now.path, `[sso-session ${sessionName}] now uses SSO region ${present.ssoRegion ?? '(none)'}, not ${ssoRegion}; it was edited while keyrack was setting it up`)
+      }
+      writeSession = !present
+      if (writeSession) {
+        // Never a second sso-session for one start URL: one that appeared under another name is reused next time.
+        const other = now.ssoSessions().find((s) => sameStartUrl(s.ssoStartUrl, startUrl))
+        if (other) throw new ConfigChangedError(now.path, `[sso-session ${other.name}] for ${startUrl} appeared while keyrack was setting up the key`)
+        next = next.withSection('sso-session', sessionName, newSession ?? sessionValues(startUrl, ssoRegion))
+      }
+      const current = now.profile(profileName)
+      sameProfile = current !== undefined && sameSettings(current.values, profileValues)
+      if (current && !sameProfile && !flags.force && JSON.stringify(current.values) !== JSON.stringify(seen?.values)) {
+        throw new ConfigChangedError(now.path, `the profile ${profileName} was changed by another program while keyrack was setting it up`)
+      }
+      if (!sameProfile) next = profileName === 'default' ? next.withSection('default', 'default', profileValues) : next.withSection('profile', profileName, profileValues)
+      return next
+    })
 
-    const where = tildify(fresh.path, deps.paths.home)
+    const where = tildify(after.path, deps.paths.home)
     const sections = [writeSession ? `[sso-session ${sessionName}]` : '', sameProfile ? '' : `[profile ${profileName}]`].filter(Boolean)
     const notes = live.how === 'signed-in' ? [`signed in to ${target.label}`] : []
     if (written) {
@@ -193,6 +206,14 @@ export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps:
       notes,
     }
   }
+}
+
+function sessionValues(startUrl: string, ssoRegion: string): SectionValues {
+  return [
+    ['sso_start_url', startUrl],
+    ['sso_region', ssoRegion],
+    ['sso_registration_scopes', REGISTRATION_SCOPES],
+  ]
 }
 
 async function signInWithTemporaryProfile(

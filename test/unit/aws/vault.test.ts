@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -611,3 +611,69 @@ describe('aws.iam.sso relock', () => {
   })
 })
 
+
+describe('aws.iam.sso set: the write step merges what another set wrote meanwhile (issue 10)', () => {
+  const racingSession = `\n[sso-session acme]\nsso_start_url = ${ACME}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n`
+  const racingProfile = '\n[profile acme.racing]\nsso_session = acme\nsso_account_id = 111111111111\nsso_role_name = admin\nregion = us-east-1\n'
+
+  /** Another keyrack set writes `text` to the config while this one signs in (after its wizard read the file). */
+  function racingWrite(w: World, text: string): void {
+    const login = w.cli.ssoLogin.bind(w.cli)
+    w.cli.ssoLogin = async (options) => {
+      await login(options)
+      await writeFile(w.deps.paths.awsConfig, (await w.config()) + text)
+    }
+  }
+
+  it('reuses the [sso-session acme] a racing set wrote, keeps its profile, and a rollback takes back only its own', async () => {
+    // Given a racing set that writes the acme session and its own profile while this set signs in
+    const w = await world({ config: EXISTING })
+    racingWrite(w, racingSession + racingProfile)
+    // When
+    const outcome = await w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'acme.demo.admin') })
+    // Then one acme session, both profiles, the racing set's bytes untouched
+    const text = (await w.config())!
+    const config = AwsConfigFile.parse(text, '/c')
+    expect(config.ssoSessions().map((s) => s.name)).toEqual(['other', 'acme'])
+    expect(config.profile('acme.racing')?.ssoSession).toBe('acme')
+    expect(config.profile('acme.demo.admin')?.ssoSession).toBe('acme')
+    expect(text.startsWith(EXISTING + racingSession + racingProfile)).toBe(true)
+    // and the rollback removes only this set's profile; the session the racing profile uses stays
+    await outcome.rollback()
+    expect(await w.config()).toBe(EXISTING + racingSession + racingProfile)
+  })
+
+  it('merges what a racing set wrote while the user answered "replace that profile?"', async () => {
+    // Given a profile to replace, and a racing set that writes the acme session and its profile during the question
+    const w = await world({
+      config: `${EXISTING}\n[profile acme.demo.admin]\nregion = eu-west-1\n`,
+      prompts: new ScriptedPrompter([
+        () => {
+          writeFileSync(w.deps.paths.awsConfig, readFileSync(w.deps.paths.awsConfig, 'utf8') + racingSession + racingProfile)
+          return true
+        },
+      ]),
+    })
+    // When
+    await w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'acme.demo.admin') })
+    // Then the profile was replaced in place and the racing set's sections kept, with one acme session
+    const config = AwsConfigFile.parse((await w.config())!, '/c')
+    expect(config.ssoSessions().map((s) => s.name)).toEqual(['other', 'acme'])
+    expect(config.profile('acme.racing')?.ssoSession).toBe('acme')
+    expect(config.profile('acme.demo.admin')).toMatchObject({ ssoSession: 'acme', ssoAccountId: '111111111111', region: 'us-east-1' })
+  })
+
+  it('refuses with exit 2 and "run again" when a session for the start URL appeared under another name', async () => {
+    // Given a racing tool that writes [sso-session acme-work] for the same start URL
+    const w = await world({ config: EXISTING })
+    racingWrite(w, racingSession.replace('[sso-session acme]', '[sso-session acme-work]'))
+    // When
+    const error = await errorOf(w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'acme.demo.admin') }))
+    // Then nothing of this set was written, and the message says why and what to do
+    expect(error).toBeInstanceOf(CorruptFileError)
+    expect((error as CorruptFileError).exitCode).toBe(2)
+    expect((error as CorruptFileError).message).toContain(`[sso-session acme-work] for ${ACME} appeared while keyrack was setting up the key`)
+    expect((error as CorruptFileError).fix).toBe('Run the keyrack command again.')
+    expect(await w.config()).toBe(EXISTING + racingSession.replace('[sso-session acme]', '[sso-session acme-work]'))
+  })
+})
