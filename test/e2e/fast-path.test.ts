@@ -2,6 +2,7 @@ import { execa } from 'execa'
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { resolvePaths } from '../../src/infra/paths.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fastGetOf } from '../../src/launcher.js'
 import { makeCli, ROOT, type Cli } from '../support/cli.js'
@@ -44,7 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const { AgentClient } = await import('../../src/infra/agent-client.js')
-  await new AgentClient({ socketPath: join(cli.env.XDG_RUNTIME_DIR!, 'keyrack', 'agent.sock'), version: 'test', selfCommand: [] })
+  await new AgentClient({ socketPath: resolvePaths(cli.env).agentSocket, version: 'test', selfCommand: [] })
     .shutdown()
     .catch(() => undefined)
   await cli.cleanup()
