@@ -13,6 +13,8 @@ export interface AgentOptions {
   version: string
   /** Exit after holding nothing for this long. */
   idleMs: number
+  /** Close a connection with no traffic for this long (tests shorten it). */
+  connectionIdleMs?: number
   /** Called once the agent has stopped (tests run it in-process; the command exits the process). */
   onStop?: () => void
 }
@@ -96,6 +98,13 @@ export class Agent {
     return this.stopping
   }
 
+  /** Open connections and the reply bytes waiting in them for clients to read (tests watch both). */
+  load(): { connections: number; pendingReplyBytes: number } {
+    let pendingReplyBytes = 0
+    for (const socket of this.connections.keys()) pendingReplyBytes += socket.writableLength
+    return { connections: this.connections.size, pendingReplyBytes }
+  }
+
   private serve(socket: Socket): void {
     if (this.connections.size >= MAX_CONNECTIONS) {
       let oldest: Socket | undefined
@@ -113,7 +122,7 @@ export class Agent {
     /** Request lines read but not yet answered: they wait while the client is not reading its replies. */
     const pending: string[] = []
     let greeted: 'no' | 'yes' | 'mismatch' = 'no'
-    socket.setTimeout(CONNECTION_IDLE_MS, () => socket.destroy())
+    socket.setTimeout(this.options.connectionIdleMs ?? CONNECTION_IDLE_MS, () => socket.destroy())
     socket.on('error', () => socket.destroy())
     const reply = (response: Response) => {
       if (!socket.destroyed) socket.write(JSON.stringify(response) + '\n')
