@@ -1,4 +1,4 @@
-import { chmod, writeFile } from 'node:fs/promises'
+import { chmod, chown, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Agent } from '../../../src/agent/server.js'
@@ -89,7 +89,7 @@ describe('doctor: the agent', () => {
   it('✓ running, this version, socket 0600 in a 0700 folder', async () => {
     await startAgent(deps.version)
     const report = await doctor()
-    expect(one(report, 'agent.running')).toMatchObject({ status: 'ok', detail: `agent running (pid ${process.pid}, keyrack ${deps.version}) on ~/run/keyrack/agent.sock` })
+    expect(one(report, 'agent.running')).toMatchObject({ status: 'ok', detail: `agent running (pid ${process.pid}, keyrack ${deps.version}) on ~/.config/keyrack/run/agent.sock` })
     expect(one(report, 'agent.socket').status).toBe('ok')
   })
 
@@ -107,9 +107,25 @@ describe('doctor: the agent', () => {
     const report = await doctor()
     expect(one(report, 'agent.socket')).toMatchObject({
       status: 'fail',
-      detail: 'agent socket too open (whoever can connect reads unlocked values): ~/run/keyrack/agent.sock is 0666, ~/run/keyrack is 0755',
-      fix: 'chmod 700 ~/run/keyrack && chmod 600 ~/run/keyrack/agent.sock',
+      detail: 'agent socket too open (whoever can connect reads unlocked values): ~/.config/keyrack/run/agent.sock is 0666, ~/.config/keyrack/run is 0755',
+      fix: 'chmod 700 ~/.config/keyrack/run && chmod 600 ~/.config/keyrack/run/agent.sock',
     })
+    // and the agent is not reported running: keyrack will not talk to it through a folder others can reach
+    expect(one(report, 'agent.running')).toMatchObject({ status: 'fail', detail: expect.stringContaining('its mode is 0755'), fix: `chmod 700 ${dirname(deps.paths.agentSocket)}` })
+    expect(report.exitCode).toBe(7)
+  })
+
+  it.runIf(process.getuid?.() === 0)('✗ a socket folder another user owns, with something listening in it: says why, not "agent running"', async () => {
+    // Given another user's folder where the socket should be, with a live listener
+    await startAgent(deps.version)
+    await chown(dirname(deps.paths.agentSocket), 65534, 65534)
+    // When
+    const report = await doctor()
+    // Then
+    const check = one(report, 'agent.running')
+    expect(check.status).toBe('fail')
+    expect(check.detail).toContain('belongs to another user (uid 65534)')
+    expect(check.fix).toContain(`sudo rm -rf ${dirname(deps.paths.agentSocket)}`)
     expect(report.exitCode).toBe(7)
   })
 })
