@@ -67,6 +67,11 @@ export class PassphraseSource {
     }
   }
 
+  /** Runs a passphrase derivation with the terminal silent: nothing typed meanwhile shows, or reaches the shell later. */
+  checking<T>(work: () => Promise<T>): Promise<T> {
+    return this.deps.prompts.quietly ? this.deps.prompts.quietly(work) : work()
+  }
+
   private envValue(name: string): string | undefined {
     const value = this.deps.env[name]
     return value === undefined || value === '' ? undefined : value
