@@ -167,6 +167,12 @@ describe('where the socket lives', () => {
     expect(agentSocketFor(fits + 'x')).toMatch(/^\/tmp\/keyrack-/)
   })
 
+  it('puts the fallback folder in $TMPDIR when that stays short enough, else in /tmp', () => {
+    const long = `/home/u/${'deep/'.repeat(20)}keyrack`
+    expect(agentSocketFor(long, { TMPDIR: '/var/folders/ab/xyz/T/' })).toMatch(new RegExp(`^/var/folders/ab/xyz/T/keyrack-${process.getuid?.()}/[0-9a-f]{16}\\.sock$`))
+    expect(agentSocketFor(long, { TMPDIR: `/${'t'.repeat(100)}` })).toMatch(/^\/tmp\/keyrack-/)
+  })
+
   it('a client given a path too long for a Unix socket says so before connecting', async () => {
     const long = new AgentClient({ socketPath: join(home.dir, 'x'.repeat(120), 'agent.sock'), version: '1.0.0', selfCommand: [] })
     await expect(long.get(entry)).rejects.toThrow(/too long for a Unix socket/)
