@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Agent } from '../../src/agent/server.js'
 import { exitCodeOf } from '../../src/domain/errors.js'
 import { AgentClient } from '../../src/infra/agent-client.js'
-import { AgentUntrustedError, checkAgentPath, ensureAgentFolder } from '../../src/infra/agent-trust.js'
+import { AgentUntrustedError, cannotReach, checkAgentPath, ensureAgentFolder } from '../../src/infra/agent-trust.js'
 import { agentSocketFor, MAX_SOCKET_PATH_BYTES, resolvePaths } from '../../src/infra/paths.js'
 import { makeTestHome, type TestHome } from '../support/deps.js'
 
@@ -176,5 +176,21 @@ describe('where the socket lives', () => {
   it('a client given a path too long for a Unix socket says so before connecting', async () => {
     const long = new AgentClient({ socketPath: join(home.dir, 'x'.repeat(120), 'agent.sock'), version: '1.0.0', selfCommand: [] })
     await expect(long.get(entry)).rejects.toThrow(/too long for a Unix socket/)
+  })
+})
+
+describe('a connect that fails says why', () => {
+  const errno = (code: string) => Object.assign(new Error(`${code}: raw message`), { code })
+  it.each([
+    ['EACCES', /permission denied \(EACCES\)/, /Check who owns \/s\/run and its parents \(ls -ld \/s\/run\)/],
+    ['EPERM', /permission denied \(EPERM\)/, /ls -ld \/s\/run/],
+    ['ENAMETOOLONG', /not usable for a Unix socket/, /shorter folder/],
+    ['ENOTDIR', /a part of that path is not a folder/, /ls -ld \/s\/run/],
+  ])('%s: the path, the reason and a fix (exit 5), not a bare errno', (code, message, fix) => {
+    const error = cannotReach('/s/run/agent.sock', errno(code))
+    expect(exitCodeOf(error)).toBe(5)
+    expect(error.message).toContain('/s/run/agent.sock')
+    expect(error.message).toMatch(message)
+    expect(error.fix).toMatch(fix)
   })
 })
