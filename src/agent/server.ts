@@ -278,6 +278,9 @@ function isListening(socketPath: string): Promise<boolean> {
 
 /** Runs the agent until it stops; the process exits with it. */
 export async function runAgent(options: Omit<AgentOptions, 'onStop'>): Promise<void> {
+  // stderr is a pipe the starting client reads only until the agent answers, then closes: a later write (a Node
+  // warning) must not turn EPIPE into an uncaught error that takes the held values down.
+  process.stderr.on('error', () => undefined)
   const stopped = new Promise<void>((resolve) => {
     const agent = new Agent({ ...options, onStop: resolve })
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void agent.stop())

@@ -179,7 +179,6 @@ export class AgentClient {
     if (!file) throw new UnavailableError('keyrack cannot find its own executable to start the agent.', { fix: 'Run keyrack from its installed path.' })
     const args = [...pre, 'agent', '--socket', this.options.socketPath, ...(this.options.idleMs ? ['--idle-ms', String(this.options.idleMs)] : [])]
     const { execa } = await import('execa')
-    // Detached into its own session with no stdio: it outlives this run and never holds the terminal.
     // Detached into its own session: it outlives this run and never holds the terminal. Its stderr is read only
     // while it starts, so a failure says why (it writes nothing there once it listens).
     const child = execa(file, args, {
