@@ -93,6 +93,18 @@ describe('doctor: the agent', () => {
     expect(one(report, 'agent.socket').status).toBe('ok')
   })
 
+  it('says where the socket is when the keyrack home is too deep for a 103-byte socket path', async () => {
+    // Given a keyrack home whose <home>/run/agent.sock would pass 103 bytes
+    const deep = join(home.dir, 'a-deep-folder-for-the-keyrack-home'.repeat(3), 'keyrack')
+    deps = makeTestDeps(home, { env: { KEYRACK_HOME: deep, TMPDIR: home.dir } })
+    // When
+    const report = await doctor()
+    // Then doctor names the short folder it uses instead, and the agent check names the socket
+    expect(deps.paths.agentSocket).toMatch(/\/keyrack-\d+\/[0-9a-f]{16}\.sock$/)
+    expect(one(report, 'agent.socket-path')).toMatchObject({ status: 'ok', detail: expect.stringContaining('would pass the 103 bytes') })
+    expect(one(report, 'agent.running').detail).toContain(deps.paths.agentSocket)
+  })
+
   it('! an agent of another keyrack version', async () => {
     await startAgent('9.9.9')
     const check = one(await doctor(), 'agent.running')
