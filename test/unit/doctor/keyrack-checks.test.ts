@@ -102,7 +102,7 @@ describe('doctor: the agent', () => {
     // Then doctor names the short folder it uses instead, and the agent check names the socket
     expect(deps.paths.agentSocket).toMatch(/\/keyrack-\d+\/[0-9a-f]{16}\.sock$/)
     expect(one(report, 'agent.socket-path')).toMatchObject({ status: 'ok', detail: expect.stringContaining('would pass the 103 bytes') })
-    expect(one(report, 'agent.running').detail).toContain(deps.paths.agentSocket)
+    expect(one(report, 'agent.running').detail).toMatch(/keyrack-\d+\/[0-9a-f]{16}\.sock/)
   })
 
   it('! an agent of another keyrack version', async () => {
