@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { resolvePaths } from '../src/infra/paths.js'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -105,6 +106,6 @@ try {
 } finally {
   keyrack(['relock'])
   const { AgentClient } = await import(join(root, 'dist', 'infra', 'agent-client.js'))
-  await new AgentClient({ socketPath: join(env.XDG_RUNTIME_DIR!, 'keyrack', 'agent.sock'), version: 'bench', selfCommand: [] }).shutdown().catch(() => false)
+  await new AgentClient({ socketPath: resolvePaths(env).agentSocket, version: 'bench', selfCommand: [] }).shutdown().catch(() => false)
   rmSync(home, { recursive: true, force: true })
 }

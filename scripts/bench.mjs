@@ -228,7 +228,7 @@ async function startPortal() {
 
 /** The agent the unlock above started (found by its socket in /proc), stopped by pid. */
 async function stopAgent() {
-  const socket = join(env.XDG_RUNTIME_DIR, 'keyrack', 'agent.sock')
+  const socket = join(env.KEYRACK_HOME, 'run', 'agent.sock')
   for (const entry of await readdir('/proc').catch(() => [])) {
     if (!/^\d+$/.test(entry)) continue
     const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')

@@ -1,6 +1,6 @@
-import { chmod, mkdir, stat, unlink } from 'node:fs/promises'
+import { chmod, stat, unlink } from 'node:fs/promises'
 import { connect, createServer, type Server, type Socket } from 'node:net'
-import { dirname } from 'node:path'
+import { ensureAgentFolder } from '../infra/agent-trust.js'
 import { LineReader, parseRequest, PROTOCOL, type ErrorCode, type HeldKey, type Request, type Response } from './protocol.js'
 
 // The unlock agent: a per-user background process (like ssh-agent) holding unlocked os.secure values in memory,
@@ -13,6 +13,8 @@ export interface AgentOptions {
   version: string
   /** Exit after holding nothing for this long. */
   idleMs: number
+  /** Close a connection with no traffic for this long (tests shorten it). */
+  connectionIdleMs?: number
   /** Called once the agent has stopped (tests run it in-process; the command exits the process). */
   onStop?: () => void
 }
@@ -24,13 +26,25 @@ interface Held {
   expiresAt: number
 }
 
-/** Drop connections that send nothing for this long, so a stuck client cannot pin the agent. */
-const CONNECTION_IDLE_MS = 30_000
+/** Drop connections with no traffic for this long (a request, or a reply read), so stuck clients do not pile up. */
+const CONNECTION_IDLE_MS = 10_000
+/**
+ * At most this many connections. A new one is never refused: the least recently active one is closed instead, so
+ * idle connections cannot lock out the user's own `get` (issue 10: 64 idle connections made `get` say "locked").
+ */
+export const MAX_CONNECTIONS = 128
+/**
+ * Back-pressure: once this many reply bytes wait for a client that does not read, the agent stops reading that
+ * client's requests until it reads, so such a client cannot grow the agent's memory (issue 10: 85 -> 341 MB).
+ */
+export const MAX_PENDING_REPLY_BYTES = 256 * 1024
 /** Never keep a timer longer than this: setTimeout overflows past 2^31-1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 export class Agent {
   private readonly held = new Map<string, Held>()
+  /** Open connections, by when each last had traffic: the oldest is closed when a new one would exceed the limit. */
+  private readonly connections = new Map<Socket, number>()
   private server: Server | undefined
   private socketIno: number | undefined
   private expiryTimer: NodeJS.Timeout | undefined
@@ -42,13 +56,11 @@ export class Agent {
   /** Listens on the socket (folder 0700, socket 0600). Resolves false when a live agent already owns the socket. */
   async start(): Promise<boolean> {
     const { socketPath } = this.options
-    const folder = dirname(socketPath)
-    await mkdir(folder, { recursive: true, mode: 0o700 })
-    await chmod(folder, 0o700)
+    // Created 0700 if missing, else checked: ours, 0700, not a link. A folder another user made is refused.
+    ensureAgentFolder(socketPath)
     if (await isListening(socketPath)) return false
     await unlink(socketPath).catch(() => undefined) // stale: nobody answers on it
     const server = createServer((socket) => this.serve(socket))
-    server.maxConnections = 64
     // The socket is created with the process umask; 0177 makes it 0600 from the first instant, not after a chmod.
     const previousUmask = process.umask(0o177)
     try {
@@ -86,60 +98,100 @@ export class Agent {
     return this.stopping
   }
 
+  /** Open connections and the reply bytes waiting in them for clients to read (tests watch both). */
+  load(): { connections: number; pendingReplyBytes: number } {
+    let pendingReplyBytes = 0
+    for (const socket of this.connections.keys()) pendingReplyBytes += socket.writableLength
+    return { connections: this.connections.size, pendingReplyBytes }
+  }
+
   private serve(socket: Socket): void {
+    if (this.connections.size >= MAX_CONNECTIONS) {
+      let oldest: Socket | undefined
+      let oldestAt = Infinity
+      for (const [other, at] of this.connections) if (at < oldestAt) [oldest, oldestAt] = [other, at]
+      oldest?.destroy()
+      if (oldest) this.connections.delete(oldest)
+    }
+    const touch = () => {
+      if (!socket.destroyed) this.connections.set(socket, performance.now())
+    }
+    touch()
+    socket.on('close', () => this.connections.delete(socket))
     const reader = new LineReader()
+    /** Request lines read but not yet answered: they wait while the client is not reading its replies. */
+    const pending: string[] = []
     let greeted: 'no' | 'yes' | 'mismatch' = 'no'
-    socket.setTimeout(CONNECTION_IDLE_MS, () => socket.destroy())
+    socket.setTimeout(this.options.connectionIdleMs ?? CONNECTION_IDLE_MS, () => socket.destroy())
     socket.on('error', () => socket.destroy())
     const reply = (response: Response) => {
       if (!socket.destroyed) socket.write(JSON.stringify(response) + '\n')
     }
+    const pump = () => {
+      while (pending.length > 0) {
+        if (socket.destroyed) return
+        if (socket.writableLength > MAX_PENDING_REPLY_BYTES) {
+          socket.pause() // resumed by 'drain', once the client has read
+          return
+        }
+        answer(pending.shift()!)
+      }
+      if (socket.isPaused() && !socket.destroyed) socket.resume()
+    }
+    socket.on('drain', () => {
+      touch()
+      pump()
+    })
     socket.on('data', (chunk: Buffer) => {
+      touch()
       const lines = reader.push(chunk)
       if (lines === 'too-large') {
+        pending.length = 0
         reply(failure('too-large', 'request line exceeds the size limit'))
         socket.end()
         socket.removeAllListeners('data')
         return
       }
-      for (const line of lines) {
-        if (socket.destroyed) return
-        const request = parseRequest(line)
-        if ('invalid' in request) {
-          reply(failure('malformed', request.invalid))
-          continue
-        }
-        if (greeted === 'no') {
-          if (request.op !== 'hello') {
-            reply(failure('hello-first', 'send hello first'))
-            continue
-          }
-          const matches = request.protocol === PROTOCOL && request.version === this.options.version
-          greeted = matches ? 'yes' : 'mismatch'
-          reply(
-            matches
-              ? { ok: true, version: this.options.version, protocol: PROTOCOL, pid: process.pid }
-              : { ...failure('version-mismatch', `this agent is keyrack ${this.options.version}`), version: this.options.version, protocol: PROTOCOL, pid: process.pid },
-          )
-          continue
-        }
-        if (greeted === 'mismatch' && request.op !== 'shutdown') {
-          reply(failure('version-mismatch', `this agent is keyrack ${this.options.version}; it only accepts shutdown`))
-          continue
-        }
-        if (request.op === 'shutdown') {
-          reply({ ok: true })
-          socket.end()
-          void this.stop()
+      pending.push(...lines)
+      pump()
+    })
+    const answer = (line: string): void => {
+      const request = parseRequest(line)
+      if ('invalid' in request) {
+        reply(failure('malformed', request.invalid))
+        return
+      }
+      if (greeted === 'no') {
+        if (request.op !== 'hello') {
+          reply(failure('hello-first', 'send hello first'))
           return
         }
-        if (request.op === 'hello') {
-          reply(failure('malformed', 'hello was already sent on this connection'))
-          continue
-        }
-        reply(this.handle(request))
+        const matches = request.protocol === PROTOCOL && request.version === this.options.version
+        greeted = matches ? 'yes' : 'mismatch'
+        reply(
+          matches
+            ? { ok: true, version: this.options.version, protocol: PROTOCOL, pid: process.pid }
+            : { ...failure('version-mismatch', `this agent is keyrack ${this.options.version}`), version: this.options.version, protocol: PROTOCOL, pid: process.pid },
+        )
+        return
       }
-    })
+      if (greeted === 'mismatch' && request.op !== 'shutdown') {
+        reply(failure('version-mismatch', `this agent is keyrack ${this.options.version}; it only accepts shutdown`))
+        return
+      }
+      if (request.op === 'shutdown') {
+        pending.length = 0
+        reply({ ok: true })
+        socket.end()
+        void this.stop()
+        return
+      }
+      if (request.op === 'hello') {
+        reply(failure('malformed', 'hello was already sent on this connection'))
+        return
+      }
+      reply(this.handle(request))
+    }
   }
 
   private handle(request: Exclude<Request, { op: 'hello' | 'shutdown' }>): Response {
@@ -226,6 +278,9 @@ function isListening(socketPath: string): Promise<boolean> {
 
 /** Runs the agent until it stops; the process exits with it. */
 export async function runAgent(options: Omit<AgentOptions, 'onStop'>): Promise<void> {
+  // stderr is a pipe the starting client reads only until the agent answers, then closes: a later write (a Node
+  // warning) must not turn EPIPE into an uncaught error that takes the held values down.
+  process.stderr.on('error', () => undefined)
   const stopped = new Promise<void>((resolve) => {
     const agent = new Agent({ ...options, onStop: resolve })
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void agent.stop())

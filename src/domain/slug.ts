@@ -4,7 +4,20 @@ import { InvalidNameError } from './errors.js'
 const KEY_RULE = { pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, text: '[A-Za-z_][A-Za-z0-9_]* (a letter or _, then letters, digits or _)' }
 const ENV_RULE = { pattern: /^[a-z][a-z0-9-]*$/, text: '[a-z][a-z0-9-]* (a lowercase letter, then lowercase letters, digits or -)' }
 
+/**
+ * Longest names accepted. A value file is named `<env>.<KEY>` plus a suffix (`.age`, a temporary name's pid and
+ * random part), and a file name has at most 255 bytes: 64 + 1 + 128 leaves ~60 bytes of margin, where longer
+ * names failed late with ENAMETOOLONG (issue 10). Names are ASCII, so characters are bytes.
+ */
+export const MAX_KEY_LENGTH = 128
+export const MAX_ENV_LENGTH = 64
+
 export function assertKeyName(key: string): string {
+  if (key.length > MAX_KEY_LENGTH) {
+    throw new InvalidNameError(`Invalid key name ${JSON.stringify(key.slice(0, 24) + '…')}: a key name has at most ${MAX_KEY_LENGTH} characters (this one has ${key.length}).`, {
+      fix: 'Use a shorter name, like API_URL or DB_PASSWORD.',
+    })
+  }
   if (!KEY_RULE.pattern.test(key)) {
     throw new InvalidNameError(`Invalid key name ${JSON.stringify(key)}: a key name must match ${KEY_RULE.text}.`, {
       fix: `Use a name like API_URL or DB_PASSWORD.`,
@@ -14,6 +27,11 @@ export function assertKeyName(key: string): string {
 }
 
 export function assertEnvName(env: string): string {
+  if (env.length > MAX_ENV_LENGTH) {
+    throw new InvalidNameError(`Invalid env name ${JSON.stringify(env.slice(0, 24) + '…')}: an env name has at most ${MAX_ENV_LENGTH} characters (this one has ${env.length}).`, {
+      fix: 'Use a shorter name, like test, prep or prod.',
+    })
+  }
   if (!ENV_RULE.pattern.test(env)) {
     throw new InvalidNameError(`Invalid env name ${JSON.stringify(env)}: an env name must match ${ENV_RULE.text}.`, {
       fix: `Use a name like test, prep or prod.`,

@@ -1,8 +1,9 @@
 import { connect } from 'node:net'
-import { dirname, join } from 'node:path'
 import { UnavailableError } from '../domain/errors.js'
 import { LineReader, PROTOCOL, type ErrorResponse, type HeldKey, type Request, type Response } from '../agent/protocol.js'
-import { ensureDir, isErrno, removeIfExists, withFileLock } from './fs.js'
+import { cannotReach, checkAgentPath, ensureAgentFolder } from './agent-trust.js'
+import { withoutSecretsEnv } from './child-env.js'
+import { isErrno, removeIfExists, withFileLock } from './fs.js'
 
 // The client side of the unlock agent (src/agent/). `keyrack get` goes through here, so this module loads nothing
 // but node:net and small keyrack modules: no age, no oclif, no prompts. Starting the agent (unlock only) lazily
@@ -33,9 +34,6 @@ export interface AgentClientOptions {
 const REQUEST_TIMEOUT_MS = 5_000
 const START_TIMEOUT_MS = 15_000
 const STOP_TIMEOUT_MS = 3_000
-const MAX_SOCKET_PATH_BYTES = 103
-/** Never handed to the agent: it lives for hours, and a process's environment is readable in /proc. */
-const WITHHELD_ENV = ['KEYRACK_PASSPHRASE', 'KEYRACK_NEW_PASSPHRASE']
 
 export class AgentClient {
   constructor(private readonly options: AgentClientOptions) {}
@@ -108,16 +106,11 @@ export class AgentClient {
    */
   async ensureRunning(): Promise<void> {
     const { socketPath } = this.options
-    // Checked before any connect: Linux answers a too-long path with a bare EINVAL.
-    if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
-      // sockaddr_un holds 108 bytes on Linux (104 on macOS): a longer path cannot be listened on at all.
-      throw new UnavailableError(`The agent socket path is too long for a Unix socket (${Buffer.byteLength(socketPath)} bytes): ${socketPath}`, {
-        fix: 'Set XDG_RUNTIME_DIR (or KEYRACK_HOME) to a shorter folder; the socket lives at $XDG_RUNTIME_DIR/keyrack/agent.sock.',
-      })
-    }
+    // The folder is created 0700 and checked (ours, not a link) before anything is sent or started; the length
+    // too: Linux answers a too-long path with a bare EINVAL.
+    ensureAgentFolder(socketPath)
     if (await this.isOurs()) return
-    await ensureDir(dirname(socketPath))
-    await withFileLock(join(dirname(socketPath), 'agent.start.lock'), async () => {
+    await withFileLock(`${socketPath}.start.lock`, async () => {
       try {
         await this.hello()
         return // another unlock started ours while we waited for the lock
@@ -186,30 +179,42 @@ export class AgentClient {
     if (!file) throw new UnavailableError('keyrack cannot find its own executable to start the agent.', { fix: 'Run keyrack from its installed path.' })
     const args = [...pre, 'agent', '--socket', this.options.socketPath, ...(this.options.idleMs ? ['--idle-ms', String(this.options.idleMs)] : [])]
     const { execa } = await import('execa')
-    // Detached into its own session with no stdio: it outlives this run and never holds the terminal.
+    // Detached into its own session: it outlives this run and never holds the terminal. Its stderr is read only
+    // while it starts, so a failure says why (it writes nothing there once it listens).
     const child = execa(file, args, {
       detached: true,
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
       cleanup: false,
       reject: false,
       cwd: '/',
-      env: Object.fromEntries(Object.entries(this.options.env ?? {}).filter(([name]) => !WITHHELD_ENV.includes(name))),
+      // The passphrase never goes to the agent: it lives for hours, and a process's environment is readable in /proc.
+      env: withoutSecretsEnv(this.options.env ?? {}),
       extendEnv: false,
+      buffer: false,
+    })
+    let stderr = ''
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (stderr.length < 4096) stderr += chunk.toString('utf8')
     })
     let exited: { exitCode?: number | undefined; signal?: string | undefined } | undefined
     void child.then((result) => {
       exited = result
     })
-    child.unref()
+    const release = () => {
+      child.stderr?.destroy()
+      child.unref()
+    }
     const deadline = Date.now() + START_TIMEOUT_MS
     while (Date.now() < deadline) {
-      if (await this.isOurs()) return
+      if (await this.isOurs()) return release()
       if (exited) break
       await sleep(25)
     }
-    if (await this.isOurs()) return
+    if (await this.isOurs()) return release()
+    release()
+    const said = stderr.trim().split('\n').at(-1)?.replace(/^keyrack agent: /, '')
     const how = exited ? `it exited (${exited.signal ?? `code ${exited.exitCode}`})` : `it did not answer within ${START_TIMEOUT_MS / 1000}s`
-    throw new UnavailableError(`The keyrack agent could not start: ${how}.`, {
+    throw new UnavailableError(`The keyrack agent could not start: ${said ? `${said}; ` : ''}${how}.`, {
       fix: `Run it in the foreground to see why: ${[file, ...args].join(' ')}`,
     })
   }
@@ -232,6 +237,14 @@ export class AgentClient {
   exchange(requests: Request[], options: { acceptMismatch?: boolean } = {}): Promise<Response[]> {
     const { socketPath, version } = this.options
     const lines = [{ op: 'hello', protocol: PROTOCOL, version } satisfies Request, ...requests]
+    // Nothing is sent unless the socket's folder and the socket are ours (src/infra/agent-trust.ts).
+    let state
+    try {
+      state = checkAgentPath(socketPath)
+    } catch (error) {
+      return Promise.reject(error as Error)
+    }
+    if (state !== 'ok') return Promise.reject(new AgentNotRunning(`no agent socket at ${socketPath}`))
     return new Promise((resolve, reject) => {
       const socket = connect(socketPath)
       const reader = new LineReader()
@@ -256,7 +269,7 @@ export class AgentClient {
       socket.on('error', (error) => {
         if (isErrno(error, 'ENOENT') || isErrno(error, 'ECONNREFUSED') || isErrno(error, 'ENOTSOCK')) finish(new AgentNotRunning(error.message))
         else if (isErrno(error, 'EPIPE') || isErrno(error, 'ECONNRESET')) finish(new AgentNotRunning('the agent closed the connection'))
-        else finish(new UnavailableError(`Cannot reach the keyrack agent at ${socketPath}: ${error.message}`, { fix: 'Run keyrack doctor.' }))
+        else finish(cannotReach(socketPath, error))
       })
       socket.on('close', () => finish(new AgentNotRunning('the agent closed the connection')))
       socket.on('data', (chunk: Buffer) => {

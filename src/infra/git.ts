@@ -1,5 +1,6 @@
 import { isAbsolute, join } from 'node:path'
 import { UnavailableError } from '../domain/errors.js'
+import { withoutSecretsEnv } from './child-env.js'
 import type { Env } from './paths.js'
 
 // git, as doctor uses it to find text in trees. git grep is the engine on purpose: it is C, multithreaded, knows
@@ -10,7 +11,7 @@ import type { Env } from './paths.js'
 const LOCATING = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY', 'GIT_NAMESPACE', 'GIT_PREFIX']
 
 function gitEnv(env: Env): Record<string, string | undefined> {
-  const clean: Record<string, string | undefined> = { ...env }
+  const clean = withoutSecretsEnv(env)
   for (const name of LOCATING) delete clean[name]
   // Paths come back with -z, so quoting never applies; a pager must never start.
   clean.GIT_PAGER = 'cat'

@@ -1,4 +1,5 @@
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { sha1Hex } from './aws/sha1.js'
 
 export type Env = Readonly<Record<string, string | undefined>>
 
@@ -22,7 +23,7 @@ export function resolvePaths(env: Env): Paths {
   // node:os only without HOME: loading it costs every `get` ~0.1 ms (issue 7).
   const home = env.HOME || process.getBuiltinModule('node:os').homedir()
   const keyrackHome = env.KEYRACK_HOME || (env.XDG_CONFIG_HOME ? join(env.XDG_CONFIG_HOME, 'keyrack') : join(home, '.config', 'keyrack'))
-  const agentSocket = env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'keyrack', 'agent.sock') : join(keyrackHome, 'run', 'agent.sock')
+  const agentSocket = agentSocketFor(keyrackHome, env)
   return {
     home,
     keyrackHome,
@@ -68,6 +69,24 @@ function homeOfUser(name: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** sockaddr_un holds 104 bytes on macOS and 108 on Linux, NUL included: a longer socket path cannot be listened on. */
+export const MAX_SOCKET_PATH_BYTES = 103
+
+/**
+ * One agent per keyrack home, whatever XDG_RUNTIME_DIR says (issue 10): `<keyrack home>/run/agent.sock`, so a
+ * relock in one shell relocks every shell using that home. When that path is too long for a Unix socket, a short
+ * per-user folder, `$TMPDIR/keyrack-<uid>` (else /tmp/keyrack-<uid>), holds one socket per keyrack home, named by a
+ * hash of the home (issue 16). Either folder is checked before use (src/infra/agent-trust.ts): ours, 0700, not a link.
+ */
+export function agentSocketFor(keyrackHome: string, env: Env = {}): string {
+  const home = resolve(keyrackHome)
+  const preferred = join(home, 'run', 'agent.sock')
+  if (Buffer.byteLength(preferred) <= MAX_SOCKET_PATH_BYTES) return preferred
+  const name = join(`keyrack-${process.getuid?.() ?? 'user'}`, `${sha1Hex(home).slice(0, 16)}.sock`)
+  const inTmpdir = env.TMPDIR ? join(resolve(env.TMPDIR), name) : undefined
+  return inTmpdir && Buffer.byteLength(inTmpdir) <= MAX_SOCKET_PATH_BYTES ? inTmpdir : join('/tmp', name)
 }
 
 /** `~/…` for display, so messages stay short and do not print the user's full home path. */

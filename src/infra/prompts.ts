@@ -23,6 +23,11 @@ export interface Prompter {
   select<T>(q: Question & { choices: Choice<T>[]; default?: T }): Promise<T>
   /** A filterable list for long choices (accounts, roles): typing narrows it. */
   search<T>(q: Question & { choices: Choice<T>[] }): Promise<T>
+  /**
+   * Runs `work` (checking a passphrase: ~1 s of scrypt) with the terminal not echoing, and throws away whatever is
+   * typed meanwhile. Absent in fakes: the work just runs.
+   */
+  quietly?<T>(work: () => Promise<T>): Promise<T>
 }
 
 type Inquirer = typeof import('@inquirer/prompts')
@@ -67,6 +72,32 @@ export class TerminalPrompter implements Prompter {
         context(),
       ),
     )
+  }
+
+  async quietly<T>(work: () => Promise<T>): Promise<T> {
+    const stdin = process.stdin
+    if (!stdin.isTTY) return work()
+    // Issue 10: once a password prompt returns, the terminal echoes again, so what is typed while scrypt runs shows
+    // in clear (it may be the passphrase again, typed ahead) and is then read by the shell after keyrack exits. Raw
+    // mode turns echo off; reading the input throws it away. Ctrl-C arrives as a byte in raw mode: it is passed on
+    // as the SIGINT the terminal would have sent.
+    const wasRaw = stdin.isRaw
+    const swallow = (chunk: Buffer | string) => {
+      if (chunk.includes('\x03')) process.kill(process.pid, 'SIGINT')
+    }
+    stdin.setRawMode(true)
+    stdin.on('data', swallow)
+    stdin.resume()
+    try {
+      return await work()
+    } finally {
+      // scrypt may hold the event loop: what was typed meanwhile still waits in the terminal. One turn of the loop
+      // lets Node read it (and throw it away) before echo comes back.
+      await new Promise((resolve) => setTimeout(resolve, 30))
+      stdin.off('data', swallow)
+      stdin.setRawMode(wasRaw)
+      stdin.pause()
+    }
   }
 
   private load(q: Question): Promise<Inquirer> {

@@ -1,17 +1,19 @@
 import { emptyStore, parseStore, type KeyEntry, type StoreData } from '../domain/store-model.js'
-import { readTextIfExists, withFileLock, writeFileAtomic } from './fs.js'
+import { withFileLock, writeFileAtomic } from './fs.js'
+import { readOwnStore } from './ownership.js'
 import type { Paths } from './paths.js'
 
 /** keyrack's record of which slug lives in which vault: `<keyrack home>/store.json`. */
 export class StoreFile {
-  constructor(private readonly paths: Pick<Paths, 'store' | 'storeLock'>) {}
+  constructor(private readonly paths: Pick<Paths, 'store' | 'storeLock' | 'keyrackHome'>) {}
 
   get path(): string {
     return this.paths.store
   }
 
   async read(): Promise<StoreData> {
-    const text = await readTextIfExists(this.paths.store)
+    // Ours and not writable by others, or refused (src/infra/ownership.ts).
+    const text = readOwnStore(this.paths.store, this.paths.keyrackHome)
     return text === undefined ? emptyStore() : parseStore(text, this.paths.store)
   }
 

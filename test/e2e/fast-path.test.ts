@@ -2,6 +2,7 @@ import { execa } from 'execa'
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { resolvePaths } from '../../src/infra/paths.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fastGetOf } from '../../src/launcher.js'
 import { makeCli, ROOT, type Cli } from '../support/cli.js'
@@ -44,7 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const { AgentClient } = await import('../../src/infra/agent-client.js')
-  await new AgentClient({ socketPath: join(cli.env.XDG_RUNTIME_DIR!, 'keyrack', 'agent.sock'), version: 'test', selfCommand: [] })
+  await new AgentClient({ socketPath: resolvePaths(cli.env).agentSocket, version: 'test', selfCommand: [] })
     .shutdown()
     .catch(() => undefined)
   await cli.cleanup()
@@ -100,7 +101,8 @@ const SERVED_FAST: Array<[string, string[], number]> = [
   ['--json', ['get', '--key', 'NASTY', '--env', 'test', '--json'], 0],
   ['env-wide, default format', ['get', '--env', 'test'], 0],
   ['env-wide --format shell', ['get', '--env', 'test', '--format', 'shell'], 0],
-  ['env-wide --format dotenv', ['get', '--env', 'test', '--format', 'dotenv'], 0],
+  ['env-wide --format dotenv', ['get', '--env', 'sec', '--format', 'dotenv'], 0],
+  ['env-wide --format dotenv, a value no dotenv line can hold (exit 2)', ['get', '--env', 'test', '--format', 'dotenv'], 2],
   ['env-wide --format json', ['get', '--env', 'test', '--format', 'json'], 0],
   ['env-wide --json', ['get', '--env', 'test', '--json'], 0],
   ['env-wide with --format ignored next to --key', ['get', '--key', 'API_URL', '--env', 'test', '--format', 'json'], 0],

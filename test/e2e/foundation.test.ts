@@ -81,10 +81,10 @@ describe('get --env --format', () => {
     expect(evaluated.stdout).toBe(nasty)
   })
 
-  it('dotenv output round-trips through the usual escapes', async () => {
+  it('dotenv output keeps quotes, line breaks and $ literal, in single quotes', async () => {
     await setDirect('NASTY', 'a"b\nc$d')
     const out = await cli.run(['get', '--env', 'test', '--format', 'dotenv'])
-    expect(out.stdout).toBe('NASTY="a\\"b\\nc\\$d"')
+    expect(out.stdout).toBe(`NASTY='a"b\nc$d'`)
   })
 
   it('json output holds every key of the env', async () => {

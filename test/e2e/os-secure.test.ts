@@ -1,7 +1,8 @@
 import { spawn } from '@lydell/node-pty'
 import { execa, type ResultPromise } from 'execa'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { resolvePaths } from '../../src/infra/paths.js'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { cliCommand, makeCli, type Cli } from '../support/cli.js'
 
@@ -17,7 +18,7 @@ afterEach(async () => {
   await cli.cleanup()
 })
 
-const socketPath = () => join(cli.env.XDG_RUNTIME_DIR!, 'keyrack', 'agent.sock')
+const socketPath = () => resolvePaths(cli.env).agentSocket
 const withPass = (passphrase = PASS) => ({ env: { KEYRACK_PASSPHRASE: passphrase } })
 const set = (key: string, value: string) => cli.run(['set', '--key', key, '--env', 'test', '--value', '-'], { input: value, ...withPass() })
 const get = (key: string) => cli.run(['get', '--key', key, '--env', 'test'])
@@ -165,7 +166,7 @@ describe('the agent', () => {
   it('a stale socket file with nobody listening is replaced', async () => {
     await set('A', 'v')
     await cli.run(['relock'])
-    await mkdir(join(cli.env.XDG_RUNTIME_DIR!, 'keyrack'), { recursive: true, mode: 0o700 })
+    await mkdir(dirname(socketPath()), { recursive: true, mode: 0o700 })
     await stopAgent()
     await writeFile(socketPath(), '')
     const unlock = await cli.run(['unlock', '--env', 'test'], withPass())
@@ -210,7 +211,7 @@ async function stopAgent(): Promise<void> {
 /** A stand-in for an agent of an older keyrack: answers hello with its version; `stubborn` ignores shutdown. */
 async function startOldAgent(stubborn: boolean): Promise<{ process: ResultPromise }> {
   await stopAgent()
-  await mkdir(join(cli.env.XDG_RUNTIME_DIR!, 'keyrack'), { recursive: true, mode: 0o700 })
+  await mkdir(dirname(socketPath()), { recursive: true, mode: 0o700 })
   const script = `
     import { createServer } from 'node:net'
     const [socketPath, stubborn] = process.argv.slice(1)

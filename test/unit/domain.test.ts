@@ -42,6 +42,25 @@ describe('Slug', () => {
     expect(() => Slug.of(env, key)).toThrow(InvalidNameError)
     expect(() => Slug.of(env, key)).toThrow(/must match \[/)
   })
+  it('refuses names long enough to make file names fail (ENAMETOOLONG), with exit 2, and takes the longest allowed', () => {
+    // Given the longest names allowed: their value file name (<env>.<KEY>.age plus a temporary suffix) fits in 255 bytes
+    const key = 'K'.repeat(128)
+    const env = 'e'.repeat(64)
+    expect(Slug.of(env, key).toString()).toHaveLength(193)
+    // When one more character, Then refused at validation, before any file
+    for (const attempt of [() => Slug.of(env, key + 'K'), () => Slug.of(env + 'e', key), () => Slug.fromFlags(`${env}.${'K'.repeat(300)}`, undefined)]) {
+      let error: unknown
+      try {
+        attempt()
+      } catch (e) {
+        error = e
+      }
+      expect(error).toBeInstanceOf(InvalidNameError)
+      expect(exitCodeOf(error)).toBe(2)
+      expect((error as Error).message).toMatch(/has at most (128|64) characters/)
+    }
+  })
+
   it('rejects a slug whose env disagrees with --env', () => {
     expect(() => Slug.fromFlags('test.A', 'prod')).toThrow(/names env test but --env is prod/)
   })
@@ -54,7 +73,7 @@ describe('env formats', () => {
   it('renders every format', () => {
     const pairs = [{ key: 'A', value: 'x y' }]
     expect(formatEnv(pairs, 'shell')).toBe("export A='x y'\n")
-    expect(formatEnv(pairs, 'dotenv')).toBe('A="x y"\n')
+    expect(formatEnv(pairs, 'dotenv')).toBe("A='x y'\n")
     expect(JSON.parse(formatEnv(pairs, 'json'))).toEqual({ A: 'x y' })
   })
 })

@@ -4,6 +4,7 @@ import { promises as fsp } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { formatDuration } from '../../domain/duration.js'
 import { CancelledError, UnavailableError } from '../../domain/errors.js'
+import { withoutSecretsEnv } from '../child-env.js'
 import type { Env } from '../paths.js'
 import { SsoSignInError } from './errors.js'
 
@@ -83,7 +84,7 @@ export class SystemAwsCli implements AwsCli {
     let result
     try {
       result = await execa(cli.path, args, {
-        env: { ...this.env, AWS_CONFIG_FILE: options.configFile },
+        env: { ...withoutSecretsEnv(this.env), AWS_CONFIG_FILE: options.configFile },
         extendEnv: false,
         stdin: 'inherit',
         stdout: 2,
@@ -154,7 +155,7 @@ export async function resolveAwsCli(env: Env, fallbackDirs: string[] = FALLBACK_
 async function versionOf(path: string, env: Env): Promise<string | undefined> {
   // v1 prints its version on stderr, v2 on stdout.
   const { execa } = await import('execa')
-  const result = await execa(path, ['--version'], { env: { ...env }, extendEnv: false, reject: false, timeout: 30_000, stdin: 'ignore' })
+  const result = await execa(path, ['--version'], { env: withoutSecretsEnv(env), extendEnv: false, reject: false, timeout: 30_000, stdin: 'ignore' })
   return /aws-cli\/(\d+\.\d+\.\d+)/.exec(`${String(result.stdout)}\n${String(result.stderr)}`)?.[1]
 }
 

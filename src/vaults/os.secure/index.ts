@@ -141,7 +141,7 @@ export class OsSecureVault implements Vault {
       // Another keyrack may have created it while we asked: then its identity (and passphrase) stands.
       const raced = await this.readRecipient()
       if (raced) return { recipient: raced, created: false }
-      const made = await crypto.createIdentity(passphrase, this.options.workFactor)
+      const made = await this.passphrase.checking(() => crypto.createIdentity(passphrase, this.options.workFactor))
       // recipient.txt first: identity.age is what says "set up", so a crash in between leaves a clean first use.
       await writeFileAtomic(this.recipientFile, `${made.recipient}\n`)
       await writeFileAtomic(this.identityFile, made.sealed)
@@ -208,7 +208,7 @@ export class OsSecureVault implements Vault {
     for (let attempt = 1; attempt <= tries; attempt += 1) {
       const passphrase = await this.passphrase.current(attempt)
       try {
-        this.identity = await crypto.openIdentity(sealed, passphrase)
+        this.identity = await this.passphrase.checking(() => crypto.openIdentity(sealed, passphrase))
         return this.identity
       } catch (error) {
         if (error instanceof crypto.WrongPassphrase) continue
@@ -294,7 +294,7 @@ export class OsSecureVault implements Vault {
     const identity = await this.openIdentity()
     const passphrase = await this.passphrase.create('change')
     const crypto = await loadCrypto()
-    const sealed = await crypto.sealIdentity(identity, passphrase, this.options.workFactor)
+    const sealed = await this.passphrase.checking(() => crypto.sealIdentity(identity, passphrase, this.options.workFactor))
     await withFileLock(join(this.dir, 'identity.lock'), () => writeFileAtomic(this.identityFile, sealed))
     return { created: false, identityFile: this.show(this.identityFile) }
   }

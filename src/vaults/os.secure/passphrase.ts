@@ -15,6 +15,8 @@ const MAX_TRIES = 3
  */
 export class PassphraseSource {
   private stdinLines: Promise<string[]> | undefined
+  /** The last passphrase was typed at a prompt: only then is the terminal silenced while it is checked. */
+  private typed = false
 
   constructor(private readonly deps: Pick<Deps, 'env' | 'prompts' | 'readStdin' | 'reporter'>, private fromStdin: boolean) {}
 
@@ -34,7 +36,9 @@ export class PassphraseSource {
     const env = this.envValue(PASSPHRASE_ENV)
     if (env !== undefined) return env
     const message = attempt === 1 ? 'keyrack passphrase' : `Wrong passphrase. keyrack passphrase (try ${attempt} of ${MAX_TRIES})`
-    return this.deps.prompts.password({ message, flag: PASSPHRASE_FLAG })
+    const typed = await this.deps.prompts.password({ message, flag: PASSPHRASE_FLAG })
+    this.typed = true
+    return typed
   }
 
   /**
@@ -59,12 +63,22 @@ export class PassphraseSource {
       })
       checkNew(first)
       const again = await this.deps.prompts.password({ message: 'Repeat the passphrase', flag })
+      this.typed = true
       if (again === first) return first
       if (attempt >= MAX_TRIES) {
         throw new UsageError(`The passphrases did not match ${MAX_TRIES} times. Nothing was changed.`, { fix: 'Run the command again and type the same passphrase twice.' })
       }
       this.deps.reporter.warn('The passphrases do not match; type them again.')
     }
+  }
+
+  /**
+   * Runs a passphrase derivation with the terminal silent when the passphrase was typed: nothing typed meanwhile
+   * shows, or reaches the shell later. A scripted passphrase leaves the terminal alone (a keyrack run in the
+   * background would be stopped by SIGTTOU for changing the terminal's mode).
+   */
+  checking<T>(work: () => Promise<T>): Promise<T> {
+    return this.typed && this.deps.prompts.quietly ? this.deps.prompts.quietly(work) : work()
   }
 
   private envValue(name: string): string | undefined {

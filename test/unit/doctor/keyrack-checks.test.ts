@@ -1,4 +1,4 @@
-import { chmod, writeFile } from 'node:fs/promises'
+import { chmod, chown, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Agent } from '../../../src/agent/server.js'
@@ -89,8 +89,20 @@ describe('doctor: the agent', () => {
   it('✓ running, this version, socket 0600 in a 0700 folder', async () => {
     await startAgent(deps.version)
     const report = await doctor()
-    expect(one(report, 'agent.running')).toMatchObject({ status: 'ok', detail: `agent running (pid ${process.pid}, keyrack ${deps.version}) on ~/run/keyrack/agent.sock` })
+    expect(one(report, 'agent.running')).toMatchObject({ status: 'ok', detail: `agent running (pid ${process.pid}, keyrack ${deps.version}) on ~/.config/keyrack/run/agent.sock` })
     expect(one(report, 'agent.socket').status).toBe('ok')
+  })
+
+  it('says where the socket is when the keyrack home is too deep for a 103-byte socket path', async () => {
+    // Given a keyrack home whose <home>/run/agent.sock would pass 103 bytes
+    const deep = join(home.dir, 'a-deep-folder-for-the-keyrack-home'.repeat(3), 'keyrack')
+    deps = makeTestDeps(home, { env: { KEYRACK_HOME: deep, TMPDIR: home.dir } })
+    // When
+    const report = await doctor()
+    // Then doctor names the short folder it uses instead, and the agent check names the socket
+    expect(deps.paths.agentSocket).toMatch(/\/keyrack-\d+\/[0-9a-f]{16}\.sock$/)
+    expect(one(report, 'agent.socket-path')).toMatchObject({ status: 'ok', detail: expect.stringContaining('would pass the 103 bytes') })
+    expect(one(report, 'agent.running').detail).toMatch(/keyrack-\d+\/[0-9a-f]{16}\.sock/)
   })
 
   it('! an agent of another keyrack version', async () => {
@@ -107,9 +119,25 @@ describe('doctor: the agent', () => {
     const report = await doctor()
     expect(one(report, 'agent.socket')).toMatchObject({
       status: 'fail',
-      detail: 'agent socket too open (whoever can connect reads unlocked values): ~/run/keyrack/agent.sock is 0666, ~/run/keyrack is 0755',
-      fix: 'chmod 700 ~/run/keyrack && chmod 600 ~/run/keyrack/agent.sock',
+      detail: 'agent socket too open (whoever can connect reads unlocked values): ~/.config/keyrack/run/agent.sock is 0666, ~/.config/keyrack/run is 0755',
+      fix: 'chmod 700 ~/.config/keyrack/run && chmod 600 ~/.config/keyrack/run/agent.sock',
     })
+    // and the agent is not reported running: keyrack will not talk to it through a folder others can reach
+    expect(one(report, 'agent.running')).toMatchObject({ status: 'fail', detail: expect.stringContaining('its mode is 0755'), fix: `chmod 700 ${dirname(deps.paths.agentSocket)}` })
+    expect(report.exitCode).toBe(7)
+  })
+
+  it.runIf(process.getuid?.() === 0)('✗ a socket folder another user owns, with something listening in it: says why, not "agent running"', async () => {
+    // Given another user's folder where the socket should be, with a live listener
+    await startAgent(deps.version)
+    await chown(dirname(deps.paths.agentSocket), 65534, 65534)
+    // When
+    const report = await doctor()
+    // Then
+    const check = one(report, 'agent.running')
+    expect(check.status).toBe('fail')
+    expect(check.detail).toContain('belongs to another user (uid 65534)')
+    expect(check.fix).toContain(`sudo rm -rf ${dirname(deps.paths.agentSocket)}`)
     expect(report.exitCode).toBe(7)
   })
 })
