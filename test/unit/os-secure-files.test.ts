@@ -1,6 +1,6 @@
 import { Decrypter } from 'age-encryption'
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Agent } from '../../src/agent/server.js'
 import { CancelledError, CorruptFileError, KeyLockedError, UnavailableError, UsageError } from '../../src/domain/errors.js'
@@ -251,8 +251,10 @@ describe('unlock, key by key', () => {
   it('an agent that cannot take the values fails every key it would have unlocked, though they decrypted', async () => {
     // Kills: the agent's failure ignored, which reported "unlocked" for values nobody holds.
     const key = await setWithEnv('A', 'va')
-    // Given a socket path too long for a Unix socket: no agent can listen there
-    const r = run({ KEYRACK_PASSPHRASE: PASS, XDG_RUNTIME_DIR: join(home.dir, 'r'.repeat(120)) })
+    // Given an agent folder that others can write: keyrack refuses to hand values to whatever listens there
+    const r = run({ KEYRACK_PASSPHRASE: PASS })
+    await mkdir(dirname(r.deps.paths.agentSocket), { recursive: true })
+    await chmod(dirname(r.deps.paths.agentSocket), 0o777)
     const [result] = await r.vault.unlock([key], { durationMs: 60_000 })
     expect(result?.outcome).toBe('failed')
     expect(result?.error).toBeInstanceOf(UnavailableError)
