@@ -136,6 +136,8 @@ export interface LockOptions {
   timeoutMs?: number
   /** What the error says is being held, e.g. "test.API_URL" (default: the lock file's path). */
   what?: string
+  /** Called once when the wait passes a second, with the holder's pid: a waiting command should say why it waits. */
+  onWait?: (holderPid: number | undefined) => void
 }
 
 /**
@@ -176,6 +178,7 @@ async function acquireFileLock(lockPath: string, options: LockOptions): Promise<
   const timeoutMs = options.timeoutMs ?? LOCK_TIMEOUT_MS
   const started = Date.now()
   let delay = 5
+  let told = false
   for (;;) {
     try {
       const handle = await fsp.open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE)
@@ -196,6 +199,11 @@ async function acquireFileLock(lockPath: string, options: LockOptions): Promise<
         options.what ? `${who} is changing ${options.what}; waited ${Math.round(timeoutMs / 1000)}s.` : `${who} has held ${lockPath} for over ${Math.round(timeoutMs / 1000)}s.`,
         { fix: `Let it finish, then run the command again. If no other keyrack is running, remove ${lockPath}.` },
       )
+    }
+    if (!told && options.onWait && Date.now() - started >= 1000) {
+      told = true
+      const holder = await fsp.readFile(lockPath, 'utf8').then((text) => Number.parseInt(text, 10), () => NaN)
+      options.onWait(Number.isInteger(holder) ? holder : undefined)
     }
     await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay))
     delay = Math.min(delay * 2, 100)

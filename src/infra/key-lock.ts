@@ -16,15 +16,22 @@ function lockPathOf(keyrackHome: string, keyId: string): string {
   return join(keyrackHome, 'locks', `${keyId}.lock`)
 }
 
-/** How long a second `set`/`del` of the same key waits for the first before it gives up (exit 5). */
-const KEY_LOCK_WAIT_MS = 60_000
+/**
+ * How long a second `set`/`del` of the same key waits for the first before it gives up (exit 5). Long enough for a
+ * wizard with a browser sign-in; the waiting command says what it waits for after a second.
+ */
+const KEY_LOCK_WAIT_MS = 5 * 60_000
 
 /**
  * Serialises everything that changes one key (set, del, the sweep of its leftovers) across processes: the same key
  * is never written by two keyrack processes at once. A second caller waits for the first, then sees its result.
  */
-export function withKeyLock<T>(keyrackHome: string, slug: Slug, fn: () => Promise<T>): Promise<T> {
-  return withFileLock(lockPathOf(keyrackHome, keyIdOf(slug)), fn, { timeoutMs: KEY_LOCK_WAIT_MS, what: String(slug) })
+export function withKeyLock<T>(keyrackHome: string, slug: Slug, fn: () => Promise<T>, onWait?: (message: string) => void): Promise<T> {
+  return withFileLock(lockPathOf(keyrackHome, keyIdOf(slug)), fn, {
+    timeoutMs: KEY_LOCK_WAIT_MS,
+    what: String(slug),
+    ...(onWait ? { onWait: (pid) => onWait(`Waiting for another keyrack${pid ? ` (pid ${pid})` : ''} that is changing ${slug}...`) } : {}),
+  })
 }
 
 /** For the sweep: runs `fn` under the key's lock when nobody holds it, else skips (that key is being changed). */

@@ -23,5 +23,5 @@ export async function deleteKey(slug: Slug, deps: Deps): Promise<{ slug: string;
     }
     await sweepLeftovers(vault, deps)
     return { slug: slug.toString(), vault: entry.vault }
-  })
+  }, (line) => deps.reporter.info(line))
 }

@@ -49,7 +49,7 @@ const STEP_TEXT: Record<RoundtripStep, string> = {
  */
 export async function setKey(request: SetRequest, deps: Deps): Promise<SetReport> {
   // One writer per key at a time (issue 10): a second set or del of this key waits here, then sees this one's result.
-  return withKeyLock(deps.paths.keyrackHome, request.slug, () => setKeyLocked(request, deps))
+  return withKeyLock(deps.paths.keyrackHome, request.slug, () => setKeyLocked(request, deps), (line) => deps.reporter.info(line))
 }
 
 async function setKeyLocked(request: SetRequest, deps: Deps): Promise<SetReport> {

@@ -1,6 +1,6 @@
 import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, beforeEach, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { resolvePaths } from '../../src/infra/paths.js'
 import { StoreFile } from '../../src/infra/store-file.js'
 import { makeTestHome, type TestHome } from '../support/deps.js'
@@ -54,4 +54,32 @@ it('follows a store.json symlink: writes its target and keeps the link; the lock
   expect(Object.keys(JSON.parse(await readFile(join(dotfiles, 'keyrack-store.json'), 'utf8')).keys)).toEqual(['test.A', 'test.B'])
   expect(await readdir(dotfiles)).toEqual(['keyrack-store.json'])
   expect(await readdir(home.env.KEYRACK_HOME!)).toEqual(['store.json'])
+})
+
+describe('the key lock (issue 10)', () => {
+  it('serialises two writers of one key, and the waiting one says what it waits for', async () => {
+    const { withKeyLock } = await import('../../src/infra/key-lock.js')
+    const { Slug } = await import('../../src/domain/slug.js')
+    const { mkdtemp } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const home = await mkdtemp(join(tmpdir(), 'keyrack-lock-'))
+    const slug = Slug.of('test', 'A')
+    const order: string[] = []
+    const said: string[] = []
+    let release!: () => void
+    const first = withKeyLock(home, slug, async () => {
+      order.push('first in')
+      await new Promise<void>((resolve) => (release = resolve))
+      order.push('first out')
+    })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const second = withKeyLock(home, slug, async () => void order.push('second'), (line) => said.push(line))
+    await new Promise((resolve) => setTimeout(resolve, 1_300))
+    release()
+    await Promise.all([first, second])
+    expect(order).toEqual(['first in', 'first out', 'second'])
+    expect(said).toEqual([`Waiting for another keyrack (pid ${process.pid}) that is changing test.A...`])
+    // Another key is never held up by it
+    await withKeyLock(home, Slug.of('test', 'B'), async () => void order.push('other'))
+  })
 })
