@@ -132,9 +132,9 @@ function parseTime(value: unknown): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date
 }
 
-/** Live the way the CLI judges it: more than 15 minutes before expiresAt. */
+/** Live the way the CLI judges it: 15 minutes or more before expiresAt (botocore's _is_expired: `seconds < window`). */
 export function isTokenLive(token: Pick<SsoToken, 'expiresAt'>, now: Date): boolean {
-  return token.expiresAt.getTime() - now.getTime() > TOKEN_EXPIRY_WINDOW_MS
+  return token.expiresAt.getTime() - now.getTime() >= TOKEN_EXPIRY_WINDOW_MS
 }
 
 /** Whether the SDK could renew this token with no browser: a refresh token and a client registration still valid. */

@@ -677,3 +677,66 @@ describe('aws.iam.sso set: the write step merges what another set wrote meanwhil
     expect(await w.config()).toBe(EXISTING + racingSession.replace('[sso-session acme]', '[sso-session acme-work]'))
   })
 })
+
+describe('aws.iam.sso relock and get: what issue 17 found untested', () => {
+  const proofFiles = async (w: World) => readdir(`${w.deps.paths.vaultsDir}/aws.iam.sso/proofs`).catch(() => [] as string[])
+
+  it('names the keys sharing the session only when a session was signed out, and only keys of this vault', async () => {
+    // Kills: "shares ... and is locked too" said for a session that was already signed out, and for a key of
+    // another vault whose ref happens to name the same profile.
+    const w = await world()
+    const a = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'), Slug.of('test', 'A'))
+    const b = await setKey(w, flagsFor('staging', 'developer', 'acme.staging.developer'), Slug.of('test', 'B'))
+    for (const k of [a, b]) await w.deps.store.put(k.slug.toString(), { vault: 'aws.iam.sso', ref: k.ref }, new Date())
+    await w.deps.store.put('test.NOTE', { vault: 'os.direct', ref: b.ref }, new Date())
+    // When A is relocked twice
+    const first = await laterRun(w).relock([a])
+    const second = await laterRun(w).relock([a])
+    // Then
+    expect(first).toEqual(['test.B shares sso-session acme and is locked too'])
+    expect(second).toEqual([])
+  })
+
+  it('tells the user when the service could not be told of the sign-out, and still deletes the token', async () => {
+    // Kills: the logout's warning dropped from relock's notes.
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    const { createServer } = await import('node:net')
+    const server = createServer()
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+    const closed = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+    await new Promise((done) => server.close(done))
+    const deps = makeTestDeps(w.home, { env: { AWS_ENDPOINT_URL_SSO: closed, AWS_ENDPOINT_URL_SSO_OIDC: closed } })
+    // When
+    const notes = await new AwsIamSsoVault(deps, { cli: w.cli }).relock([key])
+    // Then
+    expect(notes).toEqual([expect.stringContaining('could not tell IAM Identity Center that sso-session acme signed out')])
+    expect(existsSync(w.tokenPath('acme'))).toBe(false)
+  })
+
+  it("relock leaves no proof behind: get's one-minute trust ends with the session", async () => {
+    // Kills: relock keeping the proof file (the trust of a session that no longer exists stays on disk).
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    await laterRun(w).get(key)
+    expect(await proofFiles(w)).toHaveLength(1)
+    await laterRun(w).relock([key])
+    expect(await proofFiles(w)).toEqual([])
+  })
+
+  it('a role no longer assigned is said so at get, not called a signed-out session, and its old proof is dropped', async () => {
+    // Kills: every refusal explained as "ended on the service (signed out elsewhere)", and a refused proof kept.
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    await laterRun(w).get(key)
+    expect(await proofFiles(w)).toHaveLength(1)
+    // When the role is unassigned, and get asks again once the minute of trust is over
+    w.fake.configure({ accounts: [{ accountId: '111111111111', accountName: 'demo', roles: ['readonly'] }] })
+    const aMinuteLater = new AwsIamSsoVault({ ...w.deps, now: () => new Date(Date.now() + PROOF_TTL_MS + 1_000) }, { cli: w.cli })
+    const error = await errorOf(aMinuteLater.get(key))
+    // Then
+    expect(error).toBeInstanceOf(KeyLockedError)
+    expect((error as KeyLockedError).message).toContain('role admin in account 111111111111 is no longer assigned to you')
+    expect(await proofFiles(w)).toEqual([])
+  })
+})

@@ -1,0 +1,174 @@
+import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { UnavailableError } from '../../../src/domain/errors.js'
+import type { AwsCli, AwsCliInfo } from '../../../src/infra/aws/aws-cli.js'
+import { SsoSignInError, SsoTokenRejectedError } from '../../../src/infra/aws/errors.js'
+import type { SsoPortal } from '../../../src/infra/aws/portal.js'
+import { isTokenLive, TOKEN_EXPIRY_WINDOW_MS } from '../../../src/infra/aws/sso-cache.js'
+import type { Deps } from '../../../src/infra/deps.js'
+import type { Reporter } from '../../../src/infra/reporter.js'
+import { SsoSessions } from '../../../src/vaults/aws.iam.sso/sessions.js'
+import { sessionTarget, type SsoTarget } from '../../../src/vaults/aws.iam.sso/target.js'
+import { makeTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
+
+// SsoSessions, the part of aws.iam.sso that decides between "live", "renew silently" and "sign in", and signs one
+// session out (issue 17). The aws CLI and IAM Identity Center are faked at their interfaces; token files are real
+// files in a throwaway home. Each test failed on a mutant that the vault's end-to-end-like unit tests let pass.
+
+const NOW = new Date('2026-01-02T03:00:00.000Z')
+const MIN = 60_000
+
+let home: TestHome
+let deps: Deps
+let warnings: string[]
+let target: SsoTarget
+let cliInfo: AwsCliInfo
+let portal: { refreshes: number; logouts: string[]; refreshError?: Error; logoutError?: Error }
+let logins: number
+/** What the fake `aws sso login` leaves in the token file (undefined: nothing). */
+let loginWrites: Record<string, unknown> | undefined
+
+function makeSessions(): SsoSessions {
+  const cli: AwsCli = {
+    resolve: async () => cliInfo,
+    ssoLogin: async () => {
+      logins += 1
+      if (loginWrites) await writeToken(loginWrites)
+    },
+  }
+  const fakePortal = {
+    refresh: async () => {
+      portal.refreshes += 1
+      if (portal.refreshError) throw portal.refreshError
+      return { accessToken: 'refreshed', expiresAt: new Date(NOW.getTime() + 60 * MIN) }
+    },
+    logout: async (token: string) => {
+      portal.logouts.push(token)
+      if (portal.logoutError) throw portal.logoutError
+    },
+  } as unknown as SsoPortal
+  return new SsoSessions(deps, cli, () => fakePortal)
+}
+
+async function writeToken(fields: Record<string, unknown>): Promise<void> {
+  await mkdir(dirname(target.tokenPath), { recursive: true })
+  await writeFile(target.tokenPath, JSON.stringify({ startUrl: target.startUrl, region: 'us-east-1', ...fields }))
+}
+const expiringIn = (ms: number) => new Date(NOW.getTime() + ms).toISOString()
+const refreshable = { refreshToken: 'rt', clientId: 'cid', clientSecret: 'cs', registrationExpiresAt: expiringIn(90 * 24 * 60 * MIN) }
+const signInAnyway = async () => {
+  throw new Error('login must not run')
+}
+
+beforeEach(async () => {
+  home = await makeTestHome()
+  warnings = []
+  const reporter: Reporter = { step() {}, info() {}, warn: (t) => void warnings.push(t), progress: () => ({ done() {}, fail() {} }) }
+  deps = { ...makeTestDeps(home), reporter, now: () => NOW }
+  target = sessionTarget('acme', 'https://acme.awsapps.com/start', 'us-east-1', deps.paths.ssoCache)
+  cliInfo = { path: '/usr/bin/aws', version: '2.9.19', shadowedBy: [] }
+  portal = { refreshes: 0, logouts: [] }
+  logins = 0
+  loginWrites = { accessToken: 'new-token', expiresAt: expiringIn(8 * 60 * MIN) }
+})
+afterEach(() => home.cleanup())
+
+describe('isTokenLive: the CLI\'s 15-minute window', () => {
+  it('is live with 15 minutes or more left, as botocore judges (`seconds < window` is expired)', () => {
+    expect(TOKEN_EXPIRY_WINDOW_MS).toBe(15 * MIN)
+    expect(isTokenLive({ expiresAt: new Date(NOW.getTime() + 15 * MIN) }, NOW)).toBe(true)
+    expect(isTokenLive({ expiresAt: new Date(NOW.getTime() + 15 * MIN - 1) }, NOW)).toBe(false)
+  })
+})
+
+describe('SsoSessions.ensureLive', () => {
+  it('a renewal that cannot reach the service is "unavailable" (exit 5), not a reason to open a browser', async () => {
+    // Kills: every refresh failure falling through to a sign-in.
+    await writeToken({ accessToken: 'old', expiresAt: expiringIn(5 * MIN), ...refreshable })
+    portal.refreshError = new UnavailableError('oidc.us-east-1.amazonaws.com did not answer')
+    const sessions = makeSessions()
+    await expect(sessions.ensureLive(target, sessions.login('p', deps.paths.awsConfig, {}))).rejects.toBeInstanceOf(UnavailableError)
+    expect(logins).toBe(0)
+  })
+
+  it('a refused refresh token falls back to one sign-in', async () => {
+    await writeToken({ accessToken: 'old', expiresAt: expiringIn(5 * MIN), ...refreshable })
+    portal.refreshError = new SsoTokenRejectedError('invalid_grant')
+    const sessions = makeSessions()
+    const live = await sessions.ensureLive(target, sessions.login('p', deps.paths.awsConfig, {}))
+    expect(live.how).toBe('signed-in')
+    expect([portal.refreshes, logins]).toEqual([1, 1])
+    expect(sessions.signedInHere(target)).toBe(true)
+  })
+
+  it('a registration that has expired is not refreshed: sign in', async () => {
+    await writeToken({ accessToken: 'old', expiresAt: expiringIn(5 * MIN), ...refreshable, registrationExpiresAt: expiringIn(-1) })
+    const sessions = makeSessions()
+    expect((await sessions.ensureLive(target, sessions.login('p', deps.paths.awsConfig, {}))).how).toBe('signed-in')
+    expect(portal.refreshes).toBe(0)
+  })
+
+  it('a token with 16 minutes left is used as it is', async () => {
+    await writeToken({ accessToken: 'old', expiresAt: expiringIn(16 * MIN), ...refreshable })
+    const live = await makeSessions().ensureLive(target, signInAnyway)
+    expect(live).toMatchObject({ how: 'live', token: { accessToken: 'old' } })
+    expect(portal.refreshes).toBe(0)
+  })
+})
+
+describe('SsoSessions.signIn: only a fresh, live token proves the sign-in', () => {
+  it('fails when aws sso login left the old token in place, though it is live', async () => {
+    // Kills: accepting an unchanged token (an `aws sso login` that did nothing, or wrote another file).
+    await writeToken({ accessToken: 'old', expiresAt: expiringIn(8 * 60 * MIN) })
+    loginWrites = undefined
+    const sessions = makeSessions()
+    const before = { path: target.tokenPath, accessToken: 'old', expiresAt: new Date(NOW.getTime() + 8 * 60 * MIN), raw: {} }
+    await expect(sessions.signIn(target, before, sessions.login('p', deps.paths.awsConfig, {}))).rejects.toBeInstanceOf(SsoSignInError)
+    expect(sessions.signedInHere(target)).toBe(false)
+  })
+
+  it('fails when the new token is already inside the 15-minute window', async () => {
+    // Kills: accepting any new token, live or not.
+    loginWrites = { accessToken: 'new-token', expiresAt: expiringIn(10 * MIN) }
+    const sessions = makeSessions()
+    await expect(sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}))).rejects.toBeInstanceOf(SsoSignInError)
+  })
+
+  it('names an aws v1 earlier on PATH once per run, however many sessions sign in', async () => {
+    // Kills: the warning repeated for every sign-in.
+    cliInfo = { ...cliInfo, shadowedBy: [{ path: '/home/u/.pyenv/shims/aws', version: '1.29.0' }] }
+    const sessions = makeSessions()
+    await sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}))
+    loginWrites = { accessToken: 'newer-token', expiresAt: expiringIn(8 * 60 * MIN) }
+    await sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}))
+    expect(warnings).toEqual([expect.stringContaining('/home/u/.pyenv/shims/aws (1.29.0)')])
+  })
+})
+
+describe('SsoSessions.logout', () => {
+  it('a token the service already refused is signed out without a warning; any other failure warns, and the token goes either way', async () => {
+    // Kills: warning about a token that was already dead on the service.
+    await writeToken({ accessToken: 'dead', expiresAt: expiringIn(60 * MIN) })
+    portal.logoutError = new SsoTokenRejectedError('token revoked')
+    expect(await makeSessions().logout(target, [])).toEqual({ hadToken: true })
+    await expect(readFile(target.tokenPath)).rejects.toThrow()
+
+    await writeToken({ accessToken: 'live', expiresAt: expiringIn(60 * MIN) })
+    portal.logoutError = new Error('socket hang up')
+    const result = await makeSessions().logout(target, [])
+    expect(result.warning).toMatch(/could not tell IAM Identity Center that sso-session acme signed out \(socket hang up\)/)
+    await expect(readFile(target.tokenPath)).rejects.toThrow()
+  })
+
+  it('a corrupt token file is deleted, and the session no longer counts as signed in by this run', async () => {
+    // Kills: a run that signed a session in and then found its file corrupt still "relocking" it later.
+    const sessions = makeSessions()
+    await sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}))
+    expect(sessions.signedInHere(target)).toBe(true)
+    await writeFile(target.tokenPath, '{not json')
+    expect(await sessions.logout(target, [])).toEqual({ hadToken: false })
+    expect(sessions.signedInHere(target)).toBe(false)
+    await expect(readFile(target.tokenPath)).rejects.toThrow()
+  })
+})
