@@ -3,6 +3,8 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cliCommand, makeCli, type Cli } from './cli.js'
+import { findAwsCliV2, INSTALL_COMMAND } from './fake-sso/aws-cli.js'
+import { ACME_URL, makeSsoWorld } from './fake-sso/world.js'
 import { createIdentity } from '../../src/vaults/os.secure/crypto.js'
 
 // Issue 10's fault campaign, kept in the suite: signals at random points of set --force, set, del and unlock, for
@@ -19,7 +21,7 @@ const SIGNALS: Signal[] = ['SIGKILL', 'SIGTERM', 'SIGHUP', 'SIGINT', 'SIGINT twi
 type Op = 'set --force' | 'set' | 'del' | 'unlock'
 
 interface VaultCase {
-  id: 'os.direct' | 'os.secure' | 'os.envvar'
+  id: 'os.direct' | 'os.secure' | 'os.envvar' | 'aws.iam.sso'
   ops: Op[]
   /** The set arguments and environment for a value. */
   set(value: string): { args: string[]; input?: string; env?: Record<string, string> }
@@ -27,7 +29,12 @@ interface VaultCase {
   getEnv: Record<string, string>
   /** Where the vault keeps files, to check that nothing is left behind. */
   dir?: string
+  /** A home to run in; default: a throwaway HOME with a fast keyrack identity. */
+  makeHome?: () => Promise<{ cli: Cli; cleanup(): Promise<void> }>
 }
+
+/** aws.iam.sso's value is a profile name: each value of the campaign is one profile on the acme session. */
+const PROFILE_OF: Record<string, string> = { 'old-value': 'acme.crash.old', 'new-value': 'acme.crash.new', 'next-value': 'acme.crash.next' }
 
 const ENV_VALUES: Record<string, string> = { CRASH_OLD: 'old-value', CRASH_NEW: 'new-value', CRASH_NEXT: 'next-value' }
 const VAR_OF: Record<string, string> = { 'old-value': 'CRASH_OLD', 'new-value': 'CRASH_NEW', 'next-value': 'CRASH_NEXT' }
@@ -53,20 +60,40 @@ const LIST: VaultCase[] = [
     set: (value) => ({ args: ['--vault', 'os.envvar', '--from', VAR_OF[value]!] }),
     getEnv: ENV_VALUES,
   },
+  {
+    // The real aws CLI against the fake IAM Identity Center, with the acme session signed in once up front, so each
+    // set runs the wizard's write and the roundtrip without a browser. A signal during a sign-in is aws-sso-client's.
+    id: 'aws.iam.sso',
+    ops: ['set --force', 'set', 'del'],
+    set: (value) => ({
+      args: ['--vault', 'aws.iam.sso', '--sso-start-url', ACME_URL, '--sso-region', 'us-east-1', '--account', 'demo', '--role', 'admin', '--profile', PROFILE_OF[value]!],
+    }),
+    getEnv: {},
+    async makeHome() {
+      const aws = await findAwsCliV2()
+      if (!aws) throw new Error(`the aws.iam.sso crash campaign needs the aws CLI v2 (${INSTALL_COMMAND})`)
+      const world = await makeSsoWorld(aws)
+      const first = await world.keyrack(['set', '--key', 'SIGNED_IN', '--env', 'test', ...CASES['aws.iam.sso'].set('old-value').args])
+      expect(first.exitCode, first.stderr).toBe(0)
+      const unlock = await world.keyrack(['unlock', '--env', 'test', '--key', 'SIGNED_IN'])
+      expect(unlock.exitCode, unlock.stderr).toBe(0)
+      return { cli: world.cli, cleanup: () => world.cleanup() }
+    },
+  },
 ]
 export const CASES = Object.fromEntries(LIST.map((c) => [c.id, c])) as Record<VaultCase['id'], VaultCase>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A throwaway home whose keyrack identity uses a low scrypt work factor (age stores it in the file), so unlocks are fast. */
-async function makeHome(): Promise<Cli> {
+async function makeHome(): Promise<{ cli: Cli; cleanup(): Promise<void> }> {
   const cli = await makeCli({ KEYRACK_PASSPHRASE: PASS, ...ENV_VALUES })
   const dir = join(cli.env.KEYRACK_HOME!, 'vaults', 'os.secure')
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const made = await createIdentity(PASS, 10)
   await writeFile(join(dir, 'recipient.txt'), `${made.recipient}\n`, { mode: 0o600 })
   await writeFile(join(dir, 'identity.age'), made.sealed, { mode: 0o600 })
-  return cli
+  return { cli, cleanup: () => cli.cleanup() }
 }
 
 async function setValue(cli: Cli, c: VaultCase, key: string, value: string, force = true) {
@@ -84,7 +111,7 @@ async function valueOf(cli: Cli, c: VaultCase, key: string): Promise<string> {
   const get = await cli.run(['get', '--env', 'test', '--key', key], { env: c.getEnv })
   if (get.exitCode === 3) return 'absent'
   expect(get.exitCode, `get after the crash: ${get.stderr}`).toBe(0)
-  return get.stdout
+  return Object.entries(PROFILE_OF).find(([, profile]) => c.id === 'aws.iam.sso' && profile === get.stdout)?.[0] ?? get.stdout
 }
 
 /** Every value file in the vault's folder is one the store records: the sweep left nothing behind. */
@@ -134,11 +161,12 @@ async function interrupt(cli: Cli, args: string[], input: string | undefined, si
 export function crashCampaign(c: VaultCase): void {
 describe(`crash campaign: ${c.id}`, () => {
   let cli: Cli
+  let cleanup: () => Promise<void>
   /** How long each operation takes when nothing interrupts it: the signals land anywhere in that span. */
   const spans: Partial<Record<Op, number>> = {}
 
   beforeAll(async () => {
-    cli = await makeHome()
+    ;({ cli, cleanup } = await (c.makeHome ?? makeHome)())
     for (const op of c.ops) {
       await setValue(cli, c, 'MEASURE', 'old-value')
       const started = Date.now()
@@ -149,7 +177,7 @@ describe(`crash campaign: ${c.id}`, () => {
     }
     await cli.run(['del', '--env', 'test', '--key', 'MEASURE'])
   }, 120_000)
-  afterAll(() => cli.cleanup())
+  afterAll(() => cleanup())
 
   it.each(SIGNALS)(`%s at random points leaves the old value or the new one, and the next command works (${RUNS} runs)`, async (signal) => {
     const outcomes: Record<string, number> = {}
