@@ -142,8 +142,8 @@ describe('aws.iam.sso set: the wizard with flags', () => {
     )
     expect(outcome.ref).toEqual({ profile: 'acme.demo.admin', ssoSession: 'acme' })
     expect(outcome.expected.reveal()).toBe('acme.demo.admin')
-    // and one registration named after the session, one sign-in through a temporary profile of that session
-    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['botocore-client-acme'])
+    // and one registration, as keyrack (issue 11), one sign-in through a temporary profile of that session
+    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['keyrack'])
     expect(w.cli.calls).toHaveLength(1)
     const call = w.cli.calls[0]!
     expect(call.profile).toMatch(/^keyrack-sign-in-/)
@@ -163,7 +163,7 @@ describe('aws.iam.sso set: the wizard with flags', () => {
     expect(config.ssoSessions().map((s) => s.name)).toEqual(['other'])
     expect(config.profile('other.demo.admin')).toMatchObject({ ssoSession: 'other', region: 'eu-west-1' })
     expect(outcome.ref).toEqual({ profile: 'other.demo.admin', ssoSession: 'other' })
-    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['botocore-client-other'])
+    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['keyrack'])
   })
 
   it('names a new session uniquely when the org name is taken by another start URL', async () => {
