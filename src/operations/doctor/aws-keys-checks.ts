@@ -62,7 +62,7 @@ export async function awsKeysChecks(data: StoreData | undefined, config: AwsConf
       check(
         'aws-keys.profile',
         'warn',
-        `${slug}: profile ${profileName} is a legacy SSO profile (no sso-session): a new client and the consent page at each sign-in, no refresh`,
+        `${slug}: profile ${profileName} is a legacy SSO profile (no sso-session): device code only, and no refresh (every expiry takes a browser sign-in)`,
         `Convert it to the sso-session form (see the aws config section), or write it again: ${again} --sso-start-url ${profile.ssoStartUrl} --sso-region ${profile.ssoRegion ?? '<region>'}`,
       )
       continue
