@@ -2,7 +2,7 @@ import { execa, type Result } from 'execa'
 import { readdirSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { cliCommand } from '../support/cli.js'
 import { awsClisOrSkip, registrationFile, usesPkce, type AwsCliV2 } from '../support/fake-sso/aws-cli.js'
 import type { FakeSsoOptions } from '../support/fake-sso/server.js'
@@ -15,6 +15,9 @@ import { KEY, openTerminal, type Terminal } from '../support/pty.js'
 // Also issue 10 (items 13 and 17): one sign-in per session across processes; a killed keyrack's sign-in is cleaned up.
 
 const clis = await awsClisOrSkip('test/e2e/aws-sso-client.test.ts')
+// Every scenario runs the real CLI (a Python start-up per call) and keyrack several times, on each CLI: on a loaded
+// 2-core machine one scenario can take over a minute.
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 120_000 })
 
 const CONFIG = [
   '# mine',

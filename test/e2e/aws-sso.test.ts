@@ -1,8 +1,8 @@
 import { execa, type Result } from 'execa'
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { awsClisOrSkip, type AwsCliV2 } from '../support/fake-sso/aws-cli.js'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { awsClisOrSkip, usesPkce, type AwsCliV2 } from '../support/fake-sso/aws-cli.js'
 import { ACME_URL, fingerprint, listFiles, makeSsoWorld, OTHER_URL, parseIni, section, withoutSections, type SsoWorld } from '../support/fake-sso/world.js'
 import type { FakeSsoOptions } from '../support/fake-sso/server.js'
 
@@ -10,6 +10,9 @@ import type { FakeSsoOptions } from '../support/fake-sso/server.js'
 // The BROWSER script plays the user; the fake's ledger says what really happened on the wire.
 
 const clis = await awsClisOrSkip('test/e2e/aws-sso.test.ts')
+// Every scenario runs the real CLI (a Python start-up per call) and keyrack several times, on each CLI: on a loaded
+// 2-core machine one scenario can take over a minute.
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 120_000 })
 
 // A config a user already has: comments, a default, a legacy sso profile, another org's sso-session.
 const EXISTING_CONFIG = [
@@ -202,15 +205,17 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
     await ok(w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')]))
     const opened = (await w.fixture.browserOpens()).length
 
-    // When the user unlocks with --no-browser and approves the code on another device
-    const pending = w.keyrack(['unlock', '--env', 'test', '--no-browser', '--timeout', '60s', '--json'])
+    // When the user unlocks with --no-browser and approves the code on another device (with a CLI that would use
+    // PKCE, whose page must return to this machine, --device-code asks for a code instead)
+    const pkce = usesPkce(aws!)
+    const pending = w.keyrack(['unlock', '--env', 'test', '--no-browser', ...(pkce ? ['--device-code'] : []), '--timeout', '60s', '--json'])
     await until(() => w.fake.decide(undefined, 'approve'))
     const unlock = await pending
 
     // Then the sign-in worked without a browser, through `aws sso login --profile P --no-browser`
     expect(unlock.exitCode, out(unlock)).toBe(0)
     expect(await w.fixture.browserOpens()).toHaveLength(opened)
-    expect((await w.awsCalls()).filter((c) => c.startsWith('sso login')).at(-1)).toBe('sso login --profile acme.demo.admin --no-browser')
+    expect((await w.awsCalls()).filter((c) => c.startsWith('sso login')).at(-1)).toBe(`sso login --profile acme.demo.admin --no-browser${pkce ? ' --use-device-code' : ''}`)
     // and stdout holds only keyrack's JSON document (what aws prints goes to the terminal, not into it)
     const report = JSON.parse(String(unlock.stdout)) as { keys: Array<{ slug: string; outcome: string }> }
     expect(report.keys).toMatchObject([{ slug: 'test.AWS_PROFILE', outcome: 'unlocked' }])
