@@ -253,7 +253,8 @@ describe.each(clis)('keyrack owns the sign-in client, with $label', (aws: AwsCli
     const w = await start({ decision: 'never' })
     await w.writeConfig(CONFIG)
     const [file, ...pre] = cliCommand()
-    const set = execa(file!, [...pre, ...SET, ...acmeFlags()], { cwd: w.home, env: w.cli.env, extendEnv: false, reject: false, stdin: 'ignore' })
+    // No pipes: the orphaned CLI would hold them open, and the run would never end.
+    const set = execa(file!, [...pre, ...SET, ...acmeFlags()], { cwd: w.home, env: w.cli.env, extendEnv: false, reject: false, stdio: 'ignore' })
     await until(async () => (await awsLogins(w)).length === 1 && w.fake.ledger.authorizations.length === 1)
     const vaultDir = join(w.storePath, '..', 'vaults', 'aws.iam.sso')
     await until(async () => readdirSync(vaultDir).some((f) => f.startsWith('sign-in-') && readFileSync(join(vaultDir, f, 'owner.json'), 'utf8').includes('child')))
