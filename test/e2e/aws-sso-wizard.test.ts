@@ -48,7 +48,8 @@ afterEach(async () => {
 
 const POINTER = '❯'
 
-const homePaths = async (w: SsoWorld) => (await listFiles(w.home)).map((f) => join(w.home, f))
+// The aws CLI's own files aside: 2.22+ keeps a session database in ~/.aws/cli/cache that every run rewrites.
+const homePaths = async (w: SsoWorld) => (await listFiles(w.home)).filter((f) => !f.startsWith('.aws/cli/')).map((f) => join(w.home, f))
 
 /** The choice the list prompt highlights now: the text after the last pointer drawn since the last mark. */
 function highlighted(t: Terminal): string {
