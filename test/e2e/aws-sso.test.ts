@@ -284,9 +284,11 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
     // and the aws CLI has cached role credentials for one profile of each session
     const cliCache = join(w.home, '.aws', 'cli', 'cache')
     await ok(awsCli(w, ['configure', 'export-credentials', '--profile', 'acme.demo.admin']))
-    const acmeCredentials = await listFiles(cliCache)
+    // (role credentials are the .json files; 2.22+ also keeps its session database, session.db, there)
+    const credentialFiles = async () => (await listFiles(cliCache)).filter((f) => f.endsWith('.json'))
+    const acmeCredentials = await credentialFiles()
     await ok(awsCli(w, ['configure', 'export-credentials', '--profile', 'other.production.readonly']))
-    const otherCredentials = (await listFiles(cliCache)).filter((f) => !acmeCredentials.includes(f)).map((f) => join(cliCache, f))
+    const otherCredentials = (await credentialFiles()).filter((f) => !acmeCredentials.includes(f)).map((f) => join(cliCache, f))
     expect([acmeCredentials.length, otherCredentials.length]).toEqual([1, 1])
     const untouchedCredentials = await fingerprint(otherCredentials)
 
@@ -303,7 +305,7 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
     // and the other session's token and every registration file are byte for byte (and mtime) as they were
     expect(await fingerprint(Object.keys(untouched))).toEqual(untouched)
     // and the CLI's cached role credentials of the acme profile are gone, the other session's kept
-    expect(await listFiles(cliCache)).toEqual(otherCredentials.map((f) => f.slice(cliCache.length + 1)))
+    expect(await credentialFiles()).toEqual(otherCredentials.map((f) => f.slice(cliCache.length + 1)))
     expect(await fingerprint(otherCredentials)).toEqual(untouchedCredentials)
     // and both acme keys are locked (exit 4, naming unlock), the other key still gets
     for (const key of ['AWS_PROFILE', 'STAGING_PROFILE']) {
