@@ -5,22 +5,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The end-to-end suite drives the real aws CLI v2 against a local fake IAM Identity Center.
-# An `aws` earlier on PATH may be CLI v1, so look for any v2 on PATH.
-has_aws_v2() {
-  local IFS=:
-  for dir in $PATH; do
-    if [ -x "$dir/aws" ] && "$dir/aws" --version 2>&1 | grep -q '^aws-cli/2\.'; then return 0; fi
-  done
-  return 1
+# The end-to-end suite drives the real aws CLI v2 against a local fake IAM Identity Center, on Debian's awscli
+# (/usr/bin/aws, 2.9.19) AND on the 2.36.7 in ../shared/tools/aws-cli-v2, which runs on the Python packages that
+# `apt-get install awscli` brings (issue 11). So Debian's awscli is needed even when another aws v2 is on PATH.
+has_debian_aws_v2() {
+  [ -x /usr/bin/aws ] && /usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2\.'
 }
-if ! has_aws_v2; then
+if ! has_debian_aws_v2; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "scripts/test.sh: installing the aws CLI v2 (apt-get install -y awscli)" >&2
+    echo "scripts/test.sh: installing Debian's aws CLI v2 (apt-get install -y awscli)" >&2
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null
   else
-    echo "scripts/test.sh: no aws CLI v2 found and not root: the aws.iam.sso end-to-end tests will be SKIPPED." >&2
+    echo "scripts/test.sh: no aws CLI v2 at /usr/bin/aws and not root: the aws.iam.sso end-to-end tests will be SKIPPED." >&2
     echo "  Install it with: sudo apt-get update && sudo apt-get install -y awscli" >&2
   fi
 fi

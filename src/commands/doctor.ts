@@ -23,7 +23,8 @@ export default class Doctor extends KeyrackCommand {
   static override flags = {
     path: Flags.string({ summary: 'Also scan this folder for stray `aws sso login --sso-session` (repeatable).', multiple: true, helpValue: 'DIR' }),
     fix: Flags.boolean({
-      summary: 'Rewrite stray `aws sso login --sso-session S` to `--profile P` where exactly one profile uses S (shows the diff, asks, keeps a backup).',
+      summary:
+        "Rewrite stray `aws sso login --sso-session S` to `--profile P` where exactly one profile uses S (shows the diff, asks, keeps a backup); register keyrack's own sign-in client where the cached one is another's or expiring.",
     }),
     yes: Flags.boolean({ char: 'y', summary: 'With --fix: rewrite without asking.', dependsOn: ['fix'] }),
   }

@@ -34,6 +34,10 @@ ${VAULTS.map((v) => `  ${v.id.padEnd(12)} ${v.summary}`).join('\n')}`
     profile: Flags.string({ summary: 'aws.iam.sso: the profile name to write; alone, adopts an existing SSO profile.', helpGroup: 'aws.iam.sso' }),
     region: Flags.string({ summary: 'aws.iam.sso: the profile\'s default region (default: the SSO region).', helpGroup: 'aws.iam.sso' }),
     'no-browser': Flags.boolean({ summary: 'aws.iam.sso: print the sign-in URL instead of opening a browser.', helpGroup: 'aws.iam.sso' }),
+    'device-code': Flags.boolean({
+      summary: 'aws.iam.sso: sign in with a code to enter on any device (aws sso login --use-device-code), not the browser redirect to this machine.',
+      helpGroup: 'aws.iam.sso',
+    }),
     timeout: Flags.string({ summary: 'aws.iam.sso: give up on a sign-in nobody completes after this long (default 5m).', helpGroup: 'aws.iam.sso' }),
   }
 
@@ -47,7 +51,7 @@ ${VAULTS.map((v) => `  ${v.id.padEnd(12)} ${v.summary}`).join('\n')}`
         vault: flags.vault,
         force: flags.force,
         flags,
-        unlock: { noBrowser: flags['no-browser'], ...(flags.timeout ? { timeoutMs: parseDuration(flags.timeout, '--timeout') } : {}) },
+        unlock: { noBrowser: flags['no-browser'], deviceCode: flags['device-code'], ...(flags.timeout ? { timeoutMs: parseDuration(flags.timeout, '--timeout') } : {}) },
       },
       deps,
     )

@@ -12,6 +12,7 @@ export default class Unlock extends KeyrackCommand {
     duration: Flags.string({ summary: 'os.secure: how long values stay unlocked, e.g. 30m, 2h (default 8h).' }),
     'passphrase-stdin': Flags.boolean({ summary: 'os.secure: read the keyrack passphrase from stdin.' }),
     'no-browser': Flags.boolean({ summary: 'aws.iam.sso: print the sign-in URL instead of opening a browser.' }),
+    'device-code': Flags.boolean({ summary: 'aws.iam.sso: sign in with a code to enter on any device (aws sso login --use-device-code), not the browser redirect to this machine.' }),
     timeout: Flags.string({ summary: 'aws.iam.sso: give up on a sign-in nobody completes after this long (default 5m).' }),
   }
 
@@ -24,6 +25,7 @@ export default class Unlock extends KeyrackCommand {
         ...(flags.duration ? { durationMs: parseDuration(flags.duration, '--duration') } : {}),
         ...(flags.timeout ? { timeoutMs: parseDuration(flags.timeout, '--timeout') } : {}),
         noBrowser: flags['no-browser'],
+        deviceCode: flags['device-code'],
         passphraseStdin: flags['passphrase-stdin'],
       },
       deps,

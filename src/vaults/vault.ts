@@ -34,6 +34,8 @@ export interface UnlockOptions {
   durationMs?: number
   /** Sign-in without opening a browser (aws.iam.sso, passed to `aws sso login --no-browser`). */
   noBrowser?: boolean
+  /** Sign in with the device code flow where the aws CLI would use PKCE (aws.iam.sso, `--use-device-code`). */
+  deviceCode?: boolean
   /** Give up on an interactive sign-in after this long. */
   timeoutMs?: number
   /** os.secure: the keyrack passphrase is on stdin (`--passphrase-stdin`), not at a prompt. */

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import { awsCliOrSkip } from '../support/fake-sso/aws-cli.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { awsClisOrSkip } from '../support/fake-sso/aws-cli.js'
 import { join } from 'node:path'
 import { ACME_URL, fingerprint, listFiles, makeSsoWorld, OTHER_URL, parseIni, section, withoutSections, type SsoWorld } from '../support/fake-sso/world.js'
 import { KEY, openTerminal, type Terminal } from '../support/pty.js'
@@ -7,7 +7,10 @@ import { KEY, openTerminal, type Terminal } from '../support/pty.js'
 // Issue 5, scenario 8: the aws.iam.sso set-up wizard driven through a REAL pseudo-terminal, signing in with the
 // real aws CLI against the fake IAM Identity Center, the BROWSER script clicking Allow.
 
-const aws = await awsCliOrSkip('test/e2e/aws-sso-wizard.test.ts')
+const clis = await awsClisOrSkip('test/e2e/aws-sso-wizard.test.ts')
+// Every scenario runs the real CLI (a Python start-up per call) and keyrack several times, on each CLI: on a loaded
+// 2-core machine one scenario can take over a minute.
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 120_000 })
 
 const CONFIG = [
   '# hand-written',
@@ -33,13 +36,20 @@ let term: Terminal | undefined
 afterEach(async () => {
   term?.kill()
   term = undefined
-  await world?.cleanup()
+  const w = world
   world = undefined
+  try {
+    // Issue 11: the service saw no client name but keyrack's.
+    if (w) expect(w.fake.clientNames().filter((n) => n !== 'keyrack')).toEqual([])
+  } finally {
+    await w?.cleanup()
+  }
 })
 
 const POINTER = '❯'
 
-const homePaths = async (w: SsoWorld) => (await listFiles(w.home)).map((f) => join(w.home, f))
+// The aws CLI's own files aside: 2.22+ keeps a session database in ~/.aws/cli/cache that every run rewrites.
+const homePaths = async (w: SsoWorld) => (await listFiles(w.home)).filter((f) => !f.startsWith('.aws/cli/')).map((f) => join(w.home, f))
 
 /** The choice the list prompt highlights now: the text after the last pointer drawn since the last mark. */
 function highlighted(t: Terminal): string {
@@ -65,10 +75,14 @@ async function choose(t: Terminal, pattern: RegExp, maxMoves = 20): Promise<stri
   throw new Error(`no choice matching ${pattern}; screen:\n${t.text()}`)
 }
 
-describe.skipIf(!aws)('8. the aws.iam.sso wizard in a real terminal', () => {
+describe.skipIf(clis.length > 0)('8. the aws.iam.sso wizard in a real terminal', () => {
+  it.skip('needs an aws CLI v2 (see the warning above)', () => undefined)
+})
+
+describe.each(clis)('8. the aws.iam.sso wizard in a real terminal, with $label', (aws) => {
   it('picks a start URL, signs in via the browser, filters accounts, picks a role, accepts the name; Ctrl-C later changes nothing', async () => {
     // Given a config with two sso-sessions and a legacy profile, and a user who clicks Allow
-    const w = (world = await makeSsoWorld(aws!))
+    const w = (world = await makeSsoWorld(aws))
     await w.writeConfig(CONFIG)
 
     // When the wizard runs in a terminal
@@ -108,7 +122,7 @@ describe.skipIf(!aws)('8. the aws.iam.sso wizard in a real terminal', () => {
     // Then the wizard succeeded after exactly one sign-in, made through the browser
     expect(code, t.text()).toBe(0)
     expect(w.fake.signIns()).toHaveLength(1)
-    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['botocore-client-acme'])
+    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['keyrack'])
     expect(await w.fixture.browserOpens()).toHaveLength(1)
     // and the profile reuses the acme sso-session; the rest of the file is as it was
     const config = (await w.readConfig())!

@@ -1,15 +1,18 @@
 import { execa, type Result } from 'execa'
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { awsCliOrSkip } from '../support/fake-sso/aws-cli.js'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { awsClisOrSkip, usesPkce, type AwsCliV2 } from '../support/fake-sso/aws-cli.js'
 import { ACME_URL, fingerprint, listFiles, makeSsoWorld, OTHER_URL, parseIni, section, withoutSections, type SsoWorld } from '../support/fake-sso/world.js'
 import type { FakeSsoOptions } from '../support/fake-sso/server.js'
 
 // Issue 5, scenarios 1-7: the built keyrack CLI, the real aws CLI, a local fake IAM Identity Center.
 // The BROWSER script plays the user; the fake's ledger says what really happened on the wire.
 
-const aws = await awsCliOrSkip('test/e2e/aws-sso.test.ts')
+const clis = await awsClisOrSkip('test/e2e/aws-sso.test.ts')
+// Every scenario runs the real CLI (a Python start-up per call) and keyrack several times, on each CLI: on a loaded
+// 2-core machine one scenario can take over a minute.
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 120_000 })
 
 // A config a user already has: comments, a default, a legacy sso profile, another org's sso-session.
 const EXISTING_CONFIG = [
@@ -49,10 +52,18 @@ const acmeFlags = (account: string, role: string, profile: string) => [
 
 let world: SsoWorld | undefined
 afterEach(async () => {
-  await world?.cleanup()
+  const w = world
   world = undefined
+  try {
+    // Issue 11: whatever the scenario, the service saw no client name but keyrack's (not registered, not on a page,
+    // not issued a token), on every CLI.
+    if (w) expect(w.fake.clientNames().filter((n) => n !== 'keyrack')).toEqual([])
+  } finally {
+    await w?.cleanup()
+  }
 })
 
+let aws: AwsCliV2 | undefined
 async function start(options: FakeSsoOptions = {}): Promise<SsoWorld> {
   world = await makeSsoWorld(aws!, options)
   return world
@@ -88,7 +99,15 @@ async function threeKeysOnTwoSessions(w: SsoWorld): Promise<void> {
   for (const run of runs) expect(run.exitCode, out(run)).toBe(0)
 }
 
-describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity Center)', () => {
+describe.skipIf(clis.length > 0)('aws.iam.sso end to end', () => {
+  it.skip('needs an aws CLI v2 (see the warning above)', () => undefined)
+})
+
+describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM Identity Center)', (cli) => {
+  beforeAll(() => {
+    aws = cli
+  })
+
   it('1. a non-interactive set registers one client, writes only its sections, stores the profile, and ends locked', async () => {
     // Given a user's existing AWS config
     const w = await start()
@@ -99,7 +118,7 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
 
     // Then it succeeded after exactly one registration, named after the session, and one sign-in
     expect(set.exitCode, out(set)).toBe(0)
-    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['botocore-client-acme'])
+    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['keyrack'])
     expect(w.fake.signIns()).toHaveLength(1)
     // and the config gained the sso-session and the profile, in sso-session form
     const config = (await w.readConfig())!
@@ -116,8 +135,8 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
       ['default', 'profile acme.demo.admin', 'profile legacy', 'sso-session acme', 'sso-session other'],
     )
     expect(await w.tmpLeftovers()).toEqual([])
-    const stray = (await listFiles(w.home)).filter((f) => !f.startsWith('.aws/sso/cache/') && !/^\.aws\/config(\..+)?$/.test(f))
-    expect(stray, 'no temporary config or profile left in HOME').toEqual(['.config/keyrack/store.json'])
+    const stray = (await listFiles(w.home)).filter((f) => !/^\.aws\/(sso|cli)\//.test(f) && !/^\.aws\/config(\..+)?$/.test(f))
+    expect(stray, 'no temporary config or profile left in HOME').toEqual(['.config/keyrack/store.json', '.config/keyrack/vaults/aws.iam.sso/registrations.json'])
     // and the store holds the profile name under the key
     const store = JSON.parse((await w.readStore())!) as { keys: Record<string, { vault: string; ref: unknown }> }
     expect(store.keys['test.AWS_PROFILE']?.vault).toBe('aws.iam.sso')
@@ -128,7 +147,7 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     expect(get.exitCode, out(get)).toBe(4)
     expect(get.stderr).toContain('keyrack unlock')
     expect(await w.token('acme')).toBeUndefined()
-    expect(w.fake.ledger.logouts.map((l) => l.clientName)).toEqual(['botocore-client-acme'])
+    expect(w.fake.ledger.logouts.map((l) => l.clientName)).toEqual(['keyrack'])
     expect(await w.awsCalls()).not.toContainEqual(expect.stringContaining('--sso-session'))
   })
 
@@ -143,7 +162,7 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
 
     // Then it was proven through that profile's session, the config is byte for byte the same, and the key gets after unlock
     expect(set.exitCode, out(set)).toBe(0)
-    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['botocore-client-other'])
+    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['keyrack'])
     // (proven twice: by the roundtrip's unlock, then by its get, which asks the service too: issue 4)
     expect(w.fake.ledger.roleCredentials.map((c) => `${c.accountId}/${c.roleName}`)).toEqual(['222222222222/developer', '222222222222/developer'])
     expect(await w.readConfig()).toBe(config)
@@ -186,15 +205,17 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     await ok(w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')]))
     const opened = (await w.fixture.browserOpens()).length
 
-    // When the user unlocks with --no-browser and approves the code on another device
-    const pending = w.keyrack(['unlock', '--env', 'test', '--no-browser', '--timeout', '60s', '--json'])
+    // When the user unlocks with --no-browser and approves the code on another device (with a CLI that would use
+    // PKCE, whose page must return to this machine, --device-code asks for a code instead)
+    const pkce = usesPkce(aws!)
+    const pending = w.keyrack(['unlock', '--env', 'test', '--no-browser', ...(pkce ? ['--device-code'] : []), '--timeout', '60s', '--json'])
     await until(() => w.fake.decide(undefined, 'approve'))
     const unlock = await pending
 
     // Then the sign-in worked without a browser, through `aws sso login --profile P --no-browser`
     expect(unlock.exitCode, out(unlock)).toBe(0)
     expect(await w.fixture.browserOpens()).toHaveLength(opened)
-    expect((await w.awsCalls()).filter((c) => c.startsWith('sso login')).at(-1)).toBe('sso login --profile acme.demo.admin --no-browser')
+    expect((await w.awsCalls()).filter((c) => c.startsWith('sso login')).at(-1)).toBe(`sso login --profile acme.demo.admin --no-browser${pkce ? ' --use-device-code' : ''}`)
     // and stdout holds only keyrack's JSON document (what aws prints goes to the terminal, not into it)
     const report = JSON.parse(String(unlock.stdout)) as { keys: Array<{ slug: string; outcome: string }> }
     expect(report.keys).toMatchObject([{ slug: 'test.AWS_PROFILE', outcome: 'unlocked' }])
@@ -222,7 +243,7 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     // Given three keys on two sessions, all locked
     const w = await start()
     await threeKeysOnTwoSessions(w)
-    const before = { acme: w.fake.signIns('botocore-client-acme').length, other: w.fake.signIns('botocore-client-other').length }
+    const before = w.fake.signIns().length
     const registrations = w.fake.ledger.registrations.length
 
     // When the env is unlocked, then unlocked again
@@ -233,8 +254,9 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
 
     // Then the first signed in once per session, the second not at all and says the keys are already active
     expect(first.exitCode, out(first)).toBe(0)
-    expect(w.fake.signIns('botocore-client-acme')).toHaveLength(before.acme + 1)
-    expect(w.fake.signIns('botocore-client-other')).toHaveLength(before.other + 1)
+    const firstSignIns = w.fake.signIns().slice(before)
+    expect(firstSignIns).toHaveLength(2)
+    expect(new Set(firstSignIns.map((t) => t.clientId)).size, 'one sign-in per session, each with its own client').toBe(2)
     expect(w.fake.ledger.registrations).toHaveLength(registrations)
     expect(second.exitCode, out(second)).toBe(0)
     expect(w.fake.signIns()).toHaveLength(afterFirst)
@@ -262,9 +284,11 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     // and the aws CLI has cached role credentials for one profile of each session
     const cliCache = join(w.home, '.aws', 'cli', 'cache')
     await ok(awsCli(w, ['configure', 'export-credentials', '--profile', 'acme.demo.admin']))
-    const acmeCredentials = await listFiles(cliCache)
+    // (role credentials are the .json files; 2.22+ also keeps its session database, session.db, there)
+    const credentialFiles = async () => (await listFiles(cliCache)).filter((f) => f.endsWith('.json'))
+    const acmeCredentials = await credentialFiles()
     await ok(awsCli(w, ['configure', 'export-credentials', '--profile', 'other.production.readonly']))
-    const otherCredentials = (await listFiles(cliCache)).filter((f) => !acmeCredentials.includes(f)).map((f) => join(cliCache, f))
+    const otherCredentials = (await credentialFiles()).filter((f) => !acmeCredentials.includes(f)).map((f) => join(cliCache, f))
     expect([acmeCredentials.length, otherCredentials.length]).toEqual([1, 1])
     const untouchedCredentials = await fingerprint(otherCredentials)
 
@@ -274,14 +298,14 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
     // Then the acme token file is gone and its token logged out on the service
     expect(relock.exitCode, out(relock)).toBe(0)
     expect(await w.token('acme')).toBeUndefined()
-    expect(w.fake.ledger.logouts.slice(logouts)).toMatchObject([{ accessToken: acmeToken, clientName: 'botocore-client-acme' }])
+    expect(w.fake.ledger.logouts.slice(logouts)).toMatchObject([{ accessToken: acmeToken, clientName: 'keyrack' }])
     expect(w.fake.isLive(acmeToken)).toBe(false)
     // and the user is told that the other acme key is locked too
     expect(relock.stderr).toContain('test.STAGING_PROFILE')
     // and the other session's token and every registration file are byte for byte (and mtime) as they were
     expect(await fingerprint(Object.keys(untouched))).toEqual(untouched)
     // and the CLI's cached role credentials of the acme profile are gone, the other session's kept
-    expect(await listFiles(cliCache)).toEqual(otherCredentials.map((f) => f.slice(cliCache.length + 1)))
+    expect(await credentialFiles()).toEqual(otherCredentials.map((f) => f.slice(cliCache.length + 1)))
     expect(await fingerprint(otherCredentials)).toEqual(untouchedCredentials)
     // and both acme keys are locked (exit 4, naming unlock), the other key still gets
     for (const key of ['AWS_PROFILE', 'STAGING_PROFILE']) {
@@ -408,8 +432,8 @@ describe.skipIf(!aws)('aws.iam.sso end to end (real aws CLI, fake IAM Identity C
       return { w, before }
     }
 
-    /** Every file under HOME but the CLI's own caches (a failed sign-in may leave its client registration). */
-    const homeFiles = async (w: SsoWorld) => (await listFiles(w.home)).filter((f) => !/^\.aws\/(sso|cli)\//.test(f))
+    /** Every file under HOME but the CLI's own caches and keyrack's record of its registration (a failed sign-in may leave a registration). */
+    const homeFiles = async (w: SsoWorld) => (await listFiles(w.home)).filter((f) => !/^\.aws\/(sso|cli)\//.test(f) && !f.endsWith('aws.iam.sso/registrations.json'))
 
     async function expectNothingChanged(w: SsoWorld, before: { config?: string; store?: string; files: string[] }) {
       expect(await w.readConfig()).toBe(before.config)

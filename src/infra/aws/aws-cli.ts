@@ -26,7 +26,11 @@ export interface SsoLoginOptions {
   /** The config the CLI reads (AWS_CONFIG_FILE of the child): the user's, or a temporary copy during set. */
   configFile: string
   noBrowser?: boolean
+  /** Pass --use-device-code (CLI >= 2.22 only; the caller decides). */
+  useDeviceCode?: boolean
   timeoutMs?: number
+  /** Told the pid of the running `aws sso login` (then undefined when it ended), so a killed keyrack can be cleaned up after. */
+  onChild?(pid: number | undefined): Promise<void>
 }
 
 /** The edge keyrack's aws.iam.sso vault crosses to sign in. Tests replace it; the real one runs the CLI. */
@@ -70,20 +74,22 @@ export class SystemAwsCli implements AwsCli {
   async ssoLogin(options: SsoLoginOptions): Promise<void> {
     const cli = await this.resolve()
     const timeoutMs = options.timeoutMs ?? DEFAULT_SIGN_IN_TIMEOUT_MS
-    const args = ['sso', 'login', '--profile', options.profile, ...(options.noBrowser ? ['--no-browser'] : [])]
+    const args = ['sso', 'login', '--profile', options.profile, ...(options.noBrowser ? ['--no-browser'] : []), ...(options.useDeviceCode ? ['--use-device-code'] : [])]
     const controller = new AbortController()
     let interrupted = false
     // Ctrl-C reaches the CLI through the terminal's process group; keyrack stays alive to clean up and report.
-    // A SIGINT sent to keyrack alone (no terminal) is passed on, so the CLI never outlives the sign-in.
-    const onSigint = () => {
+    // A SIGINT sent to keyrack alone (no terminal), a SIGTERM or a SIGHUP (terminal closed) ends the CLI too, so it
+    // never outlives the sign-in (issue 10, item 17).
+    const onSignal = () => {
       interrupted = true
       controller.abort()
     }
-    process.on('SIGINT', onSigint)
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
+    for (const signal of signals) process.on(signal, onSignal)
     const { execa } = await import('execa') // loaded by sign-ins only: `get` never pays for it
     let result
     try {
-      result = await execa(cli.path, args, {
+      const child = execa(cli.path, args, {
         env: { ...withoutSecretsEnv(this.env), AWS_CONFIG_FILE: options.configFile },
         extendEnv: false,
         stdin: 'inherit',
@@ -95,8 +101,11 @@ export class SystemAwsCli implements AwsCli {
         forceKillAfterDelay: 3000,
         reject: false,
       })
+      await options.onChild?.(child.pid).catch(() => undefined)
+      result = await child
     } finally {
-      process.off('SIGINT', onSigint)
+      for (const signal of signals) process.off(signal, onSignal)
+      await options.onChild?.(undefined).catch(() => undefined)
     }
     if (result.timedOut) {
       throw new SsoSignInError(`Nobody completed the sign-in for profile ${options.profile} within ${formatDuration(timeoutMs)}; it was stopped.`, {

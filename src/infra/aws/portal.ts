@@ -34,6 +34,23 @@ export interface SsoPortal {
   logout(accessToken: string): Promise<void>
   /** CreateToken with the refresh_token grant and the cached client registration, as the SDK's fromSSO does. */
   refresh(input: { clientId: string; clientSecret: string; refreshToken: string }): Promise<RefreshedToken>
+  /** RegisterClient (OIDC): keyrack's own public client, so that the browser's pages name keyrack (issue 11). */
+  registerClient(input: RegisterClientInput): Promise<RegisteredClient>
+}
+
+export interface RegisterClientInput {
+  clientName: string
+  scopes?: string[]
+  /** PKCE: [authorization_code, refresh_token]; device code: none. */
+  grantTypes?: string[]
+  redirectUris?: string[]
+  issuerUrl?: string
+}
+
+export interface RegisteredClient {
+  clientId: string
+  clientSecret: string
+  expiresAt: Date
 }
 
 export type SsoPortalFactory = (ssoRegion: string) => SsoPortal
@@ -120,6 +137,24 @@ class SdkSsoPortal implements SsoPortal {
       expiresAt: new Date(this.now().getTime() + out.expiresIn * 1000),
       ...(out.refreshToken ? { refreshToken: out.refreshToken } : {}),
     }
+  }
+
+  async registerClient(input: RegisterClientInput): Promise<RegisteredClient> {
+    const { mod, client } = await this.oidcClient()
+    const out = await this.call('register keyrack as a sign-in client', () =>
+      client.send(
+        new mod.RegisterClientCommand({
+          clientName: input.clientName,
+          clientType: 'public',
+          ...(input.scopes && input.scopes.length > 0 ? { scopes: input.scopes } : {}),
+          ...(input.grantTypes ? { grantTypes: input.grantTypes } : {}),
+          ...(input.redirectUris ? { redirectUris: input.redirectUris } : {}),
+          ...(input.issuerUrl ? { issuerUrl: input.issuerUrl } : {}),
+        }),
+      ),
+    )
+    if (!out.clientId || !out.clientSecret || !out.clientSecretExpiresAt) throw new Error('IAM Identity Center answered RegisterClient without a client')
+    return { clientId: out.clientId, clientSecret: out.clientSecret, expiresAt: new Date(out.clientSecretExpiresAt * 1000) }
   }
 
   private ssoClient() {

@@ -178,12 +178,18 @@ export async function deleteRoleCredentials(path: string): Promise<boolean> {
   return removeIfExists(path)
 }
 
-/** A client registration cache entry (no accessToken): what doctor reports, and what unlock must not replace. */
+/** The two sign-in flows (aws-sso-facts.md, "The two sign-in flows"); a cached registration fits exactly one. */
+export type SignInFlow = 'pkce' | 'device-code'
+
+/** A client registration cache entry (no accessToken): what doctor reports, and what keyrack keeps as its own. */
 export interface SsoRegistration {
   path: string
   clientId: string
   expiresAt?: Date
   scopes: string[]
+  grantTypes: string[]
+  /** PKCE reuses a registration only when its grantTypes hold authorization_code; device code only otherwise. */
+  flow: SignInFlow
 }
 
 export async function readSsoRegistration(path: string): Promise<SsoRegistration | undefined> {
@@ -195,14 +201,45 @@ export async function readSsoRegistration(path: string): Promise<SsoRegistration
   } catch {
     throw new CorruptFileError(path, 'this SSO client registration cache file is not valid JSON', `Delete ${path}; the next sign-in registers again.`)
   }
-  if (typeof data.clientId !== 'string') return undefined
+  if (typeof data !== 'object' || data === null || typeof data.clientId !== 'string') return undefined
   const expiresAt = parseTime(data.expiresAt)
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [])
+  const grantTypes = strings(data.grantTypes)
   return {
     path,
     clientId: data.clientId,
     ...(expiresAt ? { expiresAt } : {}),
-    scopes: Array.isArray(data.scopes) ? data.scopes.filter((s): s is string => typeof s === 'string') : [],
+    scopes: strings(data.scopes),
+    grantTypes,
+    flow: grantTypes.includes('authorization_code') ? 'pkce' : 'device-code',
   }
+}
+
+/** What RegisterClient gave, to be cached where and as the aws CLI caches its own registrations. */
+export interface NewRegistration {
+  clientId: string
+  clientSecret: string
+  expiresAt: Date
+  /** Written only when non-empty, as the CLI does. */
+  scopes?: string[]
+  /** Written for PKCE registrations only, as the CLI does (its device-code registrations have none). */
+  grantTypes?: string[]
+}
+
+/**
+ * Writes a registration in the CLI's shape (botocore utils.py SSOTokenFetcher(Auth)._register_client, serialised by
+ * awscli/customizations/sso/utils.py _sso_json_dumps: json.dumps' default separators, keys in this order, expiresAt as
+ * UTC `YYYY-MM-DDTHH:MM:SSZ`), atomically, 0600.
+ */
+export async function writeSsoRegistration(path: string, registration: NewRegistration): Promise<void> {
+  const entries: Array<[string, unknown]> = [
+    ['clientId', registration.clientId],
+    ['clientSecret', registration.clientSecret],
+    ['expiresAt', registration.expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z')],
+  ]
+  if (registration.scopes && registration.scopes.length > 0) entries.push(['scopes', registration.scopes])
+  if (registration.grantTypes && registration.grantTypes.length > 0) entries.push(['grantTypes', registration.grantTypes])
+  await writeFileAtomic(path, pythonJsonObject(entries))
 }
 
 /** Every file in the SSO cache folder (tokens and registrations), for doctor. Missing folder -> []. */

@@ -105,7 +105,7 @@ export function awsConfigChecks(loaded: LoadedAwsConfig, show: (path: string) =>
       check(
         'aws-config.legacy-sso',
         'warn',
-        `[${profileHeader(profile)}] (line ${profile.line}) is a legacy SSO profile (sso_start_url inside it): each sign-in registers a new botocore-client-<timestamp> client and it never refreshes`,
+        `[${profileHeader(profile)}] (line ${profile.line}) is a legacy SSO profile (sso_start_url inside it): device code only, it never refreshes, and \`aws sso login\` by hand registers its client as botocore-client-<timestamp>`,
         fix,
       ),
     )

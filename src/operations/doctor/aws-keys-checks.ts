@@ -1,9 +1,10 @@
-import { readdir } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Check } from '../../domain/check.js'
 import type { StoreData } from '../../domain/store-model.js'
 import { KeyrackError } from '../../domain/errors.js'
 import { AwsConfigFile } from '../../infra/aws/config-file.js'
+import { OWNER_FILE, SESSION_LOCK_PREFIX } from '../../infra/aws/sign-in-lock.js'
 import { pidOfTemporaryProfile, TEMP_CONFIG_DIR_PREFIX } from '../../infra/aws/temp-config.js'
 import type { Deps } from '../../infra/deps.js'
 import { isErrno } from '../../infra/fs.js'
@@ -62,7 +63,7 @@ export async function awsKeysChecks(data: StoreData | undefined, config: AwsConf
       check(
         'aws-keys.profile',
         'warn',
-        `${slug}: profile ${profileName} is a legacy SSO profile (no sso-session): a new client and the consent page at each sign-in, no refresh`,
+        `${slug}: profile ${profileName} is a legacy SSO profile (no sso-session): device code only, and no refresh (every expiry takes a browser sign-in)`,
         `Convert it to the sso-session form (see the aws config section), or write it again: ${again} --sso-start-url ${profile.ssoStartUrl} --sso-region ${profile.ssoRegion ?? '<region>'}`,
       )
       continue
@@ -85,16 +86,37 @@ async function leftoverChecks(config: AwsConfigFile | undefined, deps: Deps, sho
   } catch (error) {
     if (!isErrno(error, 'ENOENT') && !isErrno(error, 'ENOTDIR')) throw error
   }
+  // What the sweep at the start of doctor (sign-in-lock.ts) could not clean: a lock whose owner is gone.
+  let locks: string[] = []
+  try {
+    locks = (await readdir(tempRoot)).filter((name) => name.startsWith(SESSION_LOCK_PREFIX) && name.endsWith('.lock')).sort()
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT') && !isErrno(error, 'ENOTDIR')) throw error
+  }
+  for (const name of locks) {
+    const path = join(tempRoot, name)
+    const owner = await ownerOf(path)
+    if (owner && isRunning(owner.pid)) continue // a sign-in is running right now
+    const child = owner?.child && isRunning(owner.child) ? owner.child : undefined
+    checks.push({
+      id: 'aws-keys.leftovers',
+      section: AWS_KEYS_SECTION,
+      status: 'warn',
+      detail: `${show(path)} is a sign-in lock left by a keyrack that was killed${owner ? ` (pid ${owner.pid})` : ''}${child ? `; its aws sso login (pid ${child}) is still running` : ''}`,
+      fix: child ? `kill ${child}; rm ${show(path)}` : `rm ${show(path)}`,
+    })
+  }
   for (const name of entries) {
     const dir = join(tempRoot, name)
-    const pid = await signInPidOf(join(dir, 'config'))
+    const owner = await ownerOf(join(dir, OWNER_FILE))
+    const pid = owner?.pid ?? (await signInPidOf(join(dir, 'config')))
     if (pid !== undefined && isRunning(pid)) continue // a set is signing in right now
     checks.push({
       id: 'aws-keys.leftovers',
       section: AWS_KEYS_SECTION,
       status: 'warn',
-      detail: `${show(dir)} is a temporary AWS config left by an interrupted keyrack set${pid ? ` (pid ${pid}, no longer running)` : ''}`,
-      fix: `rm -rf ${show(dir)}`,
+      detail: `${show(dir)} is a temporary AWS config left by an interrupted keyrack set${pid ? ` (pid ${pid}, no longer running)` : ''}${owner?.child && isRunning(owner.child) ? `; its aws sso login (pid ${owner.child}) is still running` : ''}`,
+      fix: owner?.child && isRunning(owner.child) ? `kill ${owner.child}; rm -rf ${show(dir)}` : `rm -rf ${show(dir)}`,
     })
   }
   for (const profile of config?.profiles() ?? []) {
@@ -109,6 +131,16 @@ async function leftoverChecks(config: AwsConfigFile | undefined, deps: Deps, sho
     })
   }
   return checks
+}
+
+async function ownerOf(path: string): Promise<{ pid: number; child?: number } | undefined> {
+  try {
+    const data = JSON.parse(await readFile(path, 'utf8')) as { pid?: unknown; child?: unknown }
+    if (typeof data.pid !== 'number') return undefined
+    return { pid: data.pid, ...(typeof data.child === 'number' ? { child: data.child } : {}) }
+  } catch {
+    return undefined
+  }
 }
 
 /** The pid of the `set` whose temporary config this is; undefined when the file is gone, cut short or names none. */

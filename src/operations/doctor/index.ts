@@ -8,7 +8,9 @@ import { keyrackChecks } from './keyrack-checks.js'
 import { awsCliChecks } from './aws-cli-checks.js'
 import { awsConfigChecks, loadAwsConfig } from './aws-config.js'
 import { awsKeysChecks } from './aws-keys-checks.js'
-import { ssoCacheChecks } from './sso-cache-checks.js'
+import { fixRegistrations, ssoCacheChecks } from './sso-cache-checks.js'
+import { join } from 'node:path'
+import { sweepSignInLeftovers } from '../../infra/aws/sign-in-lock.js'
 import { ssoSessionUsageChecks } from './sso-session-checks.js'
 import { applyFix, planFixes, renderDiff, type AppliedFix } from './sso-session-fix.js'
 import { scanForSsoSessionUsage, type ScanResult } from './sso-session-scan.js'
@@ -29,6 +31,8 @@ export interface DoctorReport {
   summary: { ok: number; warn: number; fail: number }
   /** What --fix rewrote (absent without --fix). */
   fixed?: AppliedFix[]
+  /** Sessions whose client --fix registered again as keyrack (absent without --fix). */
+  registered?: string[]
   exitCode: ExitCode
 }
 
@@ -36,12 +40,20 @@ export interface DoctorReport {
 export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<DoctorReport> {
   const show = (path: string) => tildify(path, deps.paths.home)
   const aws = await loadAwsConfig(deps)
+  // Leftovers of a keyrack killed during a sign-in are cleaned first; the aws.iam.sso keys section reports the rest.
+  await sweepSignInLeftovers(join(deps.paths.vaultsDir, 'aws.iam.sso')).catch(() => undefined)
+  const data = await deps.store.read().catch(() => undefined)
+  let registered: string[] | undefined
+  if (options.fix) {
+    registered = await fixRegistrations(aws.config, deps, data)
+    for (const line of registered) deps.reporter.step(line)
+  }
   const scanOptions = { paths: options.paths, ...(options.cwd ? { cwd: options.cwd } : {}) }
   // Independent groups run at once: the scan waits on git, the CLI check on `aws --version`, the rest on files.
   const [keyrack, cli, cache, firstScan] = await Promise.all([
     keyrackChecks(deps),
     awsCliChecks(deps),
-    ssoCacheChecks(aws.config, deps),
+    ssoCacheChecks(aws.config, deps, data),
     scanForSsoSessionUsage(scanOptions, deps),
   ])
   let scan: ScanResult = firstScan
@@ -61,7 +73,7 @@ export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<Doc
   ]
   const summary = { ok: 0, warn: 0, fail: 0 }
   for (const check of checks) summary[check.status] += 1
-  return { checks, summary, ...(fixed ? { fixed } : {}), exitCode: summary.fail > 0 ? ExitCode.doctor : ExitCode.ok }
+  return { checks, summary, ...(fixed ? { fixed } : {}), ...(registered ? { registered } : {}), exitCode: summary.fail > 0 ? ExitCode.doctor : ExitCode.ok }
 }
 
 async function fixStraySignIns(scan: ScanResult, config: AwsConfigFile | undefined, yes: boolean, deps: Deps): Promise<AppliedFix[]> {

@@ -12,14 +12,19 @@ import {
   tokenCachePath,
   type SsoSessionKey,
 } from '../../infra/aws/sso-cache.js'
+import { resolveAwsCli } from '../../infra/aws/aws-cli.js'
+import { sdkSsoPortalFactory } from '../../infra/aws/portal.js'
 import type { Deps } from '../../infra/deps.js'
+import type { StoreData } from '../../domain/store-model.js'
+import { chooseFlow } from '../../vaults/aws.iam.sso/flow.js'
+import { KeyrackRegistrations, type RegistrationTarget } from '../../vaults/aws.iam.sso/registration.js'
 import { isErrno } from '../../infra/fs.js'
 import { tildify } from '../../infra/paths.js'
 
 export const SSO_CACHE_SECTION = 'sso cache'
 const DAY_MS = 24 * 3_600_000
-/** A registration expiring within this shows the consent page at some unlock soon: say so while it can be planned. */
-export const REGISTRATION_WARN_MS = 7 * DAY_MS
+/** A registration expiring within this shows the consent page at some unlock soon: say so while it can be planned (issue 11: 14 days). */
+export const REGISTRATION_WARN_MS = 14 * DAY_MS
 /** The aws CLI treats a token as expired this long before expiresAt (aws-sso-facts.md). */
 const CLI_EXPIRY_WINDOW_MS = 15 * 60_000
 
@@ -38,13 +43,15 @@ interface SignInTarget {
  * Per sso-session (and legacy profile) of the AWS config: the token's state (live / expiring / expired / signed out)
  * and the client registration's days left; then the cache files' modes (tokens and role credentials are secrets).
  */
-export async function ssoCacheChecks(config: AwsConfigFile | undefined, deps: Deps): Promise<Check[]> {
+export async function ssoCacheChecks(config: AwsConfigFile | undefined, deps: Deps, data?: StoreData): Promise<Check[]> {
   const checks: Check[] = []
   const show = (path: string) => tildify(path, deps.paths.home)
   const now = deps.now()
+  const registrations = new KeyrackRegistrations(deps, noPortal)
+  const used = sessionsOfKeys(config, data)
   for (const target of signInTargets(config)) {
     checks.push(await tokenCheck(target, deps.paths.ssoCache, now, show))
-    checks.push(await registrationCheck(target, deps.paths.ssoCache, now, show))
+    checks.push(await registrationCheck(target, registrations, used.has(targetId(target)), now, show))
   }
   checks.push(await cacheModesCheck(deps, show))
   return checks
@@ -117,42 +124,116 @@ async function tokenCheck(target: SignInTarget, cacheDir: string, now: Date, sho
   return check('warn', `token expired at ${at}${refresh}`, `Sign in again when you need it: ${signInCommand(target)}`)
 }
 
-async function registrationCheck(target: SignInTarget, cacheDir: string, now: Date, show: (p: string) => string): Promise<Check> {
+async function registrationCheck(
+  target: SignInTarget,
+  registrations: KeyrackRegistrations,
+  usedByKeys: boolean,
+  now: Date,
+  show: (p: string) => string,
+): Promise<Check> {
   const check = (status: Check['status'], detail: string, fix?: string): Check => ({
     id: 'sso-cache.registration',
     section: SSO_CACHE_SECTION,
     status,
     detail: `${target.label}: ${detail}`,
-    ...(fix ? { fix } : {}),
+    ...(fix && status !== 'ok' ? { fix } : {}),
   })
-  const path = registrationCachePath(cacheDir, {
+  const state = await registrations.inspect(registrationTargetOf(target))
+  if (state.whose === 'unreadable') {
+    const error = state.error
+    if (error instanceof KeyrackError) return check('fail', error.message.replace(state.path, show(state.path)), error.fix)
+    throw error
+  }
+  // keyrack signs in here when a key uses the session, or it registered a client for it before (issue 11).
+  const keyrackSignsInHere = usedByKeys || state.whose === 'keyrack' || (state.whose === 'other' && state.record !== undefined)
+  const reRegister = 'Register keyrack\'s own client now: keyrack doctor --fix (keyrack set and unlock also do it before their sign-in)'
+  const registerNow = `Register now, while a browser is at hand: ${signInCommand(target)}`
+  if (state.whose === 'none') {
+    if (keyrackSignsInHere) return check('ok', 'no client registration yet: keyrack registers its own, named keyrack, before the next sign-in')
+    return check('warn', 'no client registration: the next sign-in registers one and shows the consent page', registerNow)
+  }
+  const cached = state.cached
+  const flow = cached.flow === 'pkce' ? 'authorization code with PKCE' : 'device code'
+  const date = cached.expiresAt?.toISOString().slice(0, 10)
+  const left = cached.expiresAt ? cached.expiresAt.getTime() - now.getTime() : undefined
+  const days = left === undefined ? undefined : Math.floor(left / DAY_MS)
+  const lifetime = left === undefined ? 'no expiry recorded' : left <= 0 ? `expired on ${date}` : `${days} day(s) left (until ${date})`
+  if (state.whose === 'keyrack') {
+    const what = `keyrack's client registration (${flow}), ${lifetime}`
+    if (left !== undefined && left <= 0) return check('fail', `${what}: the next sign-in registers again and shows the consent page`, reRegister)
+    if (left !== undefined && left < REGISTRATION_WARN_MS) return check('warn', `${what}: after that the consent page appears at an unlock`, reRegister)
+    return check('ok', what)
+  }
+  const what = `client registration made by another program, not keyrack (${cached.clientId}, ${flow}), ${lifetime}`
+  if (keyrackSignsInHere) return check('fail', `${what}: a sign-in through it shows that program's name in the browser`, reRegister)
+  // A session keyrack does not sign in through: its registration is the CLI's business, as before issue 11.
+  if (left === undefined) return check('ok', `${what}; keyrack does not sign in here`)
+  if (left <= 0) return check('warn', `${what}: the next sign-in shows the consent page`, registerNow)
+  if (left < REGISTRATION_WARN_MS) {
+    return check('warn', `${what}: after that the consent page appears at a sign-in`, `Register again now, while a browser is at hand: rm ${show(state.path)} && ${signInCommand(target)}`)
+  }
+  return check('ok', `${what}; keyrack does not sign in here`)
+}
+
+function registrationTargetOf(target: SignInTarget): RegistrationTarget {
+  return {
+    label: target.label,
     startUrl: target.startUrl,
     ssoRegion: target.ssoRegion,
     ...(target.sessionName ? { sessionName: target.sessionName } : {}),
     ...(target.scopes ? { scopes: target.scopes } : {}),
-  })
-  let registration
-  try {
-    registration = await readSsoRegistration(path)
-  } catch (error) {
-    if (error instanceof KeyrackError) return check('fail', error.message.replace(path, show(path)), error.fix)
-    throw error
   }
-  const registerNow = `Register now, while a browser is at hand: ${signInCommand(target)}`
-  if (!registration) return check('warn', 'no client registration: the next sign-in registers one and shows the consent page', registerNow)
-  if (!registration.expiresAt) return check('ok', 'client registration present (no expiry recorded)')
-  const left = registration.expiresAt.getTime() - now.getTime()
-  const date = registration.expiresAt.toISOString().slice(0, 10)
-  if (left <= 0) return check('warn', `client registration expired on ${date}: the next sign-in shows the consent page`, registerNow)
-  const days = Math.floor(left / DAY_MS)
-  if (left < REGISTRATION_WARN_MS) {
-    return check(
-      'warn',
-      `client registration expires in ${days} day(s) (${date}): after that the consent page appears at an unlock`,
-      `Register again now, while a browser is at hand: rm ${show(path)} && ${signInCommand(target)}`,
-    )
+}
+
+function targetId(target: Pick<SignInTarget, 'key'>): string {
+  return target.key.kind === 'session' ? `session:${target.key.name}` : `legacy:${target.key.startUrl}`
+}
+
+/** The sessions (and legacy start URLs) keyrack's aws.iam.sso keys sign in through. */
+function sessionsOfKeys(config: AwsConfigFile | undefined, data: StoreData | undefined): Set<string> {
+  const out = new Set<string>()
+  for (const entry of Object.values(data?.keys ?? {})) {
+    if (entry.vault !== 'aws.iam.sso') continue
+    const profile = typeof entry.ref.profile === 'string' ? config?.profile(entry.ref.profile) : undefined
+    const session = profile?.ssoSession ?? (typeof entry.ref.ssoSession === 'string' ? entry.ref.ssoSession : undefined)
+    if (session) out.add(`session:${session}`)
+    else if (profile?.ssoStartUrl) out.add(`legacy:${profile.ssoStartUrl}`)
   }
-  return check('ok', `client registration valid for ${days} more day(s) (until ${date})`)
+  return out
+}
+
+const noPortal = (): never => {
+  throw new Error('BUG: doctor registered a client without --fix')
+}
+
+/**
+ * `doctor --fix`: for each session keyrack signs in through whose cached registration is not keyrack's, or is
+ * keyrack's with under 14 days left, registers keyrack's own client for the flow the next sign-in uses. Returns one
+ * line per session it re-registered (or could not).
+ */
+export async function fixRegistrations(config: AwsConfigFile | undefined, deps: Deps, data?: StoreData): Promise<string[]> {
+  const used = sessionsOfKeys(config, data)
+  const registrations = new KeyrackRegistrations(deps, sdkSsoPortalFactory(deps.env, deps.now))
+  const now = deps.now().getTime()
+  const lines: string[] = []
+  let cliVersion: string | undefined
+  for (const target of signInTargets(config)) {
+    const reg = registrationTargetOf(target)
+    const state = await registrations.inspect(reg)
+    if (state.whose === 'none' || state.whose === 'unreadable') continue
+    const mine = state.whose === 'keyrack'
+    if (!mine && !used.has(targetId(target)) && state.record === undefined) continue
+    if (mine && (state.cached.expiresAt?.getTime() ?? 0) - now >= REGISTRATION_WARN_MS) continue
+    try {
+      cliVersion ??= (await resolveAwsCli(deps.env)).version
+      const { flow } = chooseFlow({ cliVersion, legacy: target.key.kind === 'legacy', deviceCode: false, env: deps.env })
+      const record = await registrations.register(reg, flow)
+      lines.push(`${target.label}: registered keyrack's own client (${flow === 'pkce' ? 'authorization code with PKCE' : 'device code'}, until ${record.expiresAt.slice(0, 10)})`)
+    } catch (error) {
+      lines.push(`${target.label}: could not register keyrack's client: ${(error as Error).message}`)
+    }
+  }
+  return lines
 }
 
 /** Tokens, registrations (client secrets) and role credentials: every cache file must be 0600 (the CLI writes 0600). */

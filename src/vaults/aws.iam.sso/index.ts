@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { KeyLockedError, KeyrackError } from '../../domain/errors.js'
+import { CancelledError, KeyLockedError, KeyrackError } from '../../domain/errors.js'
 import { formatDuration } from '../../domain/duration.js'
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
@@ -11,6 +11,7 @@ import { SsoTokenRejectedError } from '../../infra/aws/errors.js'
 import { sdkSsoPortalFactory, type SsoPortalFactory } from '../../infra/aws/portal.js'
 import { checkRoleCredentials } from '../../infra/aws/portal-http.js'
 import { canRefresh, isTokenLive, readSsoToken } from '../../infra/aws/sso-cache.js'
+import { sweepSignInLeftovers } from '../../infra/aws/sign-in-lock.js'
 import type { KeyState, SetInput, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../vault.js'
 import { SsoSessions, type LiveSession } from './sessions.js'
 import { profilesOf, resolveProfile, sessionTarget, SsoProfileMissingError, type ProfileTarget, type SsoTarget } from './target.js'
@@ -44,7 +45,8 @@ export class AwsIamSsoVault implements Vault {
     this.sessions = new SsoSessions(deps, options.cli ?? new SystemAwsCli(deps.env), options.portal ?? sdkSsoPortalFactory(deps.env, deps.now))
   }
 
-  set(slug: Slug, input: SetInput): Promise<SetOutcome> {
+  async set(slug: Slug, input: SetInput): Promise<SetOutcome> {
+    await this.sweep()
     return setUp(slug, input.flags, this.deps, this.sessions)
   }
 
@@ -74,15 +76,27 @@ export class AwsIamSsoVault implements Vault {
       }
     }
 
-    const signIn = { noBrowser: options.noBrowser, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }
+    await this.sweep()
+    const signIn = {
+      purpose: 'unlock' as const,
+      noBrowser: options.noBrowser === true,
+      deviceCode: options.deviceCode === true,
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    }
+    let cancelled: Error | undefined
     for (const { target, members } of groups.values()) {
+      // Ctrl-C, SIGTERM or SIGHUP during one sign-in stops the unlock: no further browser opens.
+      if (cancelled) {
+        for (const { key } of members) results.set(key, failed(key, cancelled))
+        continue
+      }
       const login = this.sessions.login(members[0]!.resolved.profile.name, config.path, signIn)
       try {
-        let live = await this.sessions.ensureLive(target, login)
+        let live = await this.sessions.ensureLive(target, login, signIn)
         let proofs = await this.prove(target, members, live)
         // The token file said live, but the service refused it (signed out elsewhere): one sign-in fixes that.
         if (live.how !== 'signed-in' && proofs.some((p) => p instanceof SsoTokenRejectedError)) {
-          live = { how: 'signed-in', token: await this.sessions.signIn(target, live.token, login) }
+          live = { how: 'signed-in', token: await this.sessions.signIn(target, live.token, login, signIn) }
           proofs = await this.prove(target, members, live)
         }
         members.forEach(({ key }, i) => {
@@ -104,10 +118,25 @@ export class AwsIamSsoVault implements Vault {
           })
         })
       } catch (error) {
+        if (error instanceof CancelledError) cancelled = error
         for (const { key } of members) results.set(key, failed(key, error))
       }
     }
     return keys.map((k) => results.get(k)!)
+  }
+
+  private swept: Promise<void> | undefined
+
+  /**
+   * Cleans up after a keyrack killed during a sign-in (its `sign-in-*` folder, its session lock, its orphan
+   * `aws sso login`), once per run, before anything signs in. Not on `get`'s path; doctor reports what remains.
+   */
+  sweep(): Promise<void> {
+    this.swept ??= sweepSignInLeftovers(join(this.deps.paths.vaultsDir, VAULT_ID)).then(
+      () => undefined,
+      () => undefined,
+    )
+    return this.swept
   }
 
   /** Role credentials resolve for each key's profile (GetRoleCredentials with the session's token). */
@@ -154,6 +183,7 @@ export class AwsIamSsoVault implements Vault {
   }
 
   async relock(keys: StoredKey[]): Promise<string[]> {
+    await this.sweep()
     let config: AwsConfigFile | undefined
     try {
       config = await AwsConfigFile.load(this.deps.paths.awsConfig)

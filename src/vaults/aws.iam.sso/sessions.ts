@@ -1,6 +1,10 @@
+import { join } from 'node:path'
+import { formatDuration } from '../../domain/duration.js'
 import { UnavailableError } from '../../domain/errors.js'
 import type { Deps } from '../../infra/deps.js'
-import { describeAwsCli, type AwsCli } from '../../infra/aws/aws-cli.js'
+import { readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
+import { DEFAULT_SIGN_IN_TIMEOUT_MS, describeAwsCli, type AwsCli, type SsoLoginOptions } from '../../infra/aws/aws-cli.js'
+import { isRunning, SessionBusyError, SessionSignInLock } from '../../infra/aws/sign-in-lock.js'
 import { SsoSignInError, SsoTokenRejectedError } from '../../infra/aws/errors.js'
 import type { SsoPortal, SsoPortalFactory } from '../../infra/aws/portal.js'
 import {
@@ -13,33 +17,54 @@ import {
   writeRefreshedToken,
   type SsoToken,
 } from '../../infra/aws/sso-cache.js'
+import { chooseFlow } from './flow.js'
+import { KeyrackRegistrations } from './registration.js'
 import type { ProfileTarget, SsoTarget } from './target.js'
 
 export interface LiveSession {
-  /** live: token valid for 15+ minutes; renewed: refreshed with no browser; signed-in: `aws sso login` ran now. */
-  how: 'live' | 'renewed' | 'signed-in'
+  /**
+   * live: token valid for 15+ minutes; renewed: refreshed with no browser; signed-in: `aws sso login` ran now;
+   * joined: another `keyrack set` signed it in and is still using it, and this set shares it (the last one out signs out).
+   */
+  how: 'live' | 'renewed' | 'signed-in' | 'joined'
   token: SsoToken
 }
 
 export interface SignInOptions {
   noBrowser?: boolean
   timeoutMs?: number
+  /** `--device-code`: sign in with the device code flow even where the CLI would use PKCE. */
+  deviceCode?: boolean
 }
+
+/** Why the session is needed: `set` signs out what it signed in when done; `unlock` keeps it. */
+export type SignInPurpose = 'set' | 'unlock'
+
+/** What the caller runs as `aws sso login` (on the user's config, or set's temporary copy), with keyrack's choices. */
+export type LoginRunner = (extra: Pick<SsoLoginOptions, 'useDeviceCode' | 'onChild'>) => Promise<void>
 
 /**
  * The SSO sessions of one keyrack run. Remembers which sessions THIS process signed in, so the roundtrip of `set`
  * relocks only those: a session that was live before `set` stays live (cli-contract.md, aws.iam.sso).
+ * Sign-ins of one session are serialised across keyrack processes (sign-in-lock.ts): a second `set` or `unlock`
+ * waits for the first one's token. Before each sign-in the CLI's registration cache is made to hold keyrack's own
+ * client for the flow about to be used (registration.ts, flow.ts: issue 11).
  */
 export class SsoSessions {
   private readonly signedIn = new Set<string>()
   private readonly portals = new Map<string, SsoPortal>()
   private warnedAboutCli = false
+  readonly registrations: KeyrackRegistrations
+  private readonly lockDir: string
 
   constructor(
     private readonly deps: Deps,
     readonly cli: AwsCli,
     private readonly portalFactory: SsoPortalFactory,
-  ) {}
+  ) {
+    this.registrations = new KeyrackRegistrations(deps, (region) => this.portal(region))
+    this.lockDir = join(deps.paths.vaultsDir, 'aws.iam.sso')
+  }
 
   portal(region: string): SsoPortal {
     let portal = this.portals.get(region)
@@ -57,32 +82,64 @@ export class SsoSessions {
   /**
    * Makes the session live with as little as possible: a token more than 15 minutes from expiry is used as is;
    * an expiring one with a refresh token is renewed silently (no browser, no new client registration); only
-   * otherwise does `login` run `aws sso login`.
+   * otherwise does `login` run `aws sso login`. Under the session's sign-in lock, so parallel keyrack runs sign in once.
    */
-  async ensureLive(target: SsoTarget, login: () => Promise<void>): Promise<LiveSession> {
-    const before = await readSsoToken(target.tokenPath)
-    const now = this.deps.now()
-    if (before && isTokenLive(before, now)) return { how: 'live', token: before }
-    if (before && canRefresh(before, now)) {
-      try {
-        return { how: 'renewed', token: await this.refresh(target, before) }
-      } catch (error) {
-        if (error instanceof UnavailableError) throw error
-        // The refresh token was refused (revoked, rotated elsewhere): a sign-in is the way back.
-      }
+  async ensureLive(target: SsoTarget, login: LoginRunner, options: SignInOptions & { purpose: SignInPurpose }): Promise<LiveSession> {
+    if (this.signedIn.has(target.tokenPath)) {
+      const mine = await readSsoToken(target.tokenPath)
+      if (mine && isTokenLive(mine, this.deps.now())) return { how: 'live', token: mine }
     }
-    return { how: 'signed-in', token: await this.signIn(target, before, login) }
+    return this.withSessionLock(target, options, async () => {
+      const before = await readSsoToken(target.tokenPath)
+      const now = this.deps.now()
+      if (before && isTokenLive(before, now)) {
+        if (await this.share(target, options.purpose)) return { how: 'joined', token: before }
+        return { how: 'live', token: before }
+      }
+      if (before && canRefresh(before, now)) {
+        try {
+          return { how: 'renewed', token: await this.refresh(target, before) }
+        } catch (error) {
+          if (error instanceof UnavailableError) throw error
+          // The refresh token was refused (revoked, rotated elsewhere): a sign-in is the way back.
+        }
+      }
+      return { how: 'signed-in', token: await this.signInLocked(target, before, login, options) }
+    })
   }
 
-  /** Runs `login` (an `aws sso login`) and checks its result: exit 0 AND a fresh, live token in the session's file. */
-  async signIn(target: SsoTarget, before: SsoToken | undefined, login: () => Promise<void>): Promise<SsoToken> {
+  /** A sign-in although the token file looks live (the service refused it): under the session's lock too. */
+  async signIn(target: SsoTarget, before: SsoToken | undefined, login: LoginRunner, options: SignInOptions & { purpose: SignInPurpose }): Promise<SsoToken> {
+    return this.withSessionLock(target, options, async () => {
+      const current = await readSsoToken(target.tokenPath)
+      // Another keyrack signed in while this one waited: its token is new, so use it.
+      if (current && current.accessToken !== before?.accessToken && isTokenLive(current, this.deps.now())) return current
+      return this.signInLocked(target, current, login, options)
+    })
+  }
+
+  /**
+   * Runs `login` (an `aws sso login`) and checks its result: exit 0 AND a fresh, live token in the session's file.
+   * First: the flow, and keyrack's own client registration for it.
+   */
+  private async signInLocked(target: SsoTarget, before: SsoToken | undefined, login: LoginRunner, options: SignInOptions & { purpose: SignInPurpose }): Promise<SsoToken> {
     const info = await this.cli.resolve()
     if (info.shadowedBy.length > 0 && !this.warnedAboutCli) {
       this.warnedAboutCli = true
       this.deps.reporter.warn(`Using the ${describeAwsCli(info)}.`)
     }
+    const choice = chooseFlow({ cliVersion: info.version, legacy: target.key.kind === 'legacy', deviceCode: options.deviceCode === true, env: this.deps.env })
+    if (choice.note) this.deps.reporter.info(choice.note)
+    await this.registrations.ensure(target, choice.flow)
     this.deps.reporter.info(`Signing in to ${target.label} (${target.startUrl}): approve the request in your browser.`)
-    await login()
+    if (options.noBrowser) {
+      this.deps.reporter.info(
+        choice.flow === 'pkce'
+          ? 'Open the URL below in a browser on THIS machine: the page sends the browser back to 127.0.0.1 here. From another device, run again with --device-code.'
+          : 'Open the URL below on any device and enter the code shown.',
+      )
+    }
+    await login({ useDeviceCode: choice.useDeviceCodeFlag, onChild: (pid) => this.lock?.setChild(pid) ?? Promise.resolve() })
     const after = await readSsoToken(target.tokenPath)
     if (!after || !isTokenLive(after, this.deps.now()) || after.accessToken === before?.accessToken) {
       throw new SsoSignInError(`aws sso login finished, but ${target.label} has no fresh token in ${target.tokenPath}.`, {
@@ -90,12 +147,64 @@ export class SsoSessions {
       })
     }
     this.signedIn.add(target.tokenPath)
+    if (options.purpose === 'set') await writeUsers(this.usersPath(target), [process.pid])
+    else await removeIfExists(this.usersPath(target))
     return after
   }
 
   /** `aws sso login --profile P` against a config file (the user's, or set's temporary copy). */
-  login(profile: string, configFile: string, options: SignInOptions): () => Promise<void> {
-    return () => this.cli.ssoLogin({ profile, configFile, ...options })
+  login(profile: string, configFile: string, options: SignInOptions): LoginRunner {
+    return (extra) => this.cli.ssoLogin({ profile, configFile, ...(options.noBrowser ? { noBrowser: true } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), ...extra })
+  }
+
+  private lock: SessionSignInLock | undefined
+
+  private async withSessionLock<T>(target: SsoTarget, options: SignInOptions, fn: () => Promise<T>): Promise<T> {
+    if (this.lock) return fn() // already held by this run (one session at a time)
+    const waitMs = (options.timeoutMs ?? DEFAULT_SIGN_IN_TIMEOUT_MS) + 60_000
+    let lock: SessionSignInLock
+    try {
+      lock = await SessionSignInLock.acquire(this.lockDir, target.tokenPath, {
+        waitMs,
+        onWait: (pid) => this.deps.reporter.info(`Waiting for the sign-in to ${target.label} that keyrack (pid ${pid}) is running…`),
+      })
+    } catch (error) {
+      if (!(error instanceof SessionBusyError)) throw error
+      throw new SsoSignInError(`keyrack (pid ${error.ownerPid}) is still signing in to ${target.label}; waited ${formatDuration(waitMs)}.`, {
+        fix: `Complete or cancel that sign-in, then run this again (or end it: kill ${error.ownerPid}).`,
+      })
+    }
+    this.lock = lock
+    try {
+      return await fn()
+    } finally {
+      this.lock = undefined
+      await lock.release()
+    }
+  }
+
+  /**
+   * A live token: is it one that another `keyrack set` signed in and still uses? A set then shares it (and signs it
+   * out only when the last set using it is done); an unlock keeps it, so no set signs it out afterwards.
+   */
+  private async share(target: SsoTarget, purpose: SignInPurpose): Promise<boolean> {
+    const path = this.usersPath(target)
+    const users = (await readUsers(path)).filter((pid) => pid !== process.pid && isRunning(pid))
+    if (users.length === 0) {
+      await removeIfExists(path)
+      return false
+    }
+    if (purpose === 'unlock') {
+      await removeIfExists(path)
+      return false
+    }
+    await writeUsers(path, [...users, process.pid])
+    this.signedIn.add(target.tokenPath)
+    return true
+  }
+
+  private usersPath(target: SsoTarget): string {
+    return SessionSignInLock.pathFor(this.lockDir, target.tokenPath).replace(/\.lock$/, '.set-users.json')
   }
 
   private async refresh(target: SsoTarget, token: SsoToken): Promise<SsoToken> {
@@ -113,6 +222,26 @@ export class SsoSessions {
    * Returns whether there was a token, and a warning when the service could not be told.
    */
   async logout(target: SsoTarget, profiles: ProfileTarget[]): Promise<{ hadToken: boolean; warning?: string }> {
+    if (!this.signedIn.has(target.tokenPath)) {
+      await removeIfExists(this.usersPath(target))
+      return this.logoutNow(target, profiles)
+    }
+    // `set` signing out what it signed in: only when no other running set still uses it, and no unlock kept it.
+    return this.withSessionLock(target, {}, async () => {
+      const path = this.usersPath(target)
+      const users = await readUsers(path)
+      const others = users.filter((pid) => pid !== process.pid && isRunning(pid))
+      if (!users.includes(process.pid) || others.length > 0) {
+        if (others.length > 0) await writeUsers(path, others)
+        this.signedIn.delete(target.tokenPath)
+        return { hadToken: false }
+      }
+      await removeIfExists(path)
+      return this.logoutNow(target, profiles)
+    })
+  }
+
+  private async logoutNow(target: SsoTarget, profiles: ProfileTarget[]): Promise<{ hadToken: boolean; warning?: string }> {
     let token: SsoToken | undefined
     let warning: string | undefined
     try {
@@ -139,4 +268,17 @@ export class SsoSessions {
     this.signedIn.delete(target.tokenPath)
     return { hadToken: Boolean(token), ...(warning ? { warning } : {}) }
   }
+}
+
+async function readUsers(path: string): Promise<number[]> {
+  try {
+    const data = JSON.parse((await readTextIfExists(path)) ?? '{}') as { pids?: unknown }
+    return Array.isArray(data.pids) ? data.pids.filter((p): p is number => Number.isInteger(p) && p > 0) : []
+  } catch {
+    return []
+  }
+}
+
+async function writeUsers(path: string, pids: number[]): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify({ pids }))
 }

@@ -11,6 +11,8 @@ export interface SsoTarget {
   sessionName?: string
   startUrl: string
   ssoRegion: string
+  /** sso_registration_scopes of the session (part of the CLI's registration cache key); legacy profiles have none. */
+  scopes?: string[]
   tokenPath: string
 }
 
@@ -27,9 +29,9 @@ export class SsoProfileMissingError extends KeyLockedError {}
 /** The profile exists but is not a usable SSO profile (no sso_session, unknown session, missing account/role). */
 export class SsoProfileInvalidError extends UsageError {}
 
-export function sessionTarget(name: string, startUrl: string, ssoRegion: string, ssoCacheDir: string): SsoTarget {
+export function sessionTarget(name: string, startUrl: string, ssoRegion: string, ssoCacheDir: string, scopes: string[] = []): SsoTarget {
   const key: SsoSessionKey = { kind: 'session', name }
-  return { key, label: `sso-session ${name}`, sessionName: name, startUrl, ssoRegion, tokenPath: tokenCachePath(ssoCacheDir, key) }
+  return { key, label: `sso-session ${name}`, sessionName: name, startUrl, ssoRegion, ...(scopes.length > 0 ? { scopes } : {}), tokenPath: tokenCachePath(ssoCacheDir, key) }
 }
 
 /**
@@ -50,7 +52,7 @@ export function resolveProfile(config: AwsConfigFile, name: string, ssoCacheDir:
     const session = config.ssoSession(profile.ssoSession)
     if (!session) throw invalid(`names sso_session ${profile.ssoSession}, but there is no [sso-session ${profile.ssoSession}]`)
     if (!session.ssoStartUrl || !session.ssoRegion) throw invalid(`uses [sso-session ${session.name}], which lacks sso_start_url or sso_region`)
-    target = sessionTarget(session.name, session.ssoStartUrl, session.ssoRegion, ssoCacheDir)
+    target = sessionTarget(session.name, session.ssoStartUrl, session.ssoRegion, ssoCacheDir, session.registrationScopes)
   } else if (profile.ssoStartUrl) {
     if (!profile.ssoRegion) throw invalid('has sso_start_url but no sso_region')
     const key: SsoSessionKey = { kind: 'legacy', startUrl: profile.ssoStartUrl }

@@ -7,11 +7,12 @@ import { tildify } from '../../infra/paths.js'
 import { AwsConfigFile, ConfigChangedError, editAwsConfig, type ConfigWriteResult, type SectionValues } from '../../infra/aws/config-file.js'
 import { SsoAccessError } from '../../infra/aws/errors.js'
 import type { SsoAccount, SsoRole } from '../../infra/aws/portal.js'
+import { writeOwnerFile } from '../../infra/aws/sign-in-lock.js'
 import { temporaryProfileName, withTemporaryConfig } from '../../infra/aws/temp-config.js'
 import type { Choice } from '../../infra/prompts.js'
 import type { SetOutcome } from '../vault.js'
 import { assertProfileName, assertRegion, orgNameOf, parseStartUrl, sameStartUrl, SSO_REGIONS, suggestProfileName, uniqueName } from './naming.js'
-import type { SignInOptions, SsoSessions } from './sessions.js'
+import type { LoginRunner, SignInOptions, SsoSessions } from './sessions.js'
 import { resolveProfile, sessionTarget, type SsoTarget } from './target.js'
 
 export const VAULT_ID = 'aws.iam.sso'
@@ -38,7 +39,7 @@ interface WizardFlags {
 function readFlags(flags: Record<string, unknown>): WizardFlags {
   const str = (name: string) => (typeof flags[name] === 'string' && flags[name] !== '' ? (flags[name] as string) : undefined)
   const timeout = str('timeout')
-  const out: WizardFlags = { force: flags.force === true, signIn: { noBrowser: flags['no-browser'] === true } }
+  const out: WizardFlags = { force: flags.force === true, signIn: { noBrowser: flags['no-browser'] === true, deviceCode: flags['device-code'] === true } }
   for (const [key, flag] of [
     ['ssoStartUrl', 'sso-start-url'],
     ['ssoRegion', 'sso-region'],
@@ -74,14 +75,15 @@ export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps:
     for (const target of signedInBySet.splice(0)) await sessions.logout(target, []).catch(() => undefined)
   }
   const track = (target: SsoTarget, how: string) => {
-    if (how === 'signed-in') signedInBySet.push(target)
+    if (how === 'signed-in' || how === 'joined') signedInBySet.push(target)
   }
+  const signIn = { ...flags.signIn, purpose: 'set' as const }
 
   try {
     const adopting = flags.profile && !startUrlFlag && !flags.account && !flags.role ? config.profile(flags.profile) : undefined
     if (adopting) {
       const resolved = resolveProfile(config, adopting.name, deps.paths.ssoCache, setFixOf(slug))
-      const live = await sessions.ensureLive(resolved.target, sessions.login(adopting.name, config.path, flags.signIn))
+      const live = await sessions.ensureLive(resolved.target, sessions.login(adopting.name, config.path, flags.signIn), signIn)
       track(resolved.target, live.how)
       return outcome(adopting.name, resolved.target, undefined, [`adopted the existing profile ${adopting.name} (${resolved.target.label})`])
     }
@@ -108,12 +110,12 @@ export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps:
       ssoRegion = flags.ssoRegion ?? (await pickRegion(legacy?.ssoRegion ?? DEFAULT_SSO_REGION, deps))
     }
     const sessionName = session?.name ?? uniqueName(orgNameOf(startUrl), config.ssoSessions().map((s) => s.name))
-    const target = sessionTarget(sessionName, session?.ssoStartUrl ?? startUrl, ssoRegion, deps.paths.ssoCache)
+    const target = sessionTarget(sessionName, session?.ssoStartUrl ?? startUrl, ssoRegion, deps.paths.ssoCache, session ? session.registrationScopes : [REGISTRATION_SCOPES])
     const newSession: SectionValues | undefined = session ? undefined : sessionValues(startUrl, ssoRegion)
 
     // 4: sign in only when the session is not live, through a temporary profile in a temporary copy of the
     // config: the token lands in the session's own cache file, which the final profile then shares.
-    const live = await sessions.ensureLive(target, () => signInWithTemporaryProfile(config, sessionName, newSession, deps, sessions, flags.signIn))
+    const live = await sessions.ensureLive(target, (extra) => signInWithTemporaryProfile(config, sessionName, newSession, deps, sessions, flags.signIn, extra), signIn)
     track(target, live.how)
     const portal = sessions.portal(ssoRegion)
 
@@ -223,12 +225,22 @@ async function signInWithTemporaryProfile(
   deps: Deps,
   sessions: SsoSessions,
   options: SignInOptions,
+  extra: Parameters<LoginRunner>[0],
 ): Promise<void> {
   const fresh = await AwsConfigFile.load(config.path)
   const withSession = newSession ? fresh.withSection('sso-session', sessionName, newSession) : fresh
   const temporary = temporaryProfileName()
   const text = withSession.withSection('profile', temporary, [['sso_session', sessionName]]).text
-  await withTemporaryConfig(`${deps.paths.vaultsDir}/${VAULT_ID}`, text, (configFile) => sessions.login(temporary, configFile, options)())
+  await withTemporaryConfig(`${deps.paths.vaultsDir}/${VAULT_ID}`, text, (configFile, folder) =>
+    sessions.login(temporary, configFile, options)({
+      ...extra,
+      // The folder records its `aws sso login` too: after a kill -9 the next keyrack ends it by this (sign-in-lock.ts).
+      onChild: async (pid) => {
+        await extra.onChild?.(pid)
+        await writeOwnerFile(folder, { pid: process.pid, startedAt: new Date().toISOString(), ...(pid ? { child: pid } : {}) })
+      },
+    }),
+  )
 }
 
 async function pickStartUrl(config: AwsConfigFile, deps: Deps): Promise<string> {

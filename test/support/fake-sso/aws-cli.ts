@@ -1,9 +1,10 @@
 import { execa } from 'execa'
 import { createHash } from 'node:crypto'
 import { constants } from 'node:fs'
-import { access, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { access, chmod, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { FakeSso } from './server.js'
 
 /**
@@ -24,6 +25,14 @@ const API_VERSION = '2019-06-10'
 export interface AwsCliV2 {
   path: string
   version: string
+  /** For test names: "Debian's 2.9.19", "2.36.7 (../shared/tools)", "PATH's 2.x". */
+  label?: string
+}
+
+/** From 2.22 `aws sso login` signs sso-session profiles in with PKCE, and knows --use-device-code. */
+export function usesPkce(aws: AwsCliV2): boolean {
+  const [major = 0, minor = 0] = aws.version.split('.').map(Number)
+  return major > 2 || (major === 2 && minor >= 22)
 }
 
 let found: Promise<AwsCliV2 | undefined> | undefined
@@ -33,18 +42,23 @@ export function findAwsCliV2(pathVar = process.env.PATH ?? ''): Promise<AwsCliV2
   found ??= (async () => {
     const candidates = pathVar.split(delimiter).filter(Boolean).map((dir) => join(dir, 'aws'))
     for (const candidate of new Set(candidates)) {
-      try {
-        await access(candidate, constants.X_OK)
-      } catch {
-        continue
-      }
-      const result = await execa(candidate, ['--version'], { reject: false, timeout: 30_000, env: { AWS_PAGER: '' } })
-      const match = /aws-cli\/(2\.\d+\.\d+)/.exec(`${result.stdout}\n${result.stderr}`)
-      if (result.exitCode === 0 && match) return { path: candidate, version: match[1]! }
+      const version = await versionOf(candidate)
+      if (version) return { path: candidate, version }
     }
     return undefined
   })()
   return found
+}
+
+async function versionOf(candidate: string): Promise<string | undefined> {
+  try {
+    await access(candidate, constants.X_OK)
+  } catch {
+    return undefined
+  }
+  const result = await execa(candidate, ['--version'], { reject: false, timeout: 30_000, env: { AWS_PAGER: '' } })
+  const match = /aws-cli\/(2\.\d+\.\d+)/.exec(`${result.stdout}\n${result.stderr}`)
+  return result.exitCode === 0 && match ? match[1]! : undefined
 }
 
 /**
@@ -54,11 +68,45 @@ export function findAwsCliV2(pathVar = process.env.PATH ?? ''): Promise<AwsCliV2
 export async function awsCliOrSkip(suite: string): Promise<AwsCliV2 | undefined> {
   const aws = await findAwsCliV2()
   if (aws) return aws
-  const message = `No AWS CLI v2 found on PATH (an 'aws' v1 does not count): ${suite} needs it. Install it with: ${INSTALL_COMMAND}`
+  skipLoudly(suite, `No AWS CLI v2 found on PATH (an 'aws' v1 does not count): ${suite} needs it. Install it with: ${INSTALL_COMMAND}`)
+  return undefined
+}
+
+/** The repository's root: the 2.36.7 CLI sits beside it in ../shared (a clean clone in CI has it at the same place). */
+const REPO = fileURLToPath(new URL('../../..', import.meta.url))
+export const CURRENT_CLI_PATH = process.env.KEYRACK_TEST_AWS_CURRENT || join(REPO, '..', 'shared', 'tools', 'aws-cli-v2', 'aws')
+export const DEBIAN_CLI_PATH = process.env.KEYRACK_TEST_AWS_DEBIAN || '/usr/bin/aws'
+
+/**
+ * Every aws CLI v2 the sign-in suites run against (issue 11): Debian's 2.9.19 (device code only), the 2.36.7 in
+ * ../shared/tools/aws-cli-v2 (PKCE, and --use-device-code), and any 2.22+ first on PATH (the user's own). Each missing
+ * one is skipped loudly; under CI=true a missing Debian or 2.36.7 CLI fails the suite.
+ */
+export async function awsClisOrSkip(suite: string): Promise<AwsCliV2[]> {
+  const clis: AwsCliV2[] = []
+  const seen = new Set<string>()
+  const add = async (path: string, label: (version: string) => string, missing: string | undefined) => {
+    const version = await versionOf(path)
+    if (!version) {
+      if (missing) skipLoudly(suite, missing)
+      return
+    }
+    const real = await realpath(path).catch(() => path)
+    if (seen.has(real)) return
+    seen.add(real)
+    clis.push({ path, version, label: label(version) })
+  }
+  await add(DEBIAN_CLI_PATH, (v) => `Debian's aws ${v}`, `No AWS CLI v2 at ${DEBIAN_CLI_PATH} (set KEYRACK_TEST_AWS_DEBIAN to another): ${suite} needs it. Install it with: ${INSTALL_COMMAND}`)
+  await add(CURRENT_CLI_PATH, (v) => `aws ${v} (shared/tools)`, `No AWS CLI v2 at ${CURRENT_CLI_PATH} (set KEYRACK_TEST_AWS_CURRENT to another): ${suite} needs it. See ../shared/tools/aws-cli-v2/README.md`)
+  const onPath = await findAwsCliV2()
+  if (onPath && usesPkce(onPath)) await add(onPath.path, (v) => `PATH's aws ${v}`, undefined)
+  return clis
+}
+
+function skipLoudly(suite: string, message: string): void {
   if (process.env.CI === 'true') throw new Error(`${message} (CI=true: a missing CLI fails the suite)`)
   const bar = '!'.repeat(message.length + 4)
   process.stderr.write(`\n${bar}\n! ${message} !\n! SKIPPING ${suite.padEnd(message.length - 9)}!\n${bar}\n\n`)
-  return undefined
 }
 
 export interface AwsFixture {
@@ -118,12 +166,18 @@ export async function makeAwsFixture(fake: FakeSso, aws: AwsCliV2): Promise<AwsF
     browserJs,
     [
       "import { appendFileSync } from 'node:fs'",
-      'const url = process.argv[2]',
-      `appendFileSync(${JSON.stringify(browserLogPath)}, url + '\\n')`,
+      "import { spawn } from 'node:child_process'",
+      'const [url, mode] = process.argv.slice(2)',
+      'if (mode !== "--visit") {',
+      // A real browser returns at once, and the CLI (PKCE) serves its callback only after the browser command
+      // returned (aws-sso-facts.md): so the visit runs in the background and this command exits now.
+      `  appendFileSync(${JSON.stringify(browserLogPath)}, url + '\\n')`,
+      '  spawn(process.execPath, [process.argv[1], url, "--visit"], { detached: true, stdio: "ignore" }).unref()',
+      '  process.exit(0)',
+      '}',
       // Follows the redirect of the authorization-code flow back to the CLI's loopback listener.
-      'const response = await fetch(url)',
-      'await response.text()',
-      'process.exit(response.ok ? 0 : 1)',
+      'const response = await fetch(url).catch(() => undefined)',
+      'await response?.text()',
       '',
     ].join('\n'),
   )

@@ -204,6 +204,23 @@ export class FakeSso {
     return this.ledger.tokens.filter((t) => t.grantType !== 'refresh_token' && (!clientName || t.clientName === clientName))
   }
 
+  private marks = { registrations: 0, authorizations: 0, tokens: 0 }
+
+  /** From now on, clientNames() counts only what happens after this (a test's own set-up may use botocore's client). */
+  markLedger(): void {
+    this.marks = { registrations: this.ledger.registrations.length, authorizations: this.ledger.authorizations.length, tokens: this.ledger.tokens.length }
+  }
+
+  /** Every client name the service saw since the mark: registered, shown on an authorization page, or issued a token. */
+  clientNames(): string[] {
+    const names = [
+      ...this.ledger.registrations.slice(this.marks.registrations),
+      ...this.ledger.authorizations.slice(this.marks.authorizations),
+      ...this.ledger.tokens.slice(this.marks.tokens),
+    ].map((r) => r.clientName)
+    return [...new Set(names)].sort()
+  }
+
   registrationsNamed(clientName: string): Registration[] {
     return this.ledger.registrations.filter((r) => r.clientName === clientName)
   }

@@ -6,7 +6,7 @@ import { CancelledError, CorruptFileError, KeyLockedError, PromptNotAllowedError
 import { Slug } from '../../../src/domain/slug.js'
 import { AwsConfigFile } from '../../../src/infra/aws/config-file.js'
 import { SsoAccessError } from '../../../src/infra/aws/errors.js'
-import { roleCredentialsCachePath, tokenCachePath } from '../../../src/infra/aws/sso-cache.js'
+import { registrationCachePath, roleCredentialsCachePath, tokenCachePath } from '../../../src/infra/aws/sso-cache.js'
 import type { Deps } from '../../../src/infra/deps.js'
 import { PROOF_TTL_MS } from '../../../src/vaults/aws.iam.sso/proof-cache.js'
 import { AwsIamSsoVault } from '../../../src/vaults/aws.iam.sso/index.js'
@@ -142,8 +142,8 @@ describe('aws.iam.sso set: the wizard with flags', () => {
     )
     expect(outcome.ref).toEqual({ profile: 'acme.demo.admin', ssoSession: 'acme' })
     expect(outcome.expected.reveal()).toBe('acme.demo.admin')
-    // and one registration named after the session, one sign-in through a temporary profile of that session
-    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['botocore-client-acme'])
+    // and one registration, as keyrack (issue 11), one sign-in through a temporary profile of that session
+    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['keyrack'])
     expect(w.cli.calls).toHaveLength(1)
     const call = w.cli.calls[0]!
     expect(call.profile).toMatch(/^keyrack-sign-in-/)
@@ -163,7 +163,7 @@ describe('aws.iam.sso set: the wizard with flags', () => {
     expect(config.ssoSessions().map((s) => s.name)).toEqual(['other'])
     expect(config.profile('other.demo.admin')).toMatchObject({ ssoSession: 'other', region: 'eu-west-1' })
     expect(outcome.ref).toEqual({ profile: 'other.demo.admin', ssoSession: 'other' })
-    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['botocore-client-other'])
+    expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['keyrack'])
   })
 
   it('names a new session uniquely when the org name is taken by another start URL', async () => {
@@ -204,6 +204,11 @@ describe('aws.iam.sso set: the wizard with flags', () => {
     expect(outcome.ref).toEqual({ profile: 'legacy' })
     expect(await w.config()).toBe(EXISTING)
     expect(w.cli.calls.map((c) => [c.profile, c.configFile])).toEqual([['legacy', w.deps.paths.awsConfig]])
+    // a legacy profile is handled like a session (issue 11): keyrack's client, device code, under the CLI's legacy key
+    expect(w.fake.clientNames()).toEqual(['keyrack'])
+    expect(w.fake.ledger.authorizations).toMatchObject([{ flow: 'device_code', clientName: 'keyrack' }])
+    const legacyKey = registrationCachePath(w.deps.paths.ssoCache, { startUrl: 'https://legacy.awsapps.com/start', ssoRegion: 'eu-west-1' })
+    expect(JSON.parse(await readFile(legacyKey, 'utf8'))).toMatchObject({ clientId: w.fake.ledger.registrations[0]!.clientId })
   })
 
   it('refuses to adopt a profile that is not an SSO profile (exit 2)', async () => {

@@ -259,16 +259,16 @@ describe('doctor: SSO cache', () => {
     expect(live).toMatchObject({ status: 'fail', detail: expect.stringContaining('is not valid JSON'), fix: expect.stringContaining('Delete') })
   })
 
-  it('per session: ✓ registration with days left, ! within 7 days (with the rm + sign-in fix), ! expired, ! absent', async () => {
+  it('per session keyrack does not sign in through: ✓ registration with days left, ! within 14 days (with the rm + sign-in fix), ! expired, ! absent', async () => {
     await registration('live', 80 * DAY + HOUR)
     const soon = await registration('soon', 3 * DAY + HOUR)
     await registration('past', -DAY)
     const checks = byId(await doctor(), 'sso-cache.registration')
     expect(checks.map((c) => c.status)).toEqual(['ok', 'warn', 'warn', 'warn'])
-    expect(checks[0]!.detail).toMatch(/^\[sso-session live\]: client registration valid for 80 more day\(s\)/)
-    expect(checks[1]!.detail).toMatch(/client registration expires in 3 day\(s\) .*: after that the consent page appears at an unlock/)
+    expect(checks[0]!.detail).toMatch(/^\[sso-session live\]: client registration made by another program, not keyrack \(c, device code\), 80 day\(s\) left .*; keyrack does not sign in here$/)
+    expect(checks[1]!.detail).toMatch(/client registration made by another program, not keyrack \(c, device code\), 3 day\(s\) left .*: after that the consent page appears at a sign-in/)
     expect(checks[1]!.fix).toBe(`Register again now, while a browser is at hand: rm ${soon.replace(home.dir, '~')} && aws sso login --profile soon.admin`)
-    expect(checks[2]!.detail).toContain('client registration expired on')
+    expect(checks[2]!.detail).toContain('expired on')
     expect(checks[3]!.detail).toContain('no client registration')
   })
 

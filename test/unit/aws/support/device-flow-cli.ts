@@ -15,7 +15,7 @@ export interface LoginCall extends SsoLoginOptions {
 /**
  * Plays `aws sso login --profile P` at the process edge, in-process and fast, doing what awscli 2.9's
  * SSOTokenFetcher does over HTTP against the FakeSso: read P from the given AWS_CONFIG_FILE, reuse the cached client
- * registration (else RegisterClient as botocore-client-<session>), StartDeviceAuthorization, "open the browser"
+ * registration when it fits the device code flow (else RegisterClient as botocore-client-<session>), StartDeviceAuthorization, "open the browser"
  * (GET the verification page unless --no-browser), poll CreateToken, then write the token file as the CLI does.
  * The real CLI against the same fake is the end-to-end suite's job (test/e2e/aws-*.test.ts).
  */
@@ -52,7 +52,8 @@ export class DeviceFlowAwsCli implements AwsCli {
 
     const registrationPath = registrationCachePath(this.ssoCacheDir, { startUrl, ssoRegion: region, ...(session ? { sessionName: session.name } : {}), ...(scopes ? { scopes } : {}) })
     let registration = await readJson(registrationPath)
-    if (!registration || Date.parse(String(registration.expiresAt)) - Date.now() < 15 * 60_000) {
+    const forPkce = Array.isArray(registration?.grantTypes) && registration.grantTypes.includes('authorization_code')
+    if (!registration || forPkce || Date.parse(String(registration.expiresAt)) - Date.now() < 15 * 60_000) {
       const out = await this.post('/client/register', { clientName: `botocore-client-${session?.name ?? Math.floor(Date.now() / 1000)}`, clientType: 'public', ...(scopes ? { scopes } : {}) })
       registration = { clientId: out.clientId, clientSecret: out.clientSecret, expiresAt: cliTime(new Date(Number(out.clientSecretExpiresAt) * 1000)), ...(scopes ? { scopes } : {}) }
       await writeJson(registrationPath, registration)
