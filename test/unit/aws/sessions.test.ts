@@ -47,6 +47,8 @@ function makeSessions(): SsoSessions {
       portal.logouts.push(token)
       if (portal.logoutError) throw portal.logoutError
     },
+    // Before a sign-in keyrack registers its own client (issue 11); its details do not matter here.
+    registerClient: async () => ({ clientId: 'keyrack-client', clientSecret: 'secret', expiresAt: new Date(NOW.getTime() + 90 * 24 * 60 * MIN) }),
   } as unknown as SsoPortal
   return new SsoSessions(deps, cli, () => fakePortal)
 }
@@ -57,6 +59,9 @@ async function writeToken(fields: Record<string, unknown>): Promise<void> {
 }
 const expiringIn = (ms: number) => new Date(NOW.getTime() + ms).toISOString()
 const refreshable = { refreshToken: 'rt', clientId: 'cid', clientSecret: 'cs', registrationExpiresAt: expiringIn(90 * 24 * 60 * MIN) }
+/** What `keyrack unlock` passes: no flags, a sign-in for unlock. */
+const UNLOCK = { purpose: 'unlock' as const }
+
 const signInAnyway = async () => {
   throw new Error('login must not run')
 }
@@ -88,7 +93,7 @@ describe('SsoSessions.ensureLive', () => {
     await writeToken({ accessToken: 'old', expiresAt: expiringIn(5 * MIN), ...refreshable })
     portal.refreshError = new UnavailableError('oidc.us-east-1.amazonaws.com did not answer')
     const sessions = makeSessions()
-    await expect(sessions.ensureLive(target, sessions.login('p', deps.paths.awsConfig, {}))).rejects.toBeInstanceOf(UnavailableError)
+    await expect(sessions.ensureLive(target, sessions.login('p', deps.paths.awsConfig, {}), UNLOCK)).rejects.toBeInstanceOf(UnavailableError)
     expect(logins).toBe(0)
   })
 
@@ -96,7 +101,7 @@ describe('SsoSessions.ensureLive', () => {
     await writeToken({ accessToken: 'old', expiresAt: expiringIn(5 * MIN), ...refreshable })
     portal.refreshError = new SsoTokenRejectedError('invalid_grant')
     const sessions = makeSessions()
-    const live = await sessions.ensureLive(target, sessions.login('p', deps.paths.awsConfig, {}))
+    const live = await sessions.ensureLive(target, sessions.login('p', deps.paths.awsConfig, {}), UNLOCK)
     expect(live.how).toBe('signed-in')
     expect([portal.refreshes, logins]).toEqual([1, 1])
     expect(sessions.signedInHere(target)).toBe(true)
@@ -105,13 +110,13 @@ describe('SsoSessions.ensureLive', () => {
   it('a registration that has expired is not refreshed: sign in', async () => {
     await writeToken({ accessToken: 'old', expiresAt: expiringIn(5 * MIN), ...refreshable, registrationExpiresAt: expiringIn(-1) })
     const sessions = makeSessions()
-    expect((await sessions.ensureLive(target, sessions.login('p', deps.paths.awsConfig, {}))).how).toBe('signed-in')
+    expect((await sessions.ensureLive(target, sessions.login('p', deps.paths.awsConfig, {}), UNLOCK)).how).toBe('signed-in')
     expect(portal.refreshes).toBe(0)
   })
 
   it('a token with 16 minutes left is used as it is', async () => {
     await writeToken({ accessToken: 'old', expiresAt: expiringIn(16 * MIN), ...refreshable })
-    const live = await makeSessions().ensureLive(target, signInAnyway)
+    const live = await makeSessions().ensureLive(target, signInAnyway, UNLOCK)
     expect(live).toMatchObject({ how: 'live', token: { accessToken: 'old' } })
     expect(portal.refreshes).toBe(0)
   })
@@ -124,7 +129,7 @@ describe('SsoSessions.signIn: only a fresh, live token proves the sign-in', () =
     loginWrites = undefined
     const sessions = makeSessions()
     const before = { path: target.tokenPath, accessToken: 'old', expiresAt: new Date(NOW.getTime() + 8 * 60 * MIN), raw: {} }
-    await expect(sessions.signIn(target, before, sessions.login('p', deps.paths.awsConfig, {}))).rejects.toBeInstanceOf(SsoSignInError)
+    await expect(sessions.signIn(target, before, sessions.login('p', deps.paths.awsConfig, {}), UNLOCK)).rejects.toBeInstanceOf(SsoSignInError)
     expect(sessions.signedInHere(target)).toBe(false)
   })
 
@@ -132,16 +137,16 @@ describe('SsoSessions.signIn: only a fresh, live token proves the sign-in', () =
     // Kills: accepting any new token, live or not.
     loginWrites = { accessToken: 'new-token', expiresAt: expiringIn(10 * MIN) }
     const sessions = makeSessions()
-    await expect(sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}))).rejects.toBeInstanceOf(SsoSignInError)
+    await expect(sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}), UNLOCK)).rejects.toBeInstanceOf(SsoSignInError)
   })
 
   it('names an aws v1 earlier on PATH once per run, however many sessions sign in', async () => {
     // Kills: the warning repeated for every sign-in.
     cliInfo = { ...cliInfo, shadowedBy: [{ path: '/home/u/.pyenv/shims/aws', version: '1.29.0' }] }
     const sessions = makeSessions()
-    await sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}))
+    await sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}), UNLOCK)
     loginWrites = { accessToken: 'newer-token', expiresAt: expiringIn(8 * 60 * MIN) }
-    await sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}))
+    await sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}), UNLOCK)
     expect(warnings).toEqual([expect.stringContaining('/home/u/.pyenv/shims/aws (1.29.0)')])
   })
 })
@@ -163,8 +168,9 @@ describe('SsoSessions.logout', () => {
 
   it('a corrupt token file is deleted, and the session no longer counts as signed in by this run', async () => {
     // Kills: a run that signed a session in and then found its file corrupt still "relocking" it later.
+    // (a sign-in for set: set signs out what it signed in; one for unlock is kept for the user)
     const sessions = makeSessions()
-    await sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}))
+    await sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}), { purpose: 'set' })
     expect(sessions.signedInHere(target)).toBe(true)
     await writeFile(target.tokenPath, '{not json')
     expect(await sessions.logout(target, [])).toEqual({ hadToken: false })
