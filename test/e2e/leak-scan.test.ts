@@ -109,7 +109,8 @@ it('no secret in any process argv or environment, any file but its vault file, o
   }
   expect(leaks).toEqual([])
   // files
-  const valueFile = join(cli.env.KEYRACK_HOME!, 'vaults', 'os.direct', 'test.API_TOKEN.value')
+  const store = JSON.parse(await readFile(join(cli.env.KEYRACK_HOME!, 'store.json'), 'utf8'))
+  const valueFile = join(cli.env.KEYRACK_HOME!, 'vaults', 'os.direct', store.keys['test.API_TOKEN'].ref.file)
   const files = await filesUnder(cli.home.dir)
   expect(files).toContain(valueFile)
   for (const file of files) {
