@@ -19,8 +19,9 @@ export default defineConfig({
           name: 'e2e',
           sequence: { groupOrder: 1 },
           include: ['test/e2e/**/*.test.ts'],
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          // Generous: a test pays several scrypt derivations or aws CLI start-ups, and CI runs two files at a time on 2 cores.
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           // The machine has 2 cores; e2e files spawn many processes each.
           maxWorkers: 2,
         },
