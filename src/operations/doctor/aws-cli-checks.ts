@@ -2,6 +2,7 @@ import { dirname } from 'node:path'
 import { KeyrackError } from '../../domain/errors.js'
 import { checksOf, type Check } from '../../domain/check.js'
 import { resolveAwsCli } from '../../infra/aws/aws-cli.js'
+import { versionAtLeast } from '../../vaults/aws.iam.sso/flow.js'
 import type { Deps } from '../../infra/deps.js'
 
 export const AWS_CLI_SECTION = 'aws cli'
@@ -33,18 +34,9 @@ export async function awsCliChecks(deps: Deps): Promise<Check[]> {
     )
   }
   checks.push(
-    atLeast(cli.version, DEVICE_CODE_FLAG_SINCE)
+    versionAtLeast(cli.version, DEVICE_CODE_FLAG_SINCE)
       ? check('aws-cli.device-code', 'ok', `aws CLI ${cli.version} has --use-device-code (sign-in by authorization code with PKCE by default)`)
       : check('aws-cli.device-code', 'ok', `aws CLI ${cli.version} predates 2.22: sign-in by device code only, no --use-device-code`),
   )
   return checks
-}
-
-export function atLeast(version: string, minimum: readonly [number, number, number]): boolean {
-  const parts = version.split('.').map((p) => Number.parseInt(p, 10) || 0)
-  for (let i = 0; i < 3; i++) {
-    const have = parts[i] ?? 0
-    if (have !== minimum[i]) return have > minimum[i]!
-  }
-  return true
 }

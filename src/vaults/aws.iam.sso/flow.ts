@@ -48,6 +48,7 @@ export function overSshWithoutDisplay(env: Env, platform: NodeJS.Platform): bool
   return ssh && !display
 }
 
+/** Whether an `aws --version` number ("2.36.7") is at least `minimum`, part by part. */
 export function versionAtLeast(version: string, minimum: readonly [number, number, number]): boolean {
   const parts = version.split('.').map((p) => Number.parseInt(p, 10) || 0)
   for (let i = 0; i < 3; i++) {
