@@ -1,4 +1,4 @@
-import { constants, promises as fsp, readFileSync } from 'node:fs'
+import { constants, promises as fsp, readFileSync, unlinkSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { UnavailableError } from '../domain/errors.js'
 
@@ -214,8 +214,19 @@ async function acquireFileLock(lockPath: string, options: LockOptions): Promise<
     fsp.utimes(lockPath, now, now).catch(() => undefined)
   }, LOCK_STALE_MS / 3)
   heartbeat.unref()
+  // A process.exit while holding it (a forced stop after a signal) still removes it; a kill -9 leaves it to the
+  // next keyrack, which breaks it because its pid is gone.
+  const onExit = () => {
+    try {
+      unlinkSync(lockPath)
+    } catch {
+      // already gone
+    }
+  }
+  process.on('exit', onExit)
   return async () => {
     clearInterval(heartbeat)
+    process.off('exit', onExit)
     await removeIfExists(lockPath)
   }
 }

@@ -4,7 +4,9 @@ export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP'
 const SIGNALS: StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
 /** 128 + the signal's number, as shells report a process a signal ended. */
 const EXIT_CODE: Record<StopSignal, 129 | 130 | 143> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 }
-/** How long a signal waits for the rollback before exiting anyway (a rollback removes new files, restores a config). */
+/** How long a first signal lets the run unwind by itself (its child ends, its next step stops it) before forcing it. */
+const FIRST_SIGNAL_GRACE_MS = 3_000
+/** How long a forced stop waits for the rollback before exiting anyway (a rollback removes new files, restores a config). */
 const ROLLBACK_GRACE_MS = 5_000
 
 export interface InterruptGuard {
@@ -31,9 +33,11 @@ export function onInterrupt(listener: (signal: StopSignal) => void): () => void 
 
 /**
  * While `fn` runs, SIGINT, SIGTERM and SIGHUP do not kill keyrack half-way (issue 10: an interrupted `set --force`
- * lost the key). A signal is passed to the onInterrupt listeners (which end a child such as `aws sso login`), then
- * keyrack runs the rollback that `fn` registered and exits with the signal's code (130, 143, 129). During a commit
- * (`critical`) the exit waits until the commit is done, so the store is never left pointing at a removed file.
+ * lost the key). The first signal goes to the onInterrupt listeners (which end a child such as `aws sso login`), and
+ * `fn` notices it at its next step (`check()`) or when its child fails, rolls back and fails with the signal's exit
+ * code (130, 143, 129). If it has not finished a few seconds later (a prompt does not notice signals), or at a second
+ * signal, keyrack runs the registered rollback itself and exits. During a commit (`critical`) the exit waits until
+ * the commit is done, so the store is never left pointing at a removed file.
  */
 export async function withInterruptGuard<T>(fn: (guard: InterruptGuard) => Promise<T>): Promise<T> {
   let first: StopSignal | undefined
@@ -41,13 +45,9 @@ export async function withInterruptGuard<T>(fn: (guard: InterruptGuard) => Promi
   let rolling: Promise<void> | undefined
   let critical = 0
   let exitWhenCommitted = false
+  let grace: NodeJS.Timeout | undefined
   const exit = () => process.exit(EXIT_CODE[first ?? 'SIGINT'])
-
-  const onSignal = (signal: StopSignal) => {
-    if (!first) {
-      first = signal
-      for (const listener of listeners) listener(signal)
-    }
+  const rollBackAndExit = () => {
     if (critical > 0) {
       exitWhenCommitted = true
       return
@@ -58,6 +58,15 @@ export async function withInterruptGuard<T>(fn: (guard: InterruptGuard) => Promi
       clearTimeout(timer)
       exit()
     })
+  }
+
+  const onSignal = (signal: StopSignal) => {
+    if (first) return rollBackAndExit()
+    first = signal
+    for (const listener of listeners) listener(signal)
+    // Unref'd: a run that unwinds by itself exits as soon as it is done, without waiting for this.
+    grace = setTimeout(rollBackAndExit, FIRST_SIGNAL_GRACE_MS)
+    grace.unref()
   }
   const handlers = SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const)
   for (const [signal, handler] of handlers) process.on(signal, handler)
@@ -83,6 +92,7 @@ export async function withInterruptGuard<T>(fn: (guard: InterruptGuard) => Promi
   try {
     return await fn(guard)
   } finally {
+    clearTimeout(grace)
     for (const [signal, handler] of handlers) process.off(signal, handler)
   }
 }

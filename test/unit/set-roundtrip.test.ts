@@ -224,7 +224,7 @@ describe('the roundtrip in set: what each step hands on', () => {
   })
 
   it('a failure after Ctrl-C is a cancel (exit 130), rolled back, whatever the vault threw', async () => {
-    // Given: Ctrl-C reaches the aws sign-in, which then fails with its own error; the guard rolls back and exits
+    // Given: Ctrl-C reaches the aws sign-in, which then fails with its own error, so the run unwinds by itself
     const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
     vault.unlock = async () => {
       vault.calls.push('unlock')
@@ -236,11 +236,33 @@ describe('the roundtrip in set: what each step hands on', () => {
     await new Promise((resolve) => setImmediate(resolve))
     const exits = exit.mock.calls.map(([code]) => code)
     exit.mockRestore()
-    // Then: one rollback, whoever asked for it first, and the exit code of Ctrl-C
+    // Then: one rollback, a cancel with the exit code of Ctrl-C, and no forced exit
     expect(error).toBeInstanceOf(CancelledError)
     expect(error.exitCode).toBe(130)
     expect(vault.calls).toEqual(['set', 'unlock', 'rollback'])
-    expect(exits).toEqual([130])
+    expect(exits).toEqual([])
+  })
+
+  it('a SIGTERM that nothing notices (a step waiting at a prompt) rolls back and exits 143 after a grace of 3 s', async () => {
+    // Given: an unlock that never returns, as a prompt would not after SIGTERM
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
+    let answer!: (error: Error) => void
+    vault.unlock = async () => {
+      vault.calls.push('unlock')
+      process.emit('SIGTERM')
+      return new Promise((_, reject) => (answer = reject))
+    }
+    // When
+    const running = run().catch((e: unknown) => e)
+    await new Promise((resolve) => setTimeout(resolve, 3_300))
+    const exits = exit.mock.calls.map(([code]) => code)
+    // (the stubbed exit returned: let the step end so the guard takes its handlers away)
+    answer(new Error('the prompt was closed'))
+    expect(await running).toBeInstanceOf(CancelledError)
+    exit.mockRestore()
+    // Then
+    expect(vault.calls).toEqual(['set', 'unlock', 'rollback'])
+    expect(exits).toEqual([143])
   })
 
   it('the report says what each step did: the vault notes, an unlock that was not needed, an overwrite', async () => {
