@@ -4,6 +4,10 @@ export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP'
 const SIGNALS: StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
 /** 128 + the signal's number, as shells report a process a signal ended. */
 const EXIT_CODE: Record<StopSignal, 129 | 130 | 143> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 }
+
+export function signalExitCode(signal: StopSignal): 129 | 130 | 143 {
+  return EXIT_CODE[signal]
+}
 /** How long a first signal lets the run unwind by itself (its child ends, its next step stops it) before forcing it. */
 const FIRST_SIGNAL_GRACE_MS = 3_000
 /** How long a forced stop waits for the rollback before exiting anyway (a rollback removes new files, restores a config). */

@@ -10,7 +10,7 @@ import {
 import type { Slug } from '../domain/slug.js'
 import type { Deps } from '../infra/deps.js'
 import { LockBusyError } from '../infra/fs.js'
-import { withInterruptGuard } from '../infra/interrupt.js'
+import { signalExitCode, withInterruptGuard, type StopSignal } from '../infra/interrupt.js'
 import { withKeyLock } from '../infra/key-lock.js'
 import { sweepLeftovers } from './sweep.js'
 import type { StoreData } from '../domain/store-model.js'
@@ -73,7 +73,7 @@ async function setKeyLocked(request: SetRequest, deps: Deps): Promise<SetReport>
     try {
       outcome = await vault.set(slug, { flags: request.flags, previous: existing?.vault === vaultId ? previous : undefined })
     } catch (error) {
-      throw asSetFailure('store', error, guard.interrupted() !== undefined)
+      throw asSetFailure('store', error, guard.interrupted())
     }
     const rollback = once(outcome.rollback)
     guard.setRollback(rollback)
@@ -123,7 +123,7 @@ async function setKeyLocked(request: SetRequest, deps: Deps): Promise<SetReport>
     } catch (error) {
       if (unlockedBySet) await vault.relock([key]).catch(() => undefined)
       await rollback()
-      throw asSetFailure(step, error, guard.interrupted() !== undefined)
+      throw asSetFailure(step, error, guard.interrupted())
     }
     return report
   })
@@ -172,8 +172,10 @@ async function removeFromOldVault(key: StoredKey, vaultId: string, deps: Deps): 
  * Bad input (2), an unavailable tool (5) and Ctrl-C (130) keep their own exit codes: they say more than "the
  * roundtrip failed". Every other failure is the roundtrip's (6), naming the step and its fix.
  */
-function asSetFailure(step: RoundtripStep, error: unknown, interrupted: boolean): KeyrackError {
+function asSetFailure(step: RoundtripStep, error: unknown, interrupted: StopSignal | undefined): KeyrackError {
   if (interrupted || error instanceof CancelledError) {
+    // The signal's own exit code (143 for SIGTERM, 129 for SIGHUP), whatever the interrupted step threw.
+    if (interrupted && interrupted !== 'SIGINT') return new CancelledError('Stopped by a signal. Nothing was changed.', signalExitCode(interrupted))
     return error instanceof CancelledError ? error : new CancelledError('Cancelled. Nothing was changed.')
   }
   if (error instanceof LockBusyError) return error
