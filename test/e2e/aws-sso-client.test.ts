@@ -231,8 +231,9 @@ describe.each(clis)('keyrack owns the sign-in client, with $label', (aws: AwsCli
   })
 
   it('three parallel sets on one session with no live token: exactly one sign-in, and all three succeed', async () => {
-    // Given
-    const w = await start()
+    // Given a user who takes 8 s at the browser, so the three runs overlap even when one starts late on a busy machine
+    // (a set that starts after another has finished and signed out rightly signs in again)
+    const w = await start({ browserDelayMs: 8_000 })
     await w.writeConfig(CONFIG)
 
     // When three keys are set at once

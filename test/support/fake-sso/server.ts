@@ -43,6 +43,8 @@ export interface FakeSsoOptions {
   pollIntervalSeconds?: number
   /** Answer this many CreateToken (device code) attempts with slow_down before the normal answer. */
   slowDownPolls?: number
+  /** How long the "user" takes at the browser page before answering (to make parallel runs overlap for sure). */
+  browserDelayMs?: number
 }
 
 export interface Registration {
@@ -173,6 +175,7 @@ export class FakeSso {
       deviceCodeTtlSeconds: 600,
       pollIntervalSeconds: 1,
       slowDownPolls: 0,
+      browserDelayMs: 0,
       ...options,
     }
     this.slowDownsLeft = this.options.slowDownPolls
@@ -262,6 +265,9 @@ export class FakeSso {
       const body = await readBody(req)
       const route = this.route(req.method ?? 'GET', url.pathname)
       record.operation = route.operation
+      if (this.options.browserDelayMs && (route.operation === 'Authorize' || route.operation === 'BrowserDevicePage')) {
+        await new Promise((resolve) => setTimeout(resolve, this.options.browserDelayMs))
+      }
       const result = route.run(url, body, req)
       if (result instanceof Redirect) {
         record.status = 302
