@@ -49,10 +49,13 @@ const STEP_TEXT: Record<RoundtripStep, string> = {
  */
 export async function setKey(request: SetRequest, deps: Deps): Promise<SetReport> {
   // One writer per key at a time (issue 10): a second set or del of this key waits here, then sees this one's result.
-  return withKeyLock(deps.paths.keyrackHome, request.slug, () => setKeyLocked(request, deps), (line) => deps.reporter.info(line))
+  const { report, vault } = await withKeyLock(deps.paths.keyrackHome, request.slug, () => setKeyLocked(request, deps), (line) => deps.reporter.info(line))
+  // After the key lock is released: the sweep takes each key's lock, this one's too (a killed del's file, say).
+  await sweepLeftovers(vault, deps)
+  return report
 }
 
-async function setKeyLocked(request: SetRequest, deps: Deps): Promise<SetReport> {
+async function setKeyLocked(request: SetRequest, deps: Deps): Promise<{ report: SetReport; vault: Vault }> {
   const { slug } = request
   const data = await deps.store.read() // a corrupt store fails here, before anything is written
   const existing = data.keys[slug.toString()]
@@ -128,8 +131,7 @@ async function setKeyLocked(request: SetRequest, deps: Deps): Promise<SetReport>
     return report
   })
   if (existing && existing.vault !== vaultId) await removeFromOldVault(previous!, existing.vault, deps)
-  await sweepLeftovers(vault, deps)
-  return result
+  return { report: result, vault }
 }
 
 /**

@@ -320,6 +320,14 @@ describe('replacing a value is a transaction (issue 10)', () => {
     expect((await run().vault.diagnose([old])).find((c) => c.id === 'os.secure.leftovers')?.status).toBe('ok')
   })
 
+  it("the next set of the same key sweeps that key's own leftover too (its sweep runs after its lock is released)", async () => {
+    const old = await setWithEnv('A', 'old')
+    const r = run({ env: { KEYRACK_PASSPHRASE: PASS }, stdin: 'killed' })
+    await r.vault.set(Slug.of('test', 'A'), { flags: { value: '-' }, previous: old })
+    const now = await setWithEnv('A', 'next')
+    expect(await readdir(valuesDir())).toEqual([String(now.ref.file)])
+  })
+
   it('a completed set --force leaves exactly the new file', async () => {
     const old = await setWithEnv('A', 'old')
     const now = await setWithEnv('A', 'new')
