@@ -10,7 +10,6 @@ const config = {
     'src/domain/**/*.ts',
     'src/operations/**/*.ts',
     'src/vaults/**/*.ts',
-    'src/infra/aws/config-file.ts',
     '!src/**/*.test.ts',
   ],
   testRunner: 'vitest',

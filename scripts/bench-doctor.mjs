@@ -25,7 +25,7 @@ const FILES = option('files', 20_000)
 const RUNS = option('runs', 7)
 const KEEP = args.includes('--keep')
 
-const { scanForSsoSessionUsage } = await import(join(ROOT, 'dist/operations/doctor/sso-session-scan.js')).catch(() => {
+const { scanForSsoSessionUsage } = await import(join(ROOT, 'dist/vaults/aws.iam.sso/doctor/sso-session-scan.js')).catch(() => {
   console.error('dist/ is missing or stale: run `npm run build` first (npm run bench:doctor does).')
   process.exit(2)
 })

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path'
-import { sha1Hex } from './aws/sha1.js'
+import { sha1Hex } from '../vaults/aws.iam.sso/sha1.js'
 
 export type Env = Readonly<Record<string, string | undefined>>
 

@@ -4,7 +4,7 @@ Usage: python3 botocore-read.py < paths.json   (a JSON list of file paths)
 Prints one JSON list, one entry per path, in order:
   {"ok": true, "view": {"profile NAME": {...}, "sso-session NAME": {...}, "services NAME": {...}, "other HEADER": {...}}}
   {"ok": false, "error": "<botocore exception class>: <message>"}
-"view" has the shape of AwsConfigFile.view() in src/infra/aws/config-file.ts, so a test can compare the two.
+"view" has the shape of AwsConfigFile.view() in src/vaults/aws.iam.sso/config-file.ts, so a test can compare the two.
 The `[services X]` split is the one of the AWS CLI 2.36.7 (botocore/configloader.py _parse_section); 2.9.19 keeps
 such sections under their raw header and reads them the same way otherwise.
 One process reads every file: a property test of hundreds of configs costs one Python start-up.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { AgentClient } from '../../src/infra/agent-client.js'
-import { resolveAwsCli, SystemAwsCli } from '../../src/infra/aws/aws-cli.js'
+import { resolveAwsCli, SystemAwsCli } from '../../src/vaults/aws.iam.sso/aws-cli.js'
 import { gitTopLevel } from '../../src/infra/git.js'
 
 // Issue 10 item 11: KEYRACK_PASSPHRASE (and KEYRACK_NEW_PASSPHRASE) reach no child process: not aws (version probe

@@ -1,5 +1,5 @@
 import type { Env } from '../../infra/paths.js'
-import type { SignInFlow } from '../../infra/aws/sso-cache.js'
+import type { SignInFlow } from './sso-cache.js'
 
 // Which sign-in flow `aws sso login` will use, chosen by keyrack on purpose (issue 11; aws-sso-facts.md, "The two
 // sign-in flows"): keyrack registers its client for exactly that flow, and passes --use-device-code when needed.

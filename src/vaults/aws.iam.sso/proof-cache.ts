@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { sha1Hex } from '../../infra/aws/sha1.js'
+import { sha1Hex } from './sha1.js'
 import { readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
 
 /**

@@ -1,8 +1,8 @@
 import { basename, join } from 'node:path'
 import type { Deps } from '../../infra/deps.js'
 import { readTextIfExists, withFileLock, writeFileAtomic } from '../../infra/fs.js'
-import type { RegisterClientInput, SsoPortal } from '../../infra/aws/portal.js'
-import { readSsoRegistration, registrationCachePath, writeSsoRegistration, type SignInFlow, type SsoRegistration } from '../../infra/aws/sso-cache.js'
+import type { RegisterClientInput, SsoPortal } from './portal.js'
+import { readSsoRegistration, registrationCachePath, writeSsoRegistration, type SignInFlow, type SsoRegistration } from './sso-cache.js'
 
 // keyrack's own sign-in client (issue 11). The aws CLI reuses any cached registration that fits the flow it is about
 // to use and has more than 15 minutes left, and never checks who made it (aws-sso-facts.md, "The two sign-in flows").

@@ -3,10 +3,10 @@ import { formatDuration } from '../../domain/duration.js'
 import { UnavailableError } from '../../domain/errors.js'
 import type { Deps } from '../../infra/deps.js'
 import { readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
-import { DEFAULT_SIGN_IN_TIMEOUT_MS, describeAwsCli, type AwsCli, type SsoLoginOptions } from '../../infra/aws/aws-cli.js'
-import { isRunning, SessionBusyError, SessionSignInLock } from '../../infra/aws/sign-in-lock.js'
-import { SsoSignInError, SsoTokenRejectedError } from '../../infra/aws/errors.js'
-import type { SsoPortal, SsoPortalFactory } from '../../infra/aws/portal.js'
+import { DEFAULT_SIGN_IN_TIMEOUT_MS, describeAwsCli, type AwsCli, type SsoLoginOptions } from './aws-cli.js'
+import { isRunning, SessionBusyError, SessionSignInLock } from './sign-in-lock.js'
+import { SsoSignInError, SsoTokenRejectedError } from './errors.js'
+import type { SsoPortal, SsoPortalFactory } from './portal.js'
 import {
   canRefresh,
   deleteRoleCredentials,
@@ -16,7 +16,7 @@ import {
   roleCredentialsCachePath,
   writeRefreshedToken,
   type SsoToken,
-} from '../../infra/aws/sso-cache.js'
+} from './sso-cache.js'
 import { chooseFlow } from './flow.js'
 import { KeyrackRegistrations } from './registration.js'
 import type { ProfileTarget, SsoTarget } from './target.js'

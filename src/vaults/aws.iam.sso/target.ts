@@ -1,6 +1,6 @@
 import { KeyLockedError, UsageError } from '../../domain/errors.js'
-import type { AwsConfigFile, AwsProfileInfo } from '../../infra/aws/config-file.js'
-import { tokenCachePath, type SsoSessionKey } from '../../infra/aws/sso-cache.js'
+import type { AwsConfigFile, AwsProfileInfo } from './config-file.js'
+import { tokenCachePath, type SsoSessionKey } from './sso-cache.js'
 
 /** What a profile signs in to: an sso-session (or, for a legacy profile, its start URL), and where its token lives. */
 export interface SsoTarget {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CancelledError, UnavailableError } from '../../../src/domain/errors.js'
-import { describeAwsCli, installFix, resolveAwsCli, SystemAwsCli } from '../../../src/infra/aws/aws-cli.js'
-import { SsoSignInError } from '../../../src/infra/aws/errors.js'
+import { describeAwsCli, installFix, resolveAwsCli, SystemAwsCli } from '../../../src/vaults/aws.iam.sso/aws-cli.js'
+import { SsoSignInError } from '../../../src/vaults/aws.iam.sso/errors.js'
 
 // The runner against stand-in `aws` executables on PATH (the process edge): which one it picks, what argv and
 // environment it passes, and how it reads exit codes, signals and its own timeout.

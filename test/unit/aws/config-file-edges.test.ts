@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CorruptFileError } from '../../../src/domain/errors.js'
-import { AwsConfigFile, ConfigChangedError, writeAwsConfig } from '../../../src/infra/aws/config-file.js'
+import { AwsConfigFile, ConfigChangedError, writeAwsConfig } from '../../../src/vaults/aws.iam.sso/config-file.js'
 
 // The AWS config editor at the edges where it must read exactly as the AWS CLI does (Python's RawConfigParser and
 // botocore, checked against python3's configparser), each test written against a bug that passed every other test.

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CorruptFileError } from '../../../src/domain/errors.js'
-import { AwsConfigFile, editAwsConfig, type SectionValues } from '../../../src/infra/aws/config-file.js'
+import { AwsConfigFile, editAwsConfig, type SectionValues } from '../../../src/vaults/aws.iam.sso/config-file.js'
 
 // Property tests of keyrack's AWS config reader and editor against the AWS CLI's own reading: botocore's
 // configloader, run by test/support/botocore-read.py (one python3 process per batch of files). Generated configs mix

@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CorruptFileError } from '../../../src/domain/errors.js'
-import { AwsConfigAccessError, AwsConfigFile, backupPathOf, ConfigChangedError, editAwsConfig, lockPathOf, writeAwsConfig } from '../../../src/infra/aws/config-file.js'
+import { AwsConfigAccessError, AwsConfigFile, backupPathOf, ConfigChangedError, editAwsConfig, lockPathOf, writeAwsConfig } from '../../../src/vaults/aws.iam.sso/config-file.js'
 
 const execFileAsync = promisify(execFile)
 

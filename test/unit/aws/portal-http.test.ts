@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { UnavailableError, UsageError } from '../../../src/domain/errors.js'
-import { checkRoleCredentials, endpointOverride, ssoPortalEndpoint } from '../../../src/infra/aws/portal-http.js'
+import { checkRoleCredentials, endpointOverride, ssoPortalEndpoint } from '../../../src/vaults/aws.iam.sso/portal-http.js'
 import { FakeSso } from '../../support/fake-sso/server.js'
 import { signInOverHttp as signIn } from '../../support/fake-sso/sign-in.js'
 

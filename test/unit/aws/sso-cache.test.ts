@@ -13,7 +13,7 @@ import {
   roleCredentialsCachePath,
   tokenCachePath,
   writeRefreshedToken,
-} from '../../../src/infra/aws/sso-cache.js'
+} from '../../../src/vaults/aws.iam.sso/sso-cache.js'
 
 // Expected hashes were computed with Python's json/hashlib exactly as botocore does (see sso-cache.ts).
 describe('SSO cache file names', () => {
@@ -141,7 +141,7 @@ describe('SSO token cache', () => {
 describe('sha1Hex', () => {
   it('equals node:crypto SHA-1 across padding boundaries and UTF-8', async () => {
     const { createHash } = await import('node:crypto')
-    const { sha1Hex } = await import('../../../src/infra/aws/sha1.js')
+    const { sha1Hex } = await import('../../../src/vaults/aws.iam.sso/sha1.js')
     for (const text of ['', 'abc', 'a'.repeat(55), 'a'.repeat(56), 'a'.repeat(64), 'a'.repeat(1000), 'ünïcødé ✓ 🎉']) {
       expect(sha1Hex(text)).toBe(createHash('sha1').update(text, 'utf8').digest('hex'))
     }

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CorruptFileError } from '../../../src/domain/errors.js'
-import { AwsConfigFile } from '../../../src/infra/aws/config-file.js'
-import { applyFix, planFixes, renderDiff, type FileFix } from '../../../src/operations/doctor/sso-session-fix.js'
-import { findSsoSessionUsages } from '../../../src/operations/doctor/sso-session-usage.js'
+import { AwsConfigFile } from '../../../src/vaults/aws.iam.sso/config-file.js'
+import { applyFix, planFixes, renderDiff, type FileFix } from '../../../src/vaults/aws.iam.sso/doctor/sso-session-fix.js'
+import { findSsoSessionUsages } from '../../../src/vaults/aws.iam.sso/doctor/sso-session-usage.js'
 
 const show = (path: string) => path.replace('/home/u', '~')
 const fix = (before: string, after: string): FileFix => ({ file: '/home/u/.bashrc', before, after, edits: [] })

@@ -3,7 +3,7 @@ import { chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { UsageError } from '../../../src/domain/errors.js'
-import { scanForSsoSessionUsage } from '../../../src/operations/doctor/sso-session-scan.js'
+import { scanForSsoSessionUsage } from '../../../src/vaults/aws.iam.sso/doctor/sso-session-scan.js'
 import { makeTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
 import { makeTestRepo, writeTree, type TestRepo } from './fixtures.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { findSsoSessionUsages, sourceKindOf } from '../../../src/operations/doctor/sso-session-usage.js'
+import { findSsoSessionUsages, sourceKindOf } from '../../../src/vaults/aws.iam.sso/doctor/sso-session-usage.js'
 
 /** The usages in `text`, as (line, session, flag text) for compact assertions. */
 function found(text: string, file = '/home/u/.bashrc') {

@@ -1,10 +1,10 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { CancelledError, UnavailableError } from '../../../../src/domain/errors.js'
-import type { AwsCli, AwsCliInfo, SsoLoginOptions } from '../../../../src/infra/aws/aws-cli.js'
-import { AwsConfigFile } from '../../../../src/infra/aws/config-file.js'
-import { SsoSignInError } from '../../../../src/infra/aws/errors.js'
-import { registrationCachePath, tokenCachePath } from '../../../../src/infra/aws/sso-cache.js'
+import type { AwsCli, AwsCliInfo, SsoLoginOptions } from '../../../../src/vaults/aws.iam.sso/aws-cli.js'
+import { AwsConfigFile } from '../../../../src/vaults/aws.iam.sso/config-file.js'
+import { SsoSignInError } from '../../../../src/vaults/aws.iam.sso/errors.js'
+import { registrationCachePath, tokenCachePath } from '../../../../src/vaults/aws.iam.sso/sso-cache.js'
 import type { FakeSso } from '../../../support/fake-sso/server.js'
 
 export interface LoginCall extends SsoLoginOptions {

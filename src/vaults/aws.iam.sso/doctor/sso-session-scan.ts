@@ -1,10 +1,10 @@
 import { open, readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { UsageError } from '../../domain/errors.js'
-import type { Deps } from '../../infra/deps.js'
-import { isErrno } from '../../infra/fs.js'
-import { gitGrepFiles, gitTopLevel, GitUnusableError, type GrepScope } from '../../infra/git.js'
-import { tildify } from '../../infra/paths.js'
+import { UsageError } from '../../../domain/errors.js'
+import type { Deps } from '../../../infra/deps.js'
+import { isErrno } from '../../../infra/fs.js'
+import { gitGrepFiles, gitTopLevel, GitUnusableError, type GrepScope } from '../../../infra/git.js'
+import { tildify } from '../../../infra/paths.js'
 import { findSsoSessionUsages, NEEDLE, sourceKindOf, type SourceKind, type SsoSessionUsage } from './sso-session-usage.js'
 
 // Where `aws sso login --sso-session` hides: the shell start-up files, the aws CLI alias file, keyrack's own store,

@@ -1,7 +1,7 @@
-import { KeyrackError } from '../../domain/errors.js'
-import { checksOf, type Check } from '../../domain/check.js'
-import { AwsConfigFile, type AwsProfileInfo, type SsoSessionInfo } from '../../infra/aws/config-file.js'
-import type { Deps } from '../../infra/deps.js'
+import { KeyrackError } from '../../../domain/errors.js'
+import { checksOf, type Check } from '../../../domain/check.js'
+import { AwsConfigFile, type AwsProfileInfo, type SsoSessionInfo } from '../config-file.js'
+import type { Deps } from '../../../infra/deps.js'
 
 export const AWS_CONFIG_SECTION = 'aws config'
 const SCOPES = 'sso:account:access'

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 // fs.promises is reached on first use: loading it costs every aws.iam.sso `get` ~2 ms (issue 7).
 import { constants, promises as fsp } from 'node:fs'
 import { join } from 'node:path'
-import { ensureDir, FILE_MODE, isErrno, readTextIfExists, removeIfExists, writeFileAtomic } from '../fs.js'
+import { ensureDir, FILE_MODE, isErrno, readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
 import { sha1Hex } from './sha1.js'
 import { TEMP_CONFIG_DIR_PREFIX } from './temp-config.js'
 

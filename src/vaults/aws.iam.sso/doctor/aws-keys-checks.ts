@@ -1,22 +1,22 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Check } from '../../domain/check.js'
-import type { StoreData } from '../../domain/store-model.js'
-import { KeyrackError } from '../../domain/errors.js'
-import { AwsConfigFile } from '../../infra/aws/config-file.js'
-import { OWNER_FILE, SESSION_LOCK_PREFIX } from '../../infra/aws/sign-in-lock.js'
-import { pidOfTemporaryProfile, TEMP_CONFIG_DIR_PREFIX } from '../../infra/aws/temp-config.js'
-import type { Deps } from '../../infra/deps.js'
-import { isErrno } from '../../infra/fs.js'
-import { tildify } from '../../infra/paths.js'
-import { selectKeys } from '../scope.js'
+import type { Check } from '../../../domain/check.js'
+import type { StoreData } from '../../../domain/store-model.js'
+import { KeyrackError } from '../../../domain/errors.js'
+import { AwsConfigFile } from '../config-file.js'
+import { OWNER_FILE, SESSION_LOCK_PREFIX } from '../sign-in-lock.js'
+import { pidOfTemporaryProfile, TEMP_CONFIG_DIR_PREFIX } from '../temp-config.js'
+import type { Deps } from '../../../infra/deps.js'
+import { isErrno } from '../../../infra/fs.js'
+import { tildify } from '../../../infra/paths.js'
+import { selectKeys } from '../../../operations/scope.js'
 
 export const AWS_KEYS_SECTION = 'aws.iam.sso keys'
 const VAULT = 'aws.iam.sso'
 
 // How an interrupted `set` can leave traces: its sign-in runs against a temporary copy of the config in
 // `<keyrack home>/vaults/aws.iam.sso/sign-in-XXXXXX/config`, holding a profile `keyrack-sign-in-<pid>`
-// (src/vaults/aws.iam.sso/wizard.ts; the names come from src/infra/aws/temp-config.ts). A kill -9 skips their cleanup.
+// (src/vaults/aws.iam.sso/wizard.ts; the names come from src/vaults/aws.iam.sso/temp-config.ts). A kill -9 skips their cleanup.
 
 /**
  * keyrack's aws.iam.sso keys against the AWS config: each key's profile exists and signs in through an

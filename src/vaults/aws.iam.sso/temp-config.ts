@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs'
 // fs.promises is reached on first use: loading it costs every aws.iam.sso `get` ~2 ms (issue 7).
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
-import { ensureDir, FILE_MODE } from '../fs.js'
+import { ensureDir, FILE_MODE } from '../../infra/fs.js'
 
 // The names of what `set`'s sign-in creates for a moment: the one source for the wizard that creates them and for
 // `keyrack doctor`, which reports those a killed `set` left behind.

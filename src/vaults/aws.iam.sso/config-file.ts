@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer'
 import { basename, dirname } from 'node:path'
 import { CorruptFileError, UsageError } from '../../domain/errors.js'
-import { isErrno, modeOf, readBytesIfExists, removeIfExists, symlinkTarget, withFileLock, writeFileAtomic, FILE_MODE } from '../fs.js'
+import { isErrno, modeOf, readBytesIfExists, removeIfExists, symlinkTarget, withFileLock, writeFileAtomic, FILE_MODE } from '../../infra/fs.js'
 
 // The ONE reader and editor of the AWS config file (~/.aws/config or $AWS_CONFIG_FILE).
 //

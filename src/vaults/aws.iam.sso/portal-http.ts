@@ -1,5 +1,5 @@
 import { UnavailableError, UsageError } from '../../domain/errors.js'
-import type { Env } from '../paths.js'
+import type { Env } from '../../infra/paths.js'
 
 // IAM Identity Center's GetRoleCredentials over plain node:http / node:https, for `keyrack get`: it must prove a
 // profile's credentials resolve (issue 4) without paying for the AWS SDK or undici (fetch) at start-up. Only the one

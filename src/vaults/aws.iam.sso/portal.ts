@@ -1,5 +1,5 @@
 import { UnavailableError } from '../../domain/errors.js'
-import type { Env } from '../paths.js'
+import type { Env } from '../../infra/paths.js'
 import { SsoAccessError, SsoTokenRejectedError } from './errors.js'
 import { endpointOverride, type EndpointVariable } from './portal-http.js'
 

@@ -1,5 +1,5 @@
-import type { Check } from '../../domain/check.js'
-import type { AwsConfigFile } from '../../infra/aws/config-file.js'
+import type { Check } from '../../../domain/check.js'
+import type { AwsConfigFile } from '../config-file.js'
 import type { ScanResult } from './sso-session-scan.js'
 import type { SsoSessionUsage } from './sso-session-usage.js'
 

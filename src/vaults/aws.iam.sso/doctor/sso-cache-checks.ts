@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises'
-import { formatDuration } from '../../domain/duration.js'
-import { KeyrackError } from '../../domain/errors.js'
-import type { Check } from '../../domain/check.js'
-import type { AwsConfigFile } from '../../infra/aws/config-file.js'
+import { formatDuration } from '../../../domain/duration.js'
+import { KeyrackError } from '../../../domain/errors.js'
+import type { Check } from '../../../domain/check.js'
+import type { AwsConfigFile } from '../config-file.js'
 import {
   canRefresh,
   listSsoCacheFiles,
@@ -11,15 +11,15 @@ import {
   registrationCachePath,
   tokenCachePath,
   type SsoSessionKey,
-} from '../../infra/aws/sso-cache.js'
-import { resolveAwsCli } from '../../infra/aws/aws-cli.js'
-import { sdkSsoPortalFactory } from '../../infra/aws/portal.js'
-import type { Deps } from '../../infra/deps.js'
-import type { StoreData } from '../../domain/store-model.js'
-import { chooseFlow } from '../../vaults/aws.iam.sso/flow.js'
-import { KeyrackRegistrations, type RegistrationTarget } from '../../vaults/aws.iam.sso/registration.js'
-import { isErrno } from '../../infra/fs.js'
-import { tildify } from '../../infra/paths.js'
+} from '../sso-cache.js'
+import { resolveAwsCli } from '../aws-cli.js'
+import { sdkSsoPortalFactory } from '../portal.js'
+import type { Deps } from '../../../infra/deps.js'
+import type { StoreData } from '../../../domain/store-model.js'
+import { chooseFlow } from '../flow.js'
+import { KeyrackRegistrations, type RegistrationTarget } from '../registration.js'
+import { isErrno } from '../../../infra/fs.js'
+import { tildify } from '../../../infra/paths.js'
 
 export const SSO_CACHE_SECTION = 'sso cache'
 const DAY_MS = 24 * 3_600_000

@@ -4,8 +4,8 @@ import { promises as fsp } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { formatDuration } from '../../domain/duration.js'
 import { CancelledError, UnavailableError } from '../../domain/errors.js'
-import { withoutSecretsEnv } from '../child-env.js'
-import type { Env } from '../paths.js'
+import { withoutSecretsEnv } from '../../infra/child-env.js'
+import type { Env } from '../../infra/paths.js'
 import { SsoSignInError } from './errors.js'
 
 // The one runner of the aws CLI. keyrack runs exactly one aws command: `aws sso login --profile P` (never

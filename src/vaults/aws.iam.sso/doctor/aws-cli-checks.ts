@@ -1,9 +1,9 @@
 import { dirname } from 'node:path'
-import { KeyrackError } from '../../domain/errors.js'
-import { checksOf, type Check } from '../../domain/check.js'
-import { resolveAwsCli } from '../../infra/aws/aws-cli.js'
-import { versionAtLeast } from '../../vaults/aws.iam.sso/flow.js'
-import type { Deps } from '../../infra/deps.js'
+import { KeyrackError } from '../../../domain/errors.js'
+import { checksOf, type Check } from '../../../domain/check.js'
+import { resolveAwsCli } from '../aws-cli.js'
+import { versionAtLeast } from '../flow.js'
+import type { Deps } from '../../../infra/deps.js'
 
 export const AWS_CLI_SECTION = 'aws cli'
 /** `aws sso login --use-device-code` (and PKCE by default) arrived in AWS CLI 2.22.0 (aws-sso-facts.md). */

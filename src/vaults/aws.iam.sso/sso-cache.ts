@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { CorruptFileError } from '../../domain/errors.js'
-import { isErrno, readTextIfExists, removeIfExists, writeFileAtomic } from '../fs.js'
+import { isErrno, readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
 import { sha1Hex } from './sha1.js'
 
 // The SSO caches the AWS CLI and SDKs share (aws-sso-facts.md, "Files"; botocore/utils.py SSOTokenFetcher and
