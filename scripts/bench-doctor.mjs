@@ -10,7 +10,7 @@
 // A script that prints numbers, not a test: the machine is shared, so nothing here passes or fails on time.
 
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -35,7 +35,8 @@ const { silentReporter } = await import(join(ROOT, 'dist/infra/reporter.js'))
 
 // ---- the repository ------------------------------------------------------------------------------------------
 
-const work = mkdtempSync(join(tmpdir(), 'keyrack-bench-'))
+// The real path: on macOS tmpdir() is under /var, a link to /private/var, and git prints real paths.
+const work = mkdtempSync(join(realpathSync(tmpdir()), 'keyrack-bench-'))
 const repo = join(work, 'repo')
 const home = join(work, 'home')
 mkdirSync(repo)
@@ -72,11 +73,15 @@ function generate() {
 
 // ---- measuring -------------------------------------------------------------------------------------------------
 
-const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100)
+// The CPU of the git processes doctor waits for is read from /proc on Linux (cutime + cstime, in clock ticks). Node has
+// no portable way to read a process's children's CPU, so elsewhere (macOS) that column says n/a.
+const PROC = existsSync('/proc/self/stat')
+const TICK_MS = PROC ? 1000 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100) : NaN
 
-/** CPU of this process (µs precision) and of the children it has waited for (/proc cutime+cstime, clock ticks). */
+/** CPU of this process (µs precision) and, on Linux, of the children it has waited for. */
 function cpuNow() {
   const self = process.cpuUsage()
+  if (!PROC) return { self: (self.user + self.system) / 1000, children: NaN }
   const stat = readFileSync('/proc/self/stat', 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   // Fields after "pid (comm) ": state is field 3, so cutime (16) and cstime (17) are at 13 and 14.
@@ -128,8 +133,8 @@ for (let run = 0; run < RUNS; run++) {
   }
 }
 
-const fmt = (ms) => `${ms.toFixed(0).padStart(6)} ms`
-console.log(`\nmedians over ${RUNS} runs (CPU = keyrack's process + the git processes it waited for; /proc ticks are ${TICK_MS} ms)`)
+const fmt = (ms) => (Number.isNaN(ms) ? "n/a".padStart(9) : `${ms.toFixed(0).padStart(6)} ms`)
+console.log(`\nmedians over ${RUNS} runs (CPU = keyrack's process + the git processes it waited for; ${PROC ? `/proc ticks are ${TICK_MS} ms` : 'children CPU n/a without /proc'})`)
 console.log(`${''.padEnd(46)}${'wall'.padStart(9)}${'CPU total'.padStart(12)}${'CPU node'.padStart(11)}${'CPU git'.padStart(10)}`)
 for (const [name, label] of [
   ['doctor', `doctor scan (${found} usages)`],
@@ -150,12 +155,14 @@ for (const [label, PATH] of [
   ['with this PATH (incl. `aws --version` of each aws on it: a Python start-up each)', process.env.PATH],
   ['with only git on PATH (no aws CLI to ask)', gitOnly],
 ]) {
-  const time = spawnSync('/usr/bin/time', ['-f', '%e %U %S', process.execPath, join(ROOT, 'bin/run.js'), 'doctor', '--json'], {
+  // POSIX `time -p` (GNU time and macOS's BSD time both have it): "real S", "user S", "sys S" on stderr.
+  const time = spawnSync('/usr/bin/time', ['-p', process.execPath, join(ROOT, 'bin/run.js'), 'doctor', '--json'], {
     cwd: repo,
     env: { ...env, PATH, LANG: 'C.UTF-8' },
   })
   if (time.status === null || time.error !== undefined) break
-  const [wall, user, sys] = time.stderr.toString().trim().split('\n').pop().split(' ').map(Number)
+  const seconds = (name) => Number(new RegExp(`^${name} ([0-9.]+)$`, 'm').exec(time.stderr.toString())?.[1] ?? NaN)
+  const [wall, user, sys] = ['real', 'user', 'sys'].map(seconds)
   console.log(`whole CLI once, keyrack doctor --json in the repository, ${label}: ${(wall * 1000).toFixed(0)} ms wall, ${((user + sys) * 1000).toFixed(0)} ms CPU (exit ${time.status})`)
 }
 

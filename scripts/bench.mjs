@@ -9,7 +9,7 @@
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -226,12 +226,12 @@ async function startPortal() {
   return { child, url: `http://127.0.0.1:${port}` }
 }
 
-/** The agent the unlock above started (found by its socket in /proc), stopped by pid. */
+/** The agent the unlock above started (found by its socket in `ps`'s list, on Linux and macOS alike), stopped by pid. */
 async function stopAgent() {
   const socket = join(env.KEYRACK_HOME, 'run', 'agent.sock')
-  for (const entry of await readdir('/proc').catch(() => [])) {
-    if (!/^\d+$/.test(entry)) continue
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')
-    if (cmdline.split('\0').includes(socket)) process.kill(Number(entry), 'SIGTERM')
+  const ps = execFileSync('ps', ['-A', '-o', 'pid=', '-o', 'args='], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })
+  for (const line of ps.split('\n')) {
+    const match = /^\s*(\d+)\s(.*)$/.exec(line)
+    if (match && match[2].split(' ').includes('agent') && match[2].includes(` ${socket}`)) process.kill(Number(match[1]), 'SIGTERM')
   }
 }

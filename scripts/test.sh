@@ -33,9 +33,13 @@ status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results/source.json" || status=1
 # The end-to-end suite again, against the single executable (issue 7: every command works from the binary).
 if npm run build:binary; then
-  KEYRACK_E2E_BIN="$PWD/dist/keyrack" npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json="$results/binary.json" || status=1
+  # This run also has TMPDIR behind a symbolic link, as every Mac has it (/var is a link to /private/var): paths the
+  # tests and keyrack build under it must still match (issue 16).
+  real_tmp="$(mktemp -d)" && chmod 1777 "$real_tmp" && ln -s "$real_tmp" "$real_tmp.link"
+  TMPDIR="$real_tmp.link" KEYRACK_E2E_BIN="$PWD/dist/keyrack" npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json="$results/binary.json" || status=1
 else
   status=1
 fi
+if [ -n "${real_tmp:-}" ]; then rm -rf "$real_tmp" "$real_tmp.link"; fi
 node_modules/.bin/node scripts/test-summary.mjs "$results/source.json" "$results/binary.json" || status=1
 exit $status

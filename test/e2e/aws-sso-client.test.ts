@@ -7,6 +7,7 @@ import { cliCommand } from '../support/cli.js'
 import { awsClisOrSkip, registrationFile, usesPkce, type AwsCliV2 } from '../support/fake-sso/aws-cli.js'
 import type { FakeSsoOptions } from '../support/fake-sso/server.js'
 import { ACME_URL, fingerprint, listFiles, makeSsoWorld, type SsoWorld } from '../support/fake-sso/world.js'
+import { listProcessesWithEnvironment } from '../support/processes.js'
 import { KEY, openTerminal, type Terminal } from '../support/pty.js'
 
 // Issue 11: the browser names keyrack, never botocore. keyrack registers its own client (clientName keyrack) for the
@@ -332,21 +333,11 @@ async function rmToken(w: SsoWorld): Promise<void> {
   await rm(w.tokenFile('acme'), { force: true })
 }
 
-/** Pids of `aws sso login` processes running in this world's HOME (from /proc). */
+/** Pids of `aws sso login` processes running in this world's HOME (from `ps eww`, which runs on macOS too). */
 async function awsLogins(w: SsoWorld): Promise<number[]> {
-  const pids: number[] = []
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0')
-      const at = argv.indexOf('sso')
-      if (at < 0 || argv[at + 1] !== 'login') continue
-      if (readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(`HOME=${w.home}`)) pids.push(Number(name))
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids
+  return listProcessesWithEnvironment()
+    .filter(({ args }) => / sso login( |$)/.test(args) && args.split(' ').includes(`HOME=${w.home}`))
+    .map(({ pid }) => pid)
 }
 
 async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {

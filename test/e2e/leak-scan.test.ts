@@ -1,10 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises'
+import { listProcessesWithEnvironment } from '../support/processes.js'
 import { join, relative } from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { makeCli, ROOT, type Cli, type RunResult } from '../support/cli.js'
 
 // Issue 10's leak scan: distinctive secrets go through os.secure and os.direct (set, unlock, get, list, relock,
-// doctor, with and without --json). Meanwhile every keyrack process visible in /proc has its argv and environment
+// doctor, with and without --json). Meanwhile every keyrack process `ps` lists has its argv and environment
 // searched; afterwards every file under the throwaway HOME (except os.direct's value file, which holds its value by
 // design) and every output except `get`'s stdout. None may hold a secret.
 
@@ -25,24 +26,23 @@ interface Scan {
   stop(): Promise<void>
 }
 
-/** Polls /proc every few ms: each process whose argv names keyrack has its argv and environment searched. */
+/**
+ * Polls `ps eww` every few ms (POSIX ps, so it runs on macOS too): each process whose command line names keyrack has
+ * its command line and environment searched.
+ */
 function scanProcesses(): Scan {
   const scan: Scan = { scans: 0, processes: new Set(), hits: [], stop: async () => undefined }
   let running = true
   const loop = (async () => {
     while (running) {
       scan.scans += 1
-      for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-        if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
-        const cmdline = await readFile(`/proc/${entry}/cmdline`, 'latin1').catch(() => '')
-        if (!cmdline.includes(`${ROOT}bin/run.js`) && !cmdline.includes('keyrack')) continue
-        scan.processes.add(Number(entry))
-        const environ = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '')
-        for (const [what, text] of [['argv', cmdline], ['environ', environ]] as const) {
-          for (const secret of [SECURE, DIRECT]) if (text.includes(secret)) scan.hits.push(`${secret} in the ${what} of pid ${entry}: ${cmdline.replaceAll('\0', ' ')}`)
-        }
+      for (const { pid, args } of listProcessesWithEnvironment()) {
+        if (pid === process.pid || args.startsWith('ps ')) continue
+        if (!args.includes(`${ROOT}bin/run.js`) && !args.includes('keyrack')) continue
+        scan.processes.add(pid)
+        for (const secret of [SECURE, DIRECT]) if (args.includes(secret)) scan.hits.push(`${secret} in the command line or environment of pid ${pid}: ${args}`)
         // The passphrase is given to keyrack itself in its environment; no other process (the agent) may have it.
-        if (environ.includes(PASS) && cmdline.split('\0').includes('agent')) scan.hits.push(`the passphrase in the environ of the agent, pid ${entry}`)
+        if (args.includes(PASS) && args.split(' ').includes('agent')) scan.hits.push(`the passphrase in the environment of the agent, pid ${pid}`)
       }
       await new Promise((r) => setTimeout(r, 10))
     }

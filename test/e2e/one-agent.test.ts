@@ -1,8 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { makeCli, type Cli } from '../support/cli.js'
+import { tempDir } from '../support/temp.js'
 
 // Issue 10 item 8: two shells with different XDG_RUNTIME_DIR used to get two agents, so `relock` in one left the
 // value served in the other. The agent now belongs to the keyrack home: one agent, one relock for every shell.
@@ -12,7 +12,7 @@ let cli: Cli
 let otherRuntime: string
 beforeEach(async () => {
   cli = await makeCli()
-  otherRuntime = await mkdtemp(join(tmpdir(), 'keyrack-xdg-'))
+  otherRuntime = await tempDir('keyrack-xdg-')
 })
 afterEach(async () => {
   await cli.cleanup()

@@ -1,10 +1,11 @@
 import { spawn } from '@lydell/node-pty'
 import { execa, type ResultPromise } from 'execa'
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { resolvePaths } from '../../src/infra/paths.js'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { cliCommand, makeCli, type Cli } from '../support/cli.js'
+import { commandAndEnvironmentOf, listProcesses } from '../support/processes.js'
 
 // os.secure through the built CLI in a throwaway HOME: the passphrase, the agent it starts, and what a script sees.
 // The identity uses age's real scrypt work factor (about a second per unlock), so each test unlocks sparingly.
@@ -23,16 +24,12 @@ const withPass = (passphrase = PASS) => ({ env: { KEYRACK_PASSPHRASE: passphrase
 const set = (key: string, value: string) => cli.run(['set', '--key', key, '--env', 'test', '--value', '-'], { input: value, ...withPass() })
 const get = (key: string) => cli.run(['get', '--key', key, '--env', 'test'])
 
-/** Pids of processes running keyrack's agent on this test's socket. */
+/** Pids of processes running keyrack's agent on this test's socket (from `ps`, so it runs on macOS too). */
 async function agentPids(): Promise<number[]> {
-  const pids: number[] = []
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')
-    const args = cmdline.split('\0')
-    if (args.includes('agent') && args.includes(socketPath())) pids.push(Number(entry))
-  }
-  return pids
+  const socket = socketPath()
+  return listProcesses()
+    .filter((p) => p.args.split(' ').includes('agent') && p.args.includes(` ${socket}`))
+    .map((p) => p.pid)
 }
 
 describe('os.secure with KEYRACK_PASSPHRASE (what a script runs)', () => {
@@ -60,7 +57,10 @@ describe('os.secure with KEYRACK_PASSPHRASE (what a script runs)', () => {
     expect(JSON.parse(String(list.stdout)).keys.map((k: { state: string }) => k.state)).toEqual(['unlocked', 'unlocked'])
     // and the agent it started runs without the passphrase in its environment
     const [pid] = await agentPids()
-    expect(await readFile(`/proc/${pid}/environ`, 'utf8')).not.toContain(PASS)
+    expect(pid).toBeDefined()
+    const seen = commandAndEnvironmentOf(pid!)
+    expect(seen).toContain(socketPath())
+    expect(seen).not.toContain(PASS)
 
     // When one key is relocked, Then only that one is locked
     expect((await cli.run(['relock', '--key', 'test.DB_PASSWORD'])).exitCode).toBe(0)

@@ -1,7 +1,6 @@
 import { execa, type ResultPromise } from 'execa'
 import { execFileSync } from 'node:child_process'
-import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { chmod, chown, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { agentSocketFor } from '../../src/infra/paths.js'
@@ -41,7 +40,7 @@ beforeAll(() => {
 })
 beforeEach(async () => {
   // A folder everyone may write, sticky, like /tmp: where XDG_RUNTIME_DIR=/tmp workarounds put the socket.
-  shared = await mkdtemp(join(tmpdir(), 'keyrack-shared-'))
+  shared = await tempDir('keyrack-shared-')
   await chmod(shared, 0o1777)
   cli = await makeCli({ XDG_RUNTIME_DIR: shared, TMPDIR: shared })
 })
@@ -179,3 +178,5 @@ describe.runIf(isRoot)('another local user on the machine', () => {
 
 // Keeps vitest from reporting an empty file when skipped.
 it.skipIf(isRoot)('another local user: SKIPPED, not root', () => undefined)
+
+import { tempDir } from '../support/temp.js'

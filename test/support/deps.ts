@@ -1,10 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createDeps, type Deps } from '../../src/infra/deps.js'
 import { resolvePaths } from '../../src/infra/paths.js'
 import { silentReporter } from '../../src/infra/reporter.js'
 import { ScriptedPrompter } from './prompter.js'
+import { tempDir } from './temp.js'
 
 export interface TestHome {
   dir: string
@@ -14,7 +14,7 @@ export interface TestHome {
 
 /** A throwaway HOME with every location of cli-contract.md pointing inside it. */
 export async function makeTestHome(): Promise<TestHome> {
-  const dir = await mkdtemp(join(tmpdir(), 'keyrack-test-'))
+  const dir = await tempDir('keyrack-test-')
   const env: Record<string, string | undefined> = {
     HOME: dir,
     KEYRACK_HOME: join(dir, '.config', 'keyrack'),

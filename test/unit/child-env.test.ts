@@ -1,10 +1,10 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { AgentClient } from '../../src/infra/agent-client.js'
 import { resolveAwsCli, SystemAwsCli } from '../../src/vaults/aws.iam.sso/aws-cli.js'
 import { gitTopLevel } from '../../src/infra/git.js'
+import { tempDir } from '../support/temp.js'
 
 // Issue 10 item 11: KEYRACK_PASSPHRASE (and KEYRACK_NEW_PASSPHRASE) reach no child process: not aws (version probe
 // and sign-in), not git, not the agent. Each stand-in child writes its whole environment to a file.
@@ -13,7 +13,7 @@ const PASS = 'pp-Secret-4471'
 const NEW_PASS = 'new-Secret-9902'
 let dir: string
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'keyrack-childenv-'))
+  dir = await tempDir('keyrack-childenv-')
 })
 afterEach(() => rm(dir, { recursive: true, force: true }))
 

@@ -1,18 +1,18 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'dotenv'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { UsageError } from '../../src/domain/errors.js'
 import { formatEnv, type Pair } from '../../src/domain/format.js'
+import { tempDirSync } from '../support/temp.js'
 
 // `get --format dotenv` (issue 10 item 10, issue 17): every value keyrack writes as dotenv reads back byte for byte
 // with the `dotenv` package and with `set -a; . ./file` in bash, and no value can make the shell run anything.
 // A value that cannot be written so (a ' together with " \ $ ` or a line break, or a CR) is refused, never written wrong.
 
-const dir = mkdtempSync(join(tmpdir(), 'keyrack-dotenv-'))
+const dir = tempDirSync('keyrack-dotenv-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const canary = join(dir, 'ran')
 

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { resolvePaths } from '../../src/infra/paths.js'
 import { StoreFile } from '../../src/infra/store-file.js'
 import { makeTestHome, type TestHome } from '../support/deps.js'
+import { tempDir } from '../support/temp.js'
 
 let home: TestHome
 let store: StoreFile
@@ -60,9 +61,7 @@ describe('the key lock (issue 10)', () => {
   it('serialises two writers of one key, and the waiting one says what it waits for', async () => {
     const { withKeyLock } = await import('../../src/infra/key-lock.js')
     const { Slug } = await import('../../src/domain/slug.js')
-    const { mkdtemp } = await import('node:fs/promises')
-    const { tmpdir } = await import('node:os')
-    const home = await mkdtemp(join(tmpdir(), 'keyrack-lock-'))
+    const home = await tempDir('keyrack-lock-')
     const slug = Slug.of('test', 'A')
     const order: string[] = []
     const said: string[] = []

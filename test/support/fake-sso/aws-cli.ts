@@ -1,11 +1,11 @@
 import { execa } from 'execa'
 import { createHash } from 'node:crypto'
 import { constants } from 'node:fs'
-import { access, chmod, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { access, chmod, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FakeSso } from './server.js'
+import { tempDir } from '../temp.js'
 
 /**
  * Everything that points the REAL aws CLI (and keyrack's SDK calls) at a FakeSso, per aws-sso-facts.md
@@ -125,7 +125,7 @@ export interface AwsFixture {
 
 /** Build the wrapper, the BROWSER script and the AWS_DATA_PATH rule sets for this fake, in a fresh temp dir. */
 export async function makeAwsFixture(fake: FakeSso, aws: AwsCliV2): Promise<AwsFixture> {
-  const dir = await mkdtemp(join(tmpdir(), 'keyrack-aws-fixture-'))
+  const dir = await tempDir('keyrack-aws-fixture-')
   const wrapperDir = join(dir, 'bin')
   const dataPath = join(dir, 'data')
   const argvLogPath = join(dir, 'aws-argv.log')

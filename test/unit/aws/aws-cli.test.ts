@@ -1,17 +1,17 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CancelledError, UnavailableError } from '../../../src/domain/errors.js'
 import { describeAwsCli, installFix, resolveAwsCli, SystemAwsCli } from '../../../src/vaults/aws.iam.sso/aws-cli.js'
 import { SsoSignInError } from '../../../src/vaults/aws.iam.sso/errors.js'
+import { tempDir } from '../../support/temp.js'
 
 // The runner against stand-in `aws` executables on PATH (the process edge): which one it picks, what argv and
 // environment it passes, and how it reads exit codes, signals and its own timeout.
 
 let dir: string
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'keyrack-awscli-'))
+  dir = await tempDir('keyrack-awscli-')
 })
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true })

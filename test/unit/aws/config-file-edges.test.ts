@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CorruptFileError } from '../../../src/domain/errors.js'
 import { AwsConfigFile, ConfigChangedError, writeAwsConfig } from '../../../src/vaults/aws.iam.sso/config-file.js'
+import { tempDir } from '../../support/temp.js'
 
 // The AWS config editor at the edges where it must read exactly as the AWS CLI does (Python's RawConfigParser and
 // botocore, checked against python3's configparser), each test written against a bug that passed every other test.
@@ -66,7 +66,7 @@ describe('AwsConfigFile: editing', () => {
 describe('writeAwsConfig: a file that appeared or vanished since it was read', () => {
   let dir: string
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'keyrack-config-'))
+    dir = await tempDir('keyrack-config-')
   })
   afterEach(() => rm(dir, { recursive: true, force: true }))
 

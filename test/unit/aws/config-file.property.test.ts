@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CorruptFileError } from '../../../src/domain/errors.js'
 import { AwsConfigFile, editAwsConfig, type SectionValues } from '../../../src/vaults/aws.iam.sso/config-file.js'
+import { tempDirSync } from '../../support/temp.js'
 
 // Property tests of keyrack's AWS config reader and editor against the AWS CLI's own reading: botocore's
 // configloader, run by test/support/botocore-read.py (one python3 process per batch of files). Generated configs mix
@@ -21,7 +21,7 @@ const HELPER = join(import.meta.dirname, '..', '..', 'support', 'botocore-read.p
 type View = Record<string, Record<string, unknown>>
 type BotocoreResult = { ok: true; view: View } | { ok: false; error: string }
 
-const dir = mkdtempSync(join(tmpdir(), 'keyrack-config-prop-'))
+const dir = tempDirSync('keyrack-config-prop-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 function botocoreAvailable(): boolean {

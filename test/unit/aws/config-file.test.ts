@@ -1,12 +1,12 @@
-import { mkdtemp, readFile, rm, stat, symlink, writeFile, lstat, mkdir } from 'node:fs/promises'
+import { readFile, rm, stat, symlink, writeFile, lstat, mkdir } from 'node:fs/promises'
 import { execFile } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CorruptFileError } from '../../../src/domain/errors.js'
 import { AwsConfigAccessError, AwsConfigFile, backupPathOf, ConfigChangedError, editAwsConfig, lockPathOf, writeAwsConfig } from '../../../src/vaults/aws.iam.sso/config-file.js'
+import { tempDir } from '../../support/temp.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -178,7 +178,7 @@ describe('AwsConfigFile: editing preserves every other byte', () => {
 describe('writeAwsConfig', () => {
   let dir: string
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'keyrack-config-'))
+    dir = await tempDir('keyrack-config-')
   })
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true })
@@ -283,7 +283,7 @@ describe('AwsConfigFile: reads as botocore does (configparser.RawConfigParser, t
 describe('editAwsConfig: under the lock, onto the file as it is now', () => {
   let dir: string
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'keyrack-config-edit-'))
+    dir = await tempDir('keyrack-config-edit-')
   })
   afterEach(async () => {
     await execFileAsync('chattr', ['-R', '-i', dir]).catch(() => undefined)
@@ -429,7 +429,7 @@ describe('editAwsConfig: under the lock, onto the file as it is now', () => {
 describe('AwsConfigFile: a config path that is no file', () => {
   let dir: string
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'keyrack-config-odd-'))
+    dir = await tempDir('keyrack-config-odd-')
   })
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true })

@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CredentialProofCache, PROOF_TTL_MS, type ProofSubject } from '../../../src/vaults/aws.iam.sso/proof-cache.js'
+import { tempDir } from '../../support/temp.js'
 
 // How long `get` trusts IAM Identity Center's last answer, at the edges of its window (issue 17): each test failed
 // on a mutant (an off-by-one at the minute, a clock set back, a proof for another token, account or role) that
@@ -15,7 +15,7 @@ const at = (ms: number) => new Date(T0.getTime() + ms)
 let dir: string
 let cache: CredentialProofCache
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'keyrack-proofs-'))
+  dir = await tempDir('keyrack-proofs-')
   cache = new CredentialProofCache(join(dir, 'proofs'))
 })
 afterEach(() => rm(dir, { recursive: true, force: true }))

@@ -1,16 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { isRunning, SessionBusyError, SessionSignInLock, sweepSignInLeftovers } from '../../../src/vaults/aws.iam.sso/sign-in-lock.js'
+import { tempDir } from '../../support/temp.js'
 
 // Issue 10, items 13 and 17: one sign-in per session across processes, and what a kill -9 during a sign-in leaves.
 
 let dir: string
 const children: ChildProcess[] = []
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'keyrack-lock-'))
+  dir = await tempDir('keyrack-lock-')
 })
 afterEach(async () => {
   for (const child of children.splice(0)) child.kill('SIGKILL')

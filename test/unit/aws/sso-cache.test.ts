@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CorruptFileError } from '../../../src/domain/errors.js'
@@ -14,6 +13,7 @@ import {
   tokenCachePath,
   writeRefreshedToken,
 } from '../../../src/vaults/aws.iam.sso/sso-cache.js'
+import { tempDir } from '../../support/temp.js'
 
 // Expected hashes were computed with Python's json/hashlib exactly as botocore does (see sso-cache.ts).
 describe('SSO cache file names', () => {
@@ -44,7 +44,7 @@ describe('SSO cache file names', () => {
 describe('SSO token cache', () => {
   let dir: string
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'keyrack-sso-'))
+    dir = await tempDir('keyrack-sso-')
   })
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true })

@@ -1,7 +1,7 @@
 import { execa } from 'execa'
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { tempDir } from '../../support/temp.js'
 
 /** Writes files (path -> text or bytes) under `root`, creating folders. */
 export async function writeTree(root: string, files: Record<string, string | Uint8Array>): Promise<void> {
@@ -29,7 +29,7 @@ const GIT_ENV = {
 
 /** A throwaway git repository with its own HOME-free config. */
 export async function makeTestRepo(): Promise<TestRepo> {
-  const dir = await mkdtemp(join(tmpdir(), 'keyrack-repo-'))
+  const dir = await tempDir('keyrack-repo-')
   const git = (...args: string[]) => execa('git', ['-C', dir, ...args], { env: GIT_ENV })
   await git('init', '-q', '-b', 'main')
   return {

@@ -1,12 +1,12 @@
 // keyrack-doctor-ignore-file: fixtures of the sign-ins doctor reports.
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CorruptFileError } from '../../../src/domain/errors.js'
 import { AwsConfigFile } from '../../../src/vaults/aws.iam.sso/config-file.js'
 import { applyFix, planFixes, renderDiff, type FileFix } from '../../../src/vaults/aws.iam.sso/doctor/sso-session-fix.js'
 import { findSsoSessionUsages } from '../../../src/vaults/aws.iam.sso/doctor/sso-session-usage.js'
+import { tempDir } from '../../support/temp.js'
 
 const show = (path: string) => path.replace('/home/u', '~')
 const fix = (before: string, after: string): FileFix => ({ file: '/home/u/.bashrc', before, after, edits: [] })
@@ -45,7 +45,7 @@ describe('applyFix', () => {
 
   it('refuses a file that changed since it was read, writing nothing', async () => {
     // Given: a planned fix, then another editor changes the file
-    const dir = await mkdtemp(join(tmpdir(), 'keyrack-fix-'))
+    const dir = await tempDir('keyrack-fix-')
     try {
       const file = join(dir, 'login.sh')
       await writeFile(file, 'aws sso login --sso-session acme\n')
@@ -61,7 +61,7 @@ describe('applyFix', () => {
   })
 
   it('plans nothing for a file that is not valid UTF-8 (a rewrite would change other bytes)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'keyrack-fix-'))
+    const dir = await tempDir('keyrack-fix-')
     try {
       const file = join(dir, 'latin1.sh')
       const bytes = Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from('\naws sso login --sso-session acme\n')])
