@@ -1,8 +1,9 @@
-import { join } from 'node:path'
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { formatDuration } from '../../domain/duration.js'
 import { UnavailableError } from '../../domain/errors.js'
 import type { Deps } from '../../infra/deps.js'
-import { readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
+import { DIR_MODE, FILE_MODE, readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
 import { DEFAULT_SIGN_IN_TIMEOUT_MS, describeAwsCli, type AwsCli, type SsoLoginOptions } from './aws-cli.js'
 import { isRunning, SessionBusyError, SessionSignInLock } from './sign-in-lock.js'
 import { SsoSignInError, SsoTokenRejectedError } from './errors.js'
@@ -89,7 +90,7 @@ export class SsoSessions {
       const mine = await readSsoToken(target.tokenPath)
       if (mine && isTokenLive(mine, this.deps.now())) return { how: 'live', token: mine }
     }
-    return this.withSessionLock(target, options, async () => {
+    return this.waitingAs(options.purpose, target, () => this.withSessionLock(target, options, async () => {
       const before = await readSsoToken(target.tokenPath)
       const now = this.deps.now()
       if (before && isTokenLive(before, now)) {
@@ -105,17 +106,56 @@ export class SsoSessions {
         }
       }
       return { how: 'signed-in', token: await this.signInLocked(target, before, login, options) }
-    })
+    }))
   }
 
   /** A sign-in although the token file looks live (the service refused it): under the session's lock too. */
   async signIn(target: SsoTarget, before: SsoToken | undefined, login: LoginRunner, options: SignInOptions & { purpose: SignInPurpose }): Promise<SsoToken> {
-    return this.withSessionLock(target, options, async () => {
+    return this.waitingAs(options.purpose, target, () => this.withSessionLock(target, options, async () => {
       const current = await readSsoToken(target.tokenPath)
       // Another keyrack signed in while this one waited: its token is new, so use it.
       if (current && current.accessToken !== before?.accessToken && isTokenLive(current, this.deps.now())) return current
       return this.signInLocked(target, current, login, options)
-    })
+    }))
+  }
+
+  /**
+   * A `set` about to wait for the session's lock says so with a marker file of its own (`<session>.set-waiting.<pid>`,
+   * created and removed by this process alone, so no two writers meet). A set that is done with the session and
+   * would sign it out hands it over instead when a marker of a running set is there; without this, the waiting set
+   * found the session signed out once it got the lock, and signed in a second time.
+   */
+  private async waitingAs<T>(purpose: SignInPurpose, target: SsoTarget, fn: () => Promise<T>): Promise<T> {
+    if (purpose !== 'set' || this.lock) return fn()
+    const marker = this.waitingPrefix(target) + process.pid
+    await mkdir(this.lockDir, { recursive: true, mode: DIR_MODE })
+    await writeFile(marker, '', { mode: FILE_MODE })
+    try {
+      return await fn()
+    } finally {
+      await removeIfExists(marker)
+    }
+  }
+
+  /** The running sets (other than this one) waiting for the session's lock; markers of dead ones are removed. */
+  private async waitingSets(target: SsoTarget): Promise<number[]> {
+    const prefix = this.waitingPrefix(target)
+    const folder = dirname(prefix)
+    const stem = basename(prefix)
+    const names = await readdir(folder).catch(() => [] as string[])
+    const pids: number[] = []
+    for (const name of names) {
+      if (!name.startsWith(stem)) continue
+      const pid = Number(name.slice(stem.length))
+      if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue
+      if (isRunning(pid)) pids.push(pid)
+      else await removeIfExists(join(folder, name))
+    }
+    return pids
+  }
+
+  private waitingPrefix(target: SsoTarget): string {
+    return this.usersPath(target).replace(/\.set-users\.json$/, '.set-waiting.')
   }
 
   /**
@@ -189,8 +229,11 @@ export class SsoSessions {
    */
   private async share(target: SsoTarget, purpose: SignInPurpose): Promise<boolean> {
     const path = this.usersPath(target)
-    const users = (await readUsers(path)).filter((pid) => pid !== process.pid && isRunning(pid))
-    if (users.length === 0) {
+    const recorded = await readUsers(path)
+    const users = recorded.filter((pid) => pid !== process.pid && isRunning(pid))
+    // Handed over by a set that finished while this one waited (waitingAs): the session is this set's to sign out.
+    const handedOver = recorded.includes(process.pid)
+    if (users.length === 0 && !handedOver) {
       await removeIfExists(path)
       return false
     }
@@ -231,6 +274,8 @@ export class SsoSessions {
       const path = this.usersPath(target)
       const users = await readUsers(path)
       const others = users.filter((pid) => pid !== process.pid && isRunning(pid))
+      // Sets waiting for the lock rely on this session too: hand it over rather than sign it out under them.
+      if (users.includes(process.pid)) for (const pid of await this.waitingSets(target)) if (!others.includes(pid)) others.push(pid)
       if (!users.includes(process.pid) || others.length > 0) {
         if (others.length > 0) await writeUsers(path, others)
         this.signedIn.delete(target.tokenPath)

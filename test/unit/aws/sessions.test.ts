@@ -1,5 +1,6 @@
-import { readFile, writeFile, mkdir } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { UnavailableError } from '../../../src/domain/errors.js'
 import type { AwsCli, AwsCliInfo } from '../../../src/vaults/aws.iam.sso/aws-cli.js'
@@ -176,5 +177,49 @@ describe('SsoSessions.logout', () => {
     expect(await sessions.logout(target, [])).toEqual({ hadToken: false })
     expect(sessions.signedInHere(target)).toBe(false)
     await expect(readFile(target.tokenPath)).rejects.toThrow()
+  })
+})
+
+describe('SsoSessions: a set waiting for the session is handed it, not signed out under', () => {
+  const lockDir = () => join(deps.paths.vaultsDir, 'aws.iam.sso')
+  const usersFile = async () => (await readdir(lockDir())).find((n) => n.endsWith('.set-users.json'))
+  const markerFor = async (pid: number) => {
+    const users = await usersFile()
+    await writeFile(join(lockDir(), users!.replace(/\.set-users\.json$/, `.set-waiting.${pid}`)), '')
+  }
+  let waiter: ChildProcess | undefined
+  afterEach(() => void waiter?.kill())
+
+  it('the last set out hands the session to a running set that waits for it, and signs out when the waiter is gone', async () => {
+    // Kills: logout ignoring waiting sets (the waiter then signed in a second time, seen with three parallel sets).
+    const sessions = makeSessions()
+    await sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}), { purpose: 'set' })
+    waiter = spawn('sleep', ['30'], { stdio: 'ignore' })
+    await markerFor(waiter.pid!)
+    expect(await sessions.logout(target, [])).toEqual({ hadToken: false })
+    expect(portal.logouts).toEqual([])
+    expect(JSON.parse(await readFile(join(lockDir(), (await usersFile())!), 'utf8'))).toEqual({ pids: [waiter.pid] })
+
+    // A marker whose set is gone (kill -9) hands nothing over: the set signs out, and the marker is removed.
+    const again = makeSessions()
+    await rm(join(lockDir(), (await usersFile())!))
+    await rm(target.tokenPath)
+    await again.signIn(target, undefined, again.login('p', deps.paths.awsConfig, {}), { purpose: 'set' })
+    waiter.kill('SIGKILL')
+    await new Promise((resolve) => waiter!.once('exit', resolve))
+    expect((await again.logout(target, [])).hadToken).toBe(true)
+    expect((await readdir(lockDir())).filter((n) => n.includes('.set-waiting.'))).toEqual([])
+  })
+
+  it('a set handed the session joins it (and so signs it out when done) without a sign-in', async () => {
+    // Kills: share() not honouring the hand-over, which left the session signed in after every set had finished.
+    const first = makeSessions()
+    await first.signIn(target, undefined, first.login('p', deps.paths.awsConfig, {}), { purpose: 'set' })
+    await writeFile(join(lockDir(), (await usersFile())!), JSON.stringify({ pids: [process.pid] }))
+    const second = makeSessions()
+    const live = await second.ensureLive(target, signInAnyway, { purpose: 'set' })
+    expect(live.how).toBe('joined')
+    expect(second.signedInHere(target)).toBe(true)
+    expect(logins).toBe(1)
   })
 })
