@@ -192,7 +192,7 @@ export class OsKeychainVault implements Vault {
       leftovers = await this.leftovers(false)
     } catch (error) {
       const fix = error instanceof UnavailableError || error instanceof KeyLockedError ? error.fix : undefined
-      return [{ id: 'os.keychain.service', section, status: keys.length > 0 ? 'fail' : 'warn', detail: (error as Error).message, ...(fix ? { fix } : {}) }]
+      return [{ id: 'os.keychain.service', section, status: 'fail', detail: (error as Error).message, ...(fix ? { fix } : {}) }]
     }
     const checks: Check[] = [{ id: 'os.keychain.service', section, status: 'ok', detail: `${serviceName()} answers (service ${JSON.stringify(this.service)})` }]
     const missing: string[] = []
