@@ -6,7 +6,7 @@ import type { Slug } from '../../domain/slug.js'
 import type { Deps } from '../../infra/deps.js'
 import { keyIdOf, tryWithKeyIdLock } from '../../infra/key-lock.js'
 import { readValueInput } from '../value-input.js'
-import type { KeyState, SetOutcome, StoredKey, UnlockResult, Vault } from '../vault.js'
+import type { KeyState, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../vault.js'
 import { loadKeyring, type KeyringBinding, type KeyringEntry } from './native.js'
 
 // os.keychain: each value is one item of the operating system's keychain, through @napi-rs/keyring: the Secret
@@ -94,7 +94,7 @@ export class OsKeychainVault implements Vault {
   }
 
   /** Reads each key: on a locked keychain that is what asks the service to unlock (its dialog, on a desktop). */
-  async unlock(keys: StoredKey[]): Promise<UnlockResult[]> {
+  async unlock(keys: StoredKey[], _options: UnlockOptions = {}): Promise<UnlockResult[]> {
     const results: UnlockResult[] = []
     for (const key of keys) {
       try {

@@ -20,6 +20,12 @@ export interface KeyringEntry {
   deleteCredential(): Promise<boolean>
 }
 
+/** The part of node:sea that reads assets. */
+export interface SeaAssets {
+  getAsset(key: string, encoding: string): string
+  getRawAsset(key: string): ArrayBuffer
+}
+
 /** SEA asset names, shared with ./sea-assets.mjs (the build) by value. */
 export const ASSET = 'os.keychain/keyring.node'
 export const ASSET_SHA256 = 'os.keychain/keyring.node.sha256'
@@ -58,7 +64,7 @@ async function load(options: { cacheRoot: string; version: string }): Promise<Ke
  * found under that name is replaced. A new keyrack version or a changed module gets a new name, so no version ever
  * loads another's file.
  */
-function loadFromExecutable(sea: typeof import('node:sea'), cacheRoot: string, version: string): KeyringBinding {
+export function loadFromExecutable(sea: SeaAssets, cacheRoot: string, version: string): KeyringBinding {
   const fs = process.getBuiltinModule('node:fs')
   let bytes: ArrayBuffer
   let hash: string
@@ -75,7 +81,11 @@ function loadFromExecutable(sea: typeof import('node:sea'), cacheRoot: string, v
   const file = join(dir, `keyring-${version.replace(/[^0-9A-Za-z.+-]/g, '_')}-${hash.slice(0, 16)}.node`)
   try {
     privateDir(fs, dir)
-    if (!isOurs(fs, file, bytes.byteLength)) writeOnce(fs, file, new Uint8Array(bytes), hash)
+    if (!isOurs(fs, file, bytes.byteLength)) {
+      writeOnce(fs, file, new Uint8Array(bytes), hash)
+      // Between the rename and now, only someone who can write our 0700 folder could have changed it: checked anyway.
+      if (!isOurs(fs, file, bytes.byteLength)) throw new Error('the file changed under keyrack right after it was written')
+    }
     const module = { exports: {} as KeyringBinding }
     process.dlopen(module, file)
     return module.exports
