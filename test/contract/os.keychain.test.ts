@@ -11,6 +11,8 @@ import { vaultContract } from './vault-contract.js'
 // the process environment, not from Deps.env.
 
 const missing = secretServiceMissing()
+// Loud, as the aws CLI suites are: a skipped keychain suite must not pass unnoticed.
+if (missing) console.warn(`WARNING: ${missing}`)
 let service: SecretService | undefined
 
 beforeAll(async () => {
