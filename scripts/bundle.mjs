@@ -8,10 +8,11 @@ import * as esbuild from 'esbuild'
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { builtinModules } from 'node:module'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import vm from 'node:vm'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -145,6 +146,13 @@ export async function bundleSea(outDir) {
     await writeFile(join(outDir, 'vendor', `${family}.cache`), codeCacheOf(source, file))
     assets[`vendor/${family}.cjs`] = file
     assets[`vendor/${family}.cache`] = join(outDir, 'vendor', `${family}.cache`)
+  }
+  // Files a vault needs in the executable besides code (os.keychain: its native module): each vault folder may hold a
+  // sea-assets.mjs whose seaAssets() names them.
+  for (const vault of await readdir(join(ROOT, 'src/vaults'), { withFileTypes: true })) {
+    const hook = join(ROOT, 'src/vaults', vault.name, 'sea-assets.mjs')
+    if (!vault.isDirectory() || !existsSync(hook)) continue
+    Object.assign(assets, await (await import(pathToFileURL(hook).href)).seaAssets({ root: ROOT, outDir }))
   }
   return { main: join(outDir, 'main.cjs'), assets, metafile: main.metafile }
 }

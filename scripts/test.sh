@@ -8,17 +8,26 @@ cd "$(dirname "$0")/.."
 # The end-to-end suite drives the real aws CLI v2 against a local fake IAM Identity Center, on Debian's awscli
 # (/usr/bin/aws, 2.9.19) AND on the 2.36.7 in ../shared/tools/aws-cli-v2, which runs on the Python packages that
 # `apt-get install awscli` brings (issue 11). So Debian's awscli is needed even when another aws v2 is on PATH.
+# os.keychain's tests run a real Secret Service: gnome-keyring-daemon on a private D-Bus session bus (dbus-daemon),
+# probed with gdbus and unlocked with python3-dbus (test/support/secret-service.ts).
 has_debian_aws_v2() {
   [ -x /usr/bin/aws ] && /usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2\.'
 }
-if ! has_debian_aws_v2; then
+has_secret_service() {
+  command -v dbus-daemon >/dev/null && command -v gnome-keyring-daemon >/dev/null && command -v gdbus >/dev/null &&
+    /usr/bin/python3 -c 'import dbus' 2>/dev/null
+}
+missing=()
+has_debian_aws_v2 || missing+=(awscli)
+has_secret_service || missing+=(gnome-keyring dbus-daemon libglib2.0-bin python3-dbus)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "scripts/test.sh: installing Debian's aws CLI v2 (apt-get install -y awscli)" >&2
+    echo "scripts/test.sh: installing ${missing[*]} (apt-get install -y)" >&2
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "scripts/test.sh: no aws CLI v2 at /usr/bin/aws and not root: the aws.iam.sso end-to-end tests will be SKIPPED." >&2
-    echo "  Install it with: sudo apt-get update && sudo apt-get install -y awscli" >&2
+    echo "scripts/test.sh: ${missing[*]} missing and not root: the aws.iam.sso and os.keychain end-to-end tests that need them will be SKIPPED." >&2
+    echo "  Install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
   fi
 fi
 

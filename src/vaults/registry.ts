@@ -28,6 +28,11 @@ export const VAULTS = [
     load: () => import('./os.envvar/index.js'),
   },
   {
+    id: 'os.keychain',
+    summary: "the operating system's keychain (Secret Service, macOS Keychain, Credential Manager); locked when it is",
+    load: () => import('./os.keychain/index.js'),
+  },
+  {
     id: 'aws.iam.sso',
     summary: 'an AWS profile whose IAM Identity Center (SSO) session unlock keeps live',
     load: () => import('./aws.iam.sso/index.js'),
