@@ -18,7 +18,7 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /**
  * Third-party packages that do not belong in the main script: each family becomes one vendor bundle, compiled only
- * when a command first imports it. Anything else from node_modules (small: ini) is bundled inline.
+ * when a command first imports it. Anything else from node_modules would be bundled inline (none is imported today).
  */
 const VENDOR_FAMILIES = [
   ['oclif', /^@oclif\//],
