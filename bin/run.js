@@ -21,7 +21,9 @@ const source = readFileSync(filename, 'utf8')
 let cachedData
 try {
   cachedData = readFileSync(join(dist, 'launcher.cache'))
-} catch {}
+} catch {
+  // No cache (not built yet, or unreadable): V8 compiles from source, slower, same result.
+}
 // `(function (exports, require, module, __filename, __dirname) {...})`: scripts/bundle.mjs wrote the wrapper into
 // the file and made the code cache for exactly these bytes.
 const script = new vm.Script(source, { filename, cachedData })

@@ -25,6 +25,7 @@ fi
 npm ci --no-audit --no-fund
 npm run build
 npm run typecheck
+npm run lint
 
 results=.test-results
 rm -rf "$results" && mkdir -p "$results"

@@ -39,10 +39,9 @@ export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): 
   // CLI expand it as botocore does (paths.ts). Hand everyone the expanded path, so all read the same file (issue 10).
   if (env === process.env && env.AWS_CONFIG_FILE) process.env.AWS_CONFIG_FILE = paths.awsConfig
   if (env === process.env && env.AWS_SHARED_CREDENTIALS_FILE) process.env.AWS_SHARED_CREDENTIALS_FILE = paths.awsCredentials
-  let deps: Deps
   let prompts: Prompter | undefined
   let reporter: Reporter | undefined
-  deps = {
+  const deps: Deps = {
     env,
     paths,
     // Built on first use: asking whether stdin is a terminal loads node:tty and node:net (~2 ms), which `get` never needs.

@@ -49,7 +49,7 @@ interface World {
   tokenPath(session: string): string
 }
 
-let open: World[] = []
+const open: World[] = []
 afterEach(async () => {
   for (const w of open.splice(0)) {
     await w.fake.close()

@@ -6,9 +6,7 @@ import type { AwsConfigFile } from '../config-file.js'
 import {
   canRefresh,
   listSsoCacheFiles,
-  readSsoRegistration,
   readSsoToken,
-  registrationCachePath,
   tokenCachePath,
   type SsoSessionKey,
 } from '../sso-cache.js'
