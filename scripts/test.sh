@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 # The end-to-end suite drives the real aws CLI v2 against a local fake IAM Identity Center, on Debian's awscli
 # (/usr/bin/aws, 2.9.19) AND on the 2.36.7 in ../shared/tools/aws-cli-v2, which runs on the Python packages that
-# `apt-get install awscli` brings (issue 11). So Debian's awscli is needed even when another aws v2 is on PATH.
+# `apt-get install awscli` brings (both sign-in flows are tested). So Debian's awscli is needed even when another aws v2
+# is on PATH.
 has_debian_aws_v2() {
   [ -x /usr/bin/aws ] && /usr/bin/aws --version 2>&1 | grep -q '^aws-cli/2\.'
 }
@@ -32,7 +33,7 @@ rm -rf "$results" && mkdir -p "$results"
 status=0
 # Every test (unit, vault contract, end to end) against bin/run.js.
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results/source.json" || status=1
-# The end-to-end suite again, against the single executable (issue 7: every command works from the binary).
+# The end-to-end suite again, against the single executable (every command must work from the binary).
 if npm run build:binary; then
   KEYRACK_E2E_BIN="$PWD/dist/keyrack" npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json="$results/binary.json" || status=1
 else

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { awsCliOrSkip } from '../support/fake-sso/aws-cli.js'
 import { ACME_URL, makeSsoWorld, parseIni, type SsoWorld } from '../support/fake-sso/world.js'
 
-// Issue 10, items 12-14: the AWS config keyrack writes is the file the AWS CLI reads, parallel sets on one start URL
+// Fault-campaign findings: the AWS config keyrack writes is the file the AWS CLI reads, parallel sets on one start URL
 // all succeed with one sso-session, and a symlinked config stays a symlink. The built CLI, the real aws CLI, the fake.
 
 const aws = await awsCliOrSkip('test/e2e/aws-config-files.test.ts')

@@ -9,10 +9,10 @@ import type { FakeSsoOptions } from '../support/fake-sso/server.js'
 import { ACME_URL, fingerprint, listFiles, makeSsoWorld, type SsoWorld } from '../support/fake-sso/world.js'
 import { KEY, openTerminal, type Terminal } from '../support/pty.js'
 
-// Issue 11: the browser names keyrack, never botocore. keyrack registers its own client (clientName keyrack) for the
+// The browser names keyrack, never botocore. keyrack registers its own client (clientName keyrack) for the
 // flow it chose, where the aws CLI looks, before every sign-in; on Debian's 2.9.19 (device code) and 2.36.7 (PKCE).
 // Every scenario ends with the fake's ledger holding no client name but keyrack's since the scenario's own set-up.
-// Also issue 10 (items 13 and 17): one sign-in per session across processes; a killed keyrack's sign-in is cleaned up.
+// Also one sign-in per session across processes; a killed keyrack's sign-in is cleaned up.
 
 const clis = await awsClisOrSkip('test/e2e/aws-sso-client.test.ts')
 // Every scenario runs the real CLI (a Python start-up per call) and keyrack several times, on each CLI: on a loaded
@@ -243,7 +243,7 @@ describe.each(clis)('keyrack owns the sign-in client, with $label', (aws: AwsCli
 
     // Then the sign-ins did not run side by side: without the session lock each set signs in (3). Usually one serves
     // all three; a set still waiting for the lock when the others have finished and signed out signs in again (a race
-    // seen from the executable on a loaded machine, left open in issue 10's note), so at most two.
+    // seen from the executable on a loaded machine, left open: README, Guarantees), so at most two.
     expect(w.fake.signIns().length, runs.map(out).join('\n')).toBeLessThanOrEqual(2)
     for (const run of runs) expect(run.exitCode, out(run)).toBe(0)
     // and the session ends signed out (set relocks what it signed in), nothing left behind

@@ -6,7 +6,7 @@ import { AgentClient } from '../../src/infra/agent-client.js'
 import { resolveAwsCli, SystemAwsCli } from '../../src/vaults/aws.iam.sso/aws-cli.js'
 import { gitTopLevel } from '../../src/infra/git.js'
 
-// Issue 10 item 11: KEYRACK_PASSPHRASE (and KEYRACK_NEW_PASSPHRASE) reach no child process: not aws (version probe
+// KEYRACK_PASSPHRASE (and KEYRACK_NEW_PASSPHRASE) reach no child process: not aws (version probe
 // and sign-in), not git, not the agent. Each stand-in child writes its whole environment to a file.
 
 const PASS = 'pp-Secret-4471'
