@@ -4,12 +4,10 @@
 // compiled commands oclif loads, both from `npm run build`. The single executable runs the same launcher
 // (src/sea/main.ts).
 //
-// Every millisecond here is paid by each `keyrack get` in a shell prompt, hence: this file is CommonJS
-// (bin/package.json; an ES module entry starts Node's ESM loader, ~1 ms), and the launcher is compiled with the V8
-// code cache `npm run build` made for it (~1.5 ms). A cache from another Node version is rejected by V8 and the
-// launcher is compiled from source instead: slower, same result. dist/launcher.cjs comes already wrapped in the
-// function below, and package.json is read as a file, not required (the module loader resolves it and copies it
-// around: ~0.15 ms): what this file allocates stays small enough that most gets end before V8's first scavenge.
+// Every millisecond here is paid by each `keyrack get`, hence (docs/startup.md, section 3): this file is CommonJS
+// (~1 ms), the launcher is compiled with the V8 code cache the build made for it (~1.5 ms; one from another Node
+// version is rejected: slower, same result), dist/launcher.cjs comes already wrapped in the function below, and
+// package.json is read as a file, not required (~0.15 ms).
 'use strict'
 const { readFileSync } = require('node:fs')
 const { join } = require('node:path')
@@ -21,7 +19,9 @@ const source = readFileSync(filename, 'utf8')
 let cachedData
 try {
   cachedData = readFileSync(join(dist, 'launcher.cache'))
-} catch {}
+} catch {
+  // No cache (not built yet, or unreadable): V8 compiles from source, slower, same result.
+}
 // `(function (exports, require, module, __filename, __dirname) {...})`: scripts/bundle.mjs wrote the wrapper into
 // the file and made the code cache for exactly these bytes.
 const script = new vm.Script(source, { filename, cachedData })

@@ -1,4 +1,4 @@
-// Benchmark for os.secure (issue 3): prints numbers, asserts nothing.
+// Benchmark for os.secure: prints numbers, asserts nothing.
 //   npm run build && npm run bench:secure        (RUNS=15 to change the run count; default 10)
 // 1. `keyrack unlock` of 50 keys next to an unlock of 1 key: one passphrase derivation either way, so they cost
 //    about the same; 50 derivations would cost about 50 times one.

@@ -1,11 +1,12 @@
-// keyrack start-up benchmark (issue 7): bin/run.js on the pinned Node next to the single executable, in one run.
+// keyrack start-up benchmark (docs/startup.md): bin/run.js on the pinned Node next to the single executable, in one
+// run.
 //
 //   npm run bench                      builds dist/keyrack, then measures
 //   node scripts/bench.mjs [--runs 15] [--bin dist/keyrack]
 //
 // Every command runs in a throwaway HOME, round-robin (one run of each per round, so a busy machine slows every row
 // alike), with stdout and stderr on pipes as in `$(keyrack get ...)`. The table shows wall-clock medians, the ratio
-// to `node -e 0`, and the median peak RSS (/usr/bin/time, separate runs). Exits 1 when a target of issue 7 is missed.
+// to `node -e 0`, and the median peak RSS (/usr/bin/time, separate runs). Exits 1 when a start-up target is missed.
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
@@ -41,7 +42,7 @@ const env = {
   PATH: process.env.PATH,
   LANG: 'C.UTF-8',
 }
-// get of an aws.iam.sso key asks IAM Identity Center whether the session's credentials still resolve (issue 4): a
+// get of an aws.iam.sso key asks IAM Identity Center whether the session's credentials still resolve: a
 // local stand-in portal answers GetRoleCredentials at once, so the row measures keyrack, not the internet. It runs
 // in its own process: the timed runs block this one.
 const portal = await startPortal()
@@ -145,7 +146,7 @@ try {
   console.log(`\nkeyrack start-up, medians of ${RUNS} runs each, round-robin; Node ${process.version}; ${options.bin} (measured as installed: copied into the bench HOME) ${((await stat(BIN)).size / 1024 / 1024).toFixed(1)} MB (${stripped}); load average ${load.toFixed(2)} -> ${loadavg()[0].toFixed(2)}\n`)
   console.log(lines.join('\n'))
 
-  // The targets of issue 7.
+  // The start-up targets (docs/startup.md).
   const misses = []
   for (const r of rows) {
     if (r.c.node) continue

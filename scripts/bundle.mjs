@@ -19,7 +19,7 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /**
  * Third-party packages that do not belong in the main script: each family becomes one vendor bundle, compiled only
- * when a command first imports it. Anything else from node_modules (small: ini) is bundled inline.
+ * when a command first imports it. Anything else from node_modules would be bundled inline (none is imported today).
  */
 const VENDOR_FAMILIES = [
   ['oclif', /^@oclif\//],
@@ -177,10 +177,10 @@ function codeCacheOf(source, filename) {
 /**
  * The launcher's code cache, made after it served a `get` of each vault kind in a throwaway HOME, so the functions a
  * `get` runs are in the cache too, not only the top level's: V8 otherwise compiles each of them from source on every
- * run (the os.secure and aws.iam.sso modules, the store, the agent client: ~1 ms of an agent `get`, issue 7). The
- * values are made up, nothing leaves the folder, and nothing is contacted: no agent listens on its socket (os.secure
- * answers "locked"), and the aws key's proof is fresh, with IAM Identity Center's endpoint set to a closed local
- * port should the proof format ever change. A cache holds compiled code, never values. Runs in a child process,
+ * run (the os.secure and aws.iam.sso modules, the store, the agent client: ~1 ms of an agent `get`: docs/startup.md).
+ * The values are made up, nothing leaves the folder, and nothing is contacted: no agent listens on its socket
+ * (os.secure answers "locked"), and the aws key's proof is fresh, with IAM Identity Center's endpoint set to a closed
+ * local port should the proof format ever change. A cache holds compiled code, never values. Runs in a child process,
  * because `get` prints to file descriptors 1 and 2. Undefined (with a warning) when it fails: the plain cache is used.
  */
 async function warmCodeCacheOf(file) {

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 # The end-to-end suite drives the real aws CLI v2 against a local fake IAM Identity Center, on Debian's awscli
 # (/usr/bin/aws, 2.9.19) AND on the 2.36.7 in ../shared/tools/aws-cli-v2, which runs on the Python packages that
-# `apt-get install awscli` brings (issue 11). So Debian's awscli is needed even when another aws v2 is on PATH.
+# `apt-get install awscli` brings (both sign-in flows are tested). So Debian's awscli is needed even when another aws v2
+# is on PATH.
 # os.keychain's tests run a real Secret Service: gnome-keyring-daemon on a private D-Bus session bus (dbus-daemon),
 # probed with gdbus and unlocked with python3-dbus (test/support/secret-service.ts).
 has_debian_aws_v2() {
@@ -34,16 +35,17 @@ fi
 npm ci --no-audit --no-fund
 npm run build
 npm run typecheck
+npm run lint
 
 results=.test-results
 rm -rf "$results" && mkdir -p "$results"
 status=0
 # Every test (unit, vault contract, end to end) against bin/run.js.
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results/source.json" || status=1
-# The end-to-end suite again, against the single executable (issue 7: every command works from the binary).
+# The end-to-end suite again, against the single executable (every command must work from the binary).
 if npm run build:binary; then
   # This run also has TMPDIR behind a symbolic link, as every Mac has it (/var is a link to /private/var): paths the
-  # tests and keyrack build under it must still match (issue 16).
+  # tests and keyrack build under it must still match.
   real_tmp="$(mktemp -d)" && chmod 1777 "$real_tmp" && ln -s "$real_tmp" "$real_tmp.link"
   TMPDIR="$real_tmp.link" KEYRACK_E2E_BIN="$PWD/dist/keyrack" npx vitest run --project e2e --reporter=default --reporter=json --outputFile.json="$results/binary.json" || status=1
 else

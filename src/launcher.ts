@@ -8,12 +8,11 @@ import type { Env } from './infra/paths.js'
 
 // The first code every keyrack run executes, from bin/run.js and from the single executable.
 //
-// `keyrack get` runs inside scripts and shell prompts, so it must start as fast as Node itself. Loading oclif (its
-// config, manifest, parser and help) costs several times Node's own start-up, so this launcher serves the plain
-// forms of `get` itself, with the same code the oclif command runs (src/cli/get.ts, src/cli/output.ts), and hands
-// everything else to oclif untouched: other commands, help, --version, unknown or repeated flags, anything unusual.
-// When in doubt, fall back: the fallback is always correct, only slower. test/e2e/fast-path.test.ts proves the two
-// paths print the same bytes and exit with the same codes.
+// `keyrack get` must start as fast as Node itself, and loading oclif costs several times Node's own start-up
+// (docs/startup.md), so this launcher serves the plain forms of `get` itself, with the same code the oclif command runs
+// (src/cli/get.ts, src/cli/output.ts), and hands everything else to oclif untouched: other commands, help, --version,
+// unknown or repeated flags, anything unusual. When in doubt, fall back: the fallback is always correct, only slower.
+// test/e2e/fast-path.test.ts proves the two paths print the same bytes and exit with the same codes.
 
 export interface LaunchHost {
   /** keyrack's version, as oclif's config reports it (package.json). */
@@ -102,7 +101,7 @@ async function serveGet(fast: FastGet, version: string): Promise<void> {
 
 /**
  * Writes to stdout (1) or stderr (2) straight to the file descriptor. process.stdout and process.stderr are streams
- * whose first use loads Node's stream modules (~2 ms, a tenth of Node's own start-up); the bytes are the same. Should
+ * whose first use loads Node's stream modules (~2 ms: docs/startup.md); the bytes are the same. Should
  * the descriptor refuse (a non-blocking pipe that is full, a closed pipe), the rest goes through the stream, which
  * then behaves exactly as it does for the oclif path.
  */

@@ -29,13 +29,15 @@ interface Held {
 /** Drop connections with no traffic for this long (a request, or a reply read), so stuck clients do not pile up. */
 const CONNECTION_IDLE_MS = 10_000
 /**
- * At most this many connections. A new one is never refused: the least recently active one is closed instead, so
- * idle connections cannot lock out the user's own `get` (issue 10: 64 idle connections made `get` say "locked").
+ * At most this many connections. A new one is never refused: the least recently active one is closed instead, so idle
+ * connections cannot lock out the user's own `get` (the fault campaign saw 64 idle connections make `get` say
+ * "locked").
  */
 export const MAX_CONNECTIONS = 128
 /**
- * Back-pressure: once this many reply bytes wait for a client that does not read, the agent stops reading that
- * client's requests until it reads, so such a client cannot grow the agent's memory (issue 10: 85 -> 341 MB).
+ * Back-pressure: once this many reply bytes wait for a client that does not read, the agent stops reading that client's
+ * requests until it reads, so such a client cannot grow the agent's memory (the fault campaign grew it from 85 to 341
+ * MB).
  */
 export const MAX_PENDING_REPLY_BYTES = 256 * 1024
 /** Never keep a timer longer than this: setTimeout overflows past 2^31-1 ms. */

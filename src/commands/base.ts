@@ -31,7 +31,7 @@ export abstract class KeyrackCommand extends Command {
     return Slug.fromFlags(flags.key, flags.env)
   }
 
-  /** Writes to stdout without oclif's formatting: results only (cli-contract.md, Streams). */
+  /** Writes to stdout without oclif's formatting: results only (docs/cli-contract.md, Streams). */
   protected out(text: string): void {
     process.stdout.write(text)
   }

@@ -1,5 +1,5 @@
 // Every expected failure is a KeyrackError: it carries a stable name (tests assert on it), the exit code of
-// cli-contract.md, and the fix a user can act on. Anything else that escapes is a bug (exit 1).
+// docs/cli-contract.md, and the fix a user can act on. Anything else that escapes is a bug (exit 1).
 
 export const ExitCode = {
   ok: 0,

@@ -28,7 +28,7 @@ export function formatEnv(pairs: Pair[], format: EnvFormat): string {
 
 /**
  * A dotenv value that the `dotenv` package and a shell (`set -a; . ./.env`) both read back byte for byte, and that
- * no shell can execute (issue 10: a backtick ran a command). dotenv's single quotes are literal, as the shell's are,
+ * no shell can execute (a backtick once ran a command). dotenv's single quotes are literal, as the shell's are,
  * so any value without `'` (and without CR, which dotenv turns into LF) goes there, backslashes, `$`, backticks and
  * line breaks included. A value with `'` can go in double quotes only when it holds none of `" \ $ \``, LF or CR:
  * the two disagree about those inside double quotes (dotenv keeps `\"` and `\\` as written and turns `\n` into a

@@ -19,7 +19,7 @@ export class Secret {
   equals(other: Secret): boolean {
     const a = Buffer.from(this.#value, 'utf8')
     const b = Buffer.from(other.#value, 'utf8')
-    // node:crypto is loaded here, on first use, not at start-up: `keyrack get` never compares (it costs ~3 ms).
+    // node:crypto is loaded here, on first use, not at start-up: `keyrack get` never compares (~3 ms: docs/startup.md).
     return a.length === b.length && process.getBuiltinModule('node:crypto').timingSafeEqual(a, b)
   }
 

@@ -1,13 +1,13 @@
 import { InvalidNameError } from './errors.js'
 
-// The naming rules of cli-contract.md. They are quoted in error messages, so keep the text and the regex together.
+// The naming rules of docs/cli-contract.md. They are quoted in error messages, so keep the text and the regex together.
 const KEY_RULE = { pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, text: '[A-Za-z_][A-Za-z0-9_]* (a letter or _, then letters, digits or _)' }
 const ENV_RULE = { pattern: /^[a-z][a-z0-9-]*$/, text: '[a-z][a-z0-9-]* (a lowercase letter, then lowercase letters, digits or -)' }
 
 /**
  * Longest names accepted. A value file is named `<env>.<KEY>` plus a suffix (`.age`, a temporary name's pid and
  * random part), and a file name has at most 255 bytes: 64 + 1 + 128 leaves ~60 bytes of margin, where longer
- * names failed late with ENAMETOOLONG (issue 10). Names are ASCII, so characters are bytes.
+ * names failed late with ENAMETOOLONG. Names are ASCII, so characters are bytes.
  */
 export const MAX_KEY_LENGTH = 128
 export const MAX_ENV_LENGTH = 64

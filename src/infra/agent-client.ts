@@ -255,7 +255,8 @@ export class AgentClient {
         settled = true
         // Closed on the next turn of the event loop, and only if the process lives on: a `get` that has its answer
         // exits first, and the kernel closes the connection. Destroying a socket makes Node create process.stderr
-        // (net's Socket#_destroy compares itself to it): a TTY stream in a terminal, ~0.8 ms of every agent `get`.
+        // (net's Socket#_destroy compares itself to it): a TTY stream in a terminal, ~0.8 ms of every agent `get`
+        // (docs/startup.md).
         // A timer, not setImmediate: immediates run in the same turn, before Node sees that nothing holds it.
         socket.unref()
         setTimeout(() => socket.destroy(), 0).unref()

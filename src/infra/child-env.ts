@@ -3,7 +3,7 @@ import type { Env } from './paths.js'
 /**
  * Variables that hold a keyrack secret. No child process gets them (aws, git, the agent): a child does not need the
  * passphrase, may pass its environment on to its own children, and any process's environment is readable by its
- * user in /proc/<pid>/environ for as long as it lives (issue 10).
+ * user in /proc/<pid>/environ for as long as it lives.
  */
 export const SECRET_ENV = ['KEYRACK_PASSPHRASE', 'KEYRACK_NEW_PASSPHRASE'] as const
 

@@ -36,16 +36,15 @@ export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): 
   const env = overrides.env ?? process.env
   const paths = overrides.paths ?? resolvePaths(env)
   // The AWS SDK reads AWS_CONFIG_FILE from process.env itself and expands only a leading `~/`; keyrack and the aws
-  // CLI expand it as botocore does (paths.ts). Hand everyone the expanded path, so all read the same file (issue 10).
+  // CLI expand it as botocore does (paths.ts). Hand everyone the expanded path, so all read the same file.
   if (env === process.env && env.AWS_CONFIG_FILE) process.env.AWS_CONFIG_FILE = paths.awsConfig
   if (env === process.env && env.AWS_SHARED_CREDENTIALS_FILE) process.env.AWS_SHARED_CREDENTIALS_FILE = paths.awsCredentials
-  let deps: Deps
   let prompts: Prompter | undefined
   let reporter: Reporter | undefined
-  deps = {
+  const deps: Deps = {
     env,
     paths,
-    // Built on first use: asking whether stdin is a terminal loads node:tty and node:net (~2 ms), which `get` never needs.
+    // Built on first use (docs/startup.md): asking whether stdin is a terminal loads node:tty and node:net (~2 ms).
     get prompts() {
       return (prompts ??= new TerminalPrompter(Boolean(process.stdin.isTTY) && !context.noPrompt && !context.json))
     },
@@ -76,7 +75,7 @@ async function readStdin(): Promise<string> {
 }
 
 /**
- * Bytes stay bytes (issue 10): stdin must be UTF-8 text, decoded exactly. Decoding other bytes would replace them
+ * Bytes stay bytes: stdin must be UTF-8 text, decoded exactly. Decoding other bytes would replace them
  * with U+FFFD, and keyrack would store (and "prove") a different value from the one given; it refuses instead.
  */
 export function decodeText(bytes: Uint8Array): string {

@@ -5,15 +5,14 @@ import { UnavailableError } from '../domain/errors.js'
 export const DIR_MODE = 0o700
 export const FILE_MODE = 0o600
 
-/** Creates a folder (and its parents) as 0700, as cli-contract.md requires of every folder keyrack creates. */
+/** Creates a folder (and its parents) as 0700, as docs/cli-contract.md requires of every folder keyrack creates. */
 export async function ensureDir(path: string): Promise<void> {
   await fsp.mkdir(path, { recursive: true, mode: DIR_MODE })
 }
 
-// `keyrack get` reads the store and a value through here. node:fs/promises costs ~2 ms to load, a tenth of Node's own
-// start-up, so reads do not use it (everything else reaches fs.promises on first use). They are synchronous: these are
-// keyrack's own small files, and an asynchronous read goes through libuv's thread pool, whose first use starts its
-// threads and costs a get ~0.7 ms (issue 7). Errors are the same, as rejections.
+// `keyrack get` reads the store and a value through here, synchronously: keyrack's own small files, read without
+// loading node:fs/promises (~2 ms) or starting libuv's thread pool (~0.7 ms): docs/startup.md. Everything else reaches
+// fs.promises on first use. Errors are the same, as rejections.
 function readFileOnce(path: string): Promise<Buffer>
 function readFileOnce(path: string, encoding: 'utf8'): Promise<string>
 function readFileOnce(path: string, encoding?: 'utf8'): Promise<string | Buffer> {
@@ -57,7 +56,7 @@ export async function writeFileAtomic(linkOrPath: string, data: string | Uint8Ar
   const mode = options.mode ?? FILE_MODE
   const path = await symlinkTarget(linkOrPath)
   await ensureDir(dirname(path))
-  // node:crypto on first use only (~3 ms to load): `keyrack get` never writes.
+  // node:crypto on first use only (~3 ms to load: docs/startup.md): `keyrack get` never writes.
   const random = process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')
   const temp = `${path}.${process.pid}.${random}.tmp`
   const handle = await fsp.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode)

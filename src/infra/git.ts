@@ -19,7 +19,7 @@ function gitEnv(env: Env): Record<string, string | undefined> {
 }
 
 async function git(args: string[], env: Env) {
-  // execa on first use: every command module is loaded with the CLI, and only doctor runs git (issue 7).
+  // execa on first use: every command module is loaded with the CLI, and only doctor runs git (docs/startup.md).
   const { execa } = await import('execa')
   const result = await execa('git', args, { env: gitEnv(env), extendEnv: false, reject: false, stdin: 'ignore', maxBuffer: 256 * 1024 * 1024 })
   if (result.code === 'ENOENT') {

@@ -36,12 +36,12 @@ export function onInterrupt(listener: (signal: StopSignal) => void): () => void 
 }
 
 /**
- * While `fn` runs, SIGINT, SIGTERM and SIGHUP do not kill keyrack half-way (issue 10: an interrupted `set --force`
- * lost the key). The first signal goes to the onInterrupt listeners (which end a child such as `aws sso login`), and
- * `fn` notices it at its next step (`check()`) or when its child fails, rolls back and fails with the signal's exit
- * code (130, 143, 129). If it has not finished a few seconds later (a prompt does not notice signals), or at a second
- * signal, keyrack runs the registered rollback itself and exits. During a commit (`critical`) the exit waits until
- * the commit is done, so the store is never left pointing at a removed file.
+ * While `fn` runs, SIGINT, SIGTERM and SIGHUP do not kill keyrack half-way (the fault campaign: an interrupted `set
+ * --force` lost the key). The first signal goes to the onInterrupt listeners (which end a child such as `aws sso
+ * login`), and `fn` notices it at its next step (`check()`) or when its child fails, rolls back and fails with the
+ * signal's exit code (130, 143, 129). If it has not finished a few seconds later (a prompt does not notice signals), or
+ * at a second signal, keyrack runs the registered rollback itself and exits. During a commit (`critical`) the exit
+ * waits until the commit is done, so the store is never left pointing at a removed file.
  */
 export async function withInterruptGuard<T>(fn: (guard: InterruptGuard) => Promise<T>): Promise<T> {
   let first: StopSignal | undefined

@@ -4,7 +4,7 @@ import { isErrno } from './fs.js'
 
 // keyrack trusts its home and store only when they are the user's own: a KEYRACK_HOME or store.json that another
 // user owns, or that group or others may write, could have been written (or be replaced) by someone else, who then
-// decides which vault and which value a key has (issue 10). Refused with exit 2 and the fix. Synchronous and cheap:
+// decides which vault and which value a key has. Refused with exit 2 and the fix. Synchronous and cheap:
 // `keyrack get` reads the store through here (one stat of the home, one fstat of the open store).
 
 /** A keyrack file or folder that is not provably the user's own: bad input (exit 2), never used. */

@@ -3,7 +3,7 @@ import { sha1Hex } from '../vaults/aws.iam.sso/sha1.js'
 
 export type Env = Readonly<Record<string, string | undefined>>
 
-/** Every location of cli-contract.md ("Files"), resolved once from the environment. */
+/** Every location of docs/cli-contract.md ("Files"), resolved once from the environment. */
 export interface Paths {
   home: string
   keyrackHome: string
@@ -20,7 +20,7 @@ export interface Paths {
 }
 
 export function resolvePaths(env: Env): Paths {
-  // node:os only without HOME: loading it costs every `get` ~0.1 ms (issue 7).
+  // node:os only without HOME: loading it costs every `get` ~0.1 ms (docs/startup.md).
   const home = env.HOME || process.getBuiltinModule('node:os').homedir()
   const keyrackHome = env.KEYRACK_HOME || (env.XDG_CONFIG_HOME ? join(env.XDG_CONFIG_HOME, 'keyrack') : join(home, '.config', 'keyrack'))
   const agentSocket = agentSocketFor(keyrackHome, env)
@@ -75,10 +75,11 @@ function homeOfUser(name: string): string | undefined {
 export const MAX_SOCKET_PATH_BYTES = 103
 
 /**
- * One agent per keyrack home, whatever XDG_RUNTIME_DIR says (issue 10): `<keyrack home>/run/agent.sock`, so a
- * relock in one shell relocks every shell using that home. When that path is too long for a Unix socket, a short
- * per-user folder, `$TMPDIR/keyrack-<uid>` (else /tmp/keyrack-<uid>), holds one socket per keyrack home, named by a
- * hash of the home (issue 16). Either folder is checked before use (src/infra/agent-trust.ts): ours, 0700, not a link.
+ * One agent per keyrack home, whatever XDG_RUNTIME_DIR says: `<keyrack home>/run/agent.sock`, so a relock in one shell
+ * relocks every shell using that home. When that path is too long for a Unix socket, a short per-user folder,
+ * `$TMPDIR/keyrack-<uid>` (else /tmp/keyrack-<uid>), holds one socket per keyrack home, named by a hash of the home
+ * (macOS has no XDG_RUNTIME_DIR). Either folder is checked before use (src/infra/agent-trust.ts): ours, 0700, not a
+ * link.
  */
 export function agentSocketFor(keyrackHome: string, env: Env = {}): string {
   const home = resolve(keyrackHome)

@@ -77,7 +77,7 @@ export class TerminalPrompter implements Prompter {
   async quietly<T>(work: () => Promise<T>): Promise<T> {
     const stdin = process.stdin
     if (!stdin.isTTY) return work()
-    // Issue 10: once a password prompt returns, the terminal echoes again, so what is typed while scrypt runs shows
+    // Once a password prompt returns, the terminal echoes again, so what is typed while scrypt runs shows
     // in clear (it may be the passphrase again, typed ahead) and is then read by the shell after keyrack exits. Raw
     // mode turns echo off; reading the input throws it away. Ctrl-C arrives as a byte in raw mode: it is passed on
     // as the SIGINT the terminal would have sent.
@@ -120,7 +120,7 @@ export class TerminalPrompter implements Prompter {
   }
 }
 
-// Prompts go to stderr: stdout carries results only (cli-contract.md, Streams).
+// Prompts go to stderr: stdout carries results only (docs/cli-contract.md, Streams).
 function context() {
   return { input: process.stdin, output: process.stderr, clearPromptOnDone: false }
 }

@@ -5,9 +5,10 @@ import { keyNotFound } from './scope.js'
 import { sweepLeftovers } from './sweep.js'
 
 /**
- * Forgets a key, under its key lock so a racing `set` can neither be undone half-way nor bring the value back
- * (issue 10). The store's record goes first (the commit point), then the vault's data (os.secure: the agent's copy
- * and the encrypted file); a crash in between leaves only a leftover file, which the next command sweeps. An aws.iam.sso key's profile and session stay: other keys and tools may use them.
+ * Forgets a key, under its key lock so a racing `set` can neither be undone half-way nor bring the value back (the
+ * fault campaign, test/support/crash-campaign.ts). The store's record goes first (the commit point), then the vault's
+ * data (os.secure: the agent's copy and the encrypted file); a crash in between leaves only a leftover file, which the
+ * next command sweeps. An aws.iam.sso key's profile and session stay: other keys and tools may use them.
  */
 export async function deleteKey(slug: Slug, deps: Deps): Promise<{ slug: string; vault: string }> {
   const { vault, id } = await withKeyLock(deps.paths.keyrackHome, slug, async () => {

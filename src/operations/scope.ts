@@ -23,7 +23,7 @@ export function selectKeys(data: StoreData, scope: Scope): ScopedKey[] {
     .sort((a, b) => byCodeUnits(a.slug.toString(), b.slug.toString()))
 }
 
-// Not localeCompare: its first call loads ICU's collation data (~5 ms, a fifth of Node's start-up) on every
+// Not localeCompare: its first call loads ICU's collation data (~5 ms: docs/startup.md) on every
 // `get --env` and `list`, and its order would change with the user's locale. Slugs are ASCII.
 function byCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0

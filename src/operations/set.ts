@@ -48,7 +48,7 @@ const STEP_TEXT: Record<RoundtripStep, string> = {
  * AWS config), the store is untouched, and the error names the step (exit 6). If it succeeds, the key works.
  */
 export async function setKey(request: SetRequest, deps: Deps): Promise<SetReport> {
-  // One writer per key at a time (issue 10): a second set or del of this key waits here, then sees this one's result.
+  // One writer per key at a time: a second set or del of this key waits here, then sees this one's result.
   const { report, vault } = await withKeyLock(deps.paths.keyrackHome, request.slug, () => setKeyLocked(request, deps), (line) => deps.reporter.info(line))
   // After the key lock is released: the sweep takes each key's lock, this one's too (a killed del's file, say).
   await sweepLeftovers(vault, deps)

@@ -1,8 +1,8 @@
 // Third-party packages inside the single executable. The executable's main script holds keyrack's own code only, so
-// `keyrack get` parses and runs little. Each heavy package family (oclif, the AWS SDK, the prompt library, age,
-// execa) is its own CommonJS bundle, stored as a SEA asset with a V8 code cache made at build time, and compiled on
-// first use only: a `get` of an os.direct key never touches them. scripts/bundle.mjs routes every import of such a
-// package to `loadVendor(chunk, specifier)`.
+// `keyrack get` parses and runs little. Each heavy package family (oclif, the AWS SDK, the prompt library, age, execa)
+// is its own CommonJS bundle, stored as a SEA asset with a V8 code cache made at build time, and compiled on first use
+// only (docs/startup.md): a `get` of an os.direct key never touches them. scripts/bundle.mjs routes every import of
+// such a package to `loadVendor(chunk, specifier)`.
 
 type Exports = Record<string, unknown>
 

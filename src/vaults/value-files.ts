@@ -8,7 +8,7 @@ import type { Check } from '../domain/check.js'
 import type { StoredKey } from './vault.js'
 
 /**
- * The value files of a file-backed vault (os.secure, os.direct), written as a transaction (issue 10):
+ * The value files of a file-backed vault (os.secure, os.direct), written as a transaction (so no value is lost):
  * - `set` writes the new value under a new name, `<key id>.<rev><suffix>`, and never touches the old file;
  * - the store then records the new name (the commit point);
  * - only after that is the old file removed.
@@ -22,7 +22,7 @@ export class ValueFiles {
   constructor(
     readonly dir: string,
     private readonly suffix: string,
-    /** Before issue 10 a value lived at `<slug><suffix>`; keys set since then record `file` in their ref. */
+    /** Before transactions a value lived at `<slug><suffix>`; keys set since then record `file` in their ref. */
     private readonly legacyName: (slug: Slug) => string,
   ) {
     this.pattern = new RegExp(`^([0-9a-f]{32})\\.[0-9a-f]{16}${suffix.replace(/\./g, '\\.')}$`)
@@ -97,7 +97,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** doctor: leftovers of interrupted writes (issue 10). Harmless, but they hold old or unrecorded values. */
+/** doctor: leftovers of interrupted writes. Harmless, but they hold old or unrecorded values. */
 export async function leftoverCheck(section: string, files: ValueFiles, deps: { paths: { keyrackHome: string }; store: { read(): Promise<StoreData> } }): Promise<Check> {
   const found = await files.leftovers(deps.paths.keyrackHome, () => deps.store.read(), false)
   const id = `${section}.leftovers`

@@ -8,7 +8,7 @@ import { awsCliOrSkip } from '../support/fake-sso/aws-cli.js'
 import { ACME_URL, makeSsoWorld, parseIni, type SsoWorld } from '../support/fake-sso/world.js'
 import { tempDir } from '../support/temp.js'
 
-// Issue 10, items 12-14: the AWS config keyrack writes is the file the AWS CLI reads, parallel sets on one start URL
+// Fault-campaign findings: the AWS config keyrack writes is the file the AWS CLI reads, parallel sets on one start URL
 // all succeed with one sso-session, and a symlinked config stays a symlink. The built CLI, the real aws CLI, the fake.
 
 const aws = await awsCliOrSkip('test/e2e/aws-config-files.test.ts')
@@ -142,8 +142,7 @@ describe('an AWS config folder owned by root (after a `sudo aws ...`), seen by a
 
   it.skipIf(!asRoot)('writing is exit 2 naming what to chown, reading too; nothing changes', async () => {
     // Given HOME owned by nobody, ~/.aws and its config owned by root (readable, not writable)
-    const { mkdtemp, chmod, chown, rm } = await import('node:fs/promises')
-    const { tmpdir } = await import('node:os')
+    const { chmod, chown, rm } = await import('node:fs/promises')
     const dir = await tempDir('keyrack-root-aws-')
     try {
       await chmod(dir, 0o755)

@@ -10,10 +10,10 @@ import { ACME_URL, fingerprint, listFiles, makeSsoWorld, type SsoWorld } from '.
 import { listProcessesWithEnvironment } from '../support/processes.js'
 import { KEY, openTerminal, type Terminal } from '../support/pty.js'
 
-// Issue 11: the browser names keyrack, never botocore. keyrack registers its own client (clientName keyrack) for the
+// The browser names keyrack, never botocore. keyrack registers its own client (clientName keyrack) for the
 // flow it chose, where the aws CLI looks, before every sign-in; on Debian's 2.9.19 (device code) and 2.36.7 (PKCE).
 // Every scenario ends with the fake's ledger holding no client name but keyrack's since the scenario's own set-up.
-// Also issue 10 (items 13 and 17): one sign-in per session across processes; a killed keyrack's sign-in is cleaned up.
+// Also one sign-in per session across processes; a killed keyrack's sign-in is cleaned up.
 
 const clis = await awsClisOrSkip('test/e2e/aws-sso-client.test.ts')
 // Every scenario runs the real CLI (a Python start-up per call) and keyrack several times, on each CLI: on a loaded

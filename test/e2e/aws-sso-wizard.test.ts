@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { ACME_URL, fingerprint, listFiles, makeSsoWorld, OTHER_URL, parseIni, section, withoutSections, type SsoWorld } from '../support/fake-sso/world.js'
 import { KEY, openTerminal, type Terminal } from '../support/pty.js'
 
-// Issue 5, scenario 8: the aws.iam.sso set-up wizard driven through a REAL pseudo-terminal, signing in with the
+// The aws.iam.sso set-up wizard driven through a REAL pseudo-terminal, signing in with the
 // real aws CLI against the fake IAM Identity Center, the BROWSER script clicking Allow.
 
 const clis = await awsClisOrSkip('test/e2e/aws-sso-wizard.test.ts')
@@ -39,7 +39,7 @@ afterEach(async () => {
   const w = world
   world = undefined
   try {
-    // Issue 11: the service saw no client name but keyrack's.
+    // The service saw no client name but keyrack's.
     if (w) expect(w.fake.clientNames().filter((n) => n !== 'keyrack')).toEqual([])
   } finally {
     await w?.cleanup()

@@ -6,7 +6,7 @@ import { awsClisOrSkip, usesPkce, type AwsCliV2 } from '../support/fake-sso/aws-
 import { ACME_URL, fingerprint, listFiles, makeSsoWorld, OTHER_URL, parseIni, section, withoutSections, type SsoWorld } from '../support/fake-sso/world.js'
 import type { FakeSsoOptions } from '../support/fake-sso/server.js'
 
-// Issue 5, scenarios 1-7: the built keyrack CLI, the real aws CLI, a local fake IAM Identity Center.
+// aws.iam.sso end to end: the built keyrack CLI, the real aws CLI, a local fake IAM Identity Center.
 // The BROWSER script plays the user; the fake's ledger says what really happened on the wire.
 
 const clis = await awsClisOrSkip('test/e2e/aws-sso.test.ts')
@@ -55,7 +55,7 @@ afterEach(async () => {
   const w = world
   world = undefined
   try {
-    // Issue 11: whatever the scenario, the service saw no client name but keyrack's (not registered, not on a page,
+    // Whatever the scenario, the service saw no client name but keyrack's (not registered, not on a page,
     // not issued a token), on every CLI.
     if (w) expect(w.fake.clientNames().filter((n) => n !== 'keyrack')).toEqual([])
   } finally {
@@ -163,7 +163,7 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
     // Then it was proven through that profile's session, the config is byte for byte the same, and the key gets after unlock
     expect(set.exitCode, out(set)).toBe(0)
     expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['keyrack'])
-    // (proven twice: by the roundtrip's unlock, then by its get, which asks the service too: issue 4)
+    // (proven twice: by the roundtrip's unlock, then by its get, which asks the service too)
     expect(w.fake.ledger.roleCredentials.map((c) => `${c.accountId}/${c.roleName}`)).toEqual(['222222222222/developer', '222222222222/developer'])
     expect(await w.readConfig()).toBe(config)
     await ok(w.keyrack(['unlock', '--env', 'test', '--timeout', '30s']))
@@ -347,7 +347,7 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
       expect(w.fake.isLive((await w.token('acme'))!.accessToken)).toBe(true)
     })
 
-    it('get exits 4: its credentials no longer resolve (issue 4, get)', async () => {
+    it('get exits 4: its credentials no longer resolve', async () => {
       // Given
       const w = await givenARevokedSession()
 

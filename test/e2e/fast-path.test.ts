@@ -17,7 +17,7 @@ import { signInOverHttp } from '../support/fake-sso/sign-in.js'
 const NASTY = `it's "quoted" $(touch /tmp/keyrack-pwned) \`id\` $HOME\nsecond line \\n\ttab ✓`
 const PASS = 'fast-path-passphrase'
 let cli: Cli
-// get of an aws.iam.sso key asks IAM Identity Center whether its credentials resolve (issue 4): a local one.
+// get of an aws.iam.sso key asks IAM Identity Center whether its credentials resolve: a local one.
 let fake: FakeSso
 
 beforeAll(async () => {

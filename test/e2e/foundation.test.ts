@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { makeCli, type Cli } from '../support/cli.js'
 
-// The built CLI as a subprocess in a throwaway HOME, for the local vaults (issue 2).
+// The built CLI as a subprocess in a throwaway HOME, for the local vaults.
 
 let cli: Cli
 beforeEach(async () => {

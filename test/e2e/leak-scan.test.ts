@@ -4,7 +4,7 @@ import { join, relative } from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { makeCli, ROOT, type Cli, type RunResult } from '../support/cli.js'
 
-// Issue 10's leak scan: distinctive secrets go through os.secure and os.direct (set, unlock, get, list, relock,
+// The leak scan: distinctive secrets go through os.secure and os.direct (set, unlock, get, list, relock,
 // doctor, with and without --json). Meanwhile every keyrack process `ps` lists has its argv and environment
 // searched; afterwards every file under the throwaway HOME (except os.direct's value file, which holds its value by
 // design) and every output except `get`'s stdout. None may hold a secret.

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { makeCli, type Cli } from '../support/cli.js'
 
-// Issue 10 item 16's poor messages, through the built CLI: each is now a message with its fix and exit 2.
+// Messages the fault campaign found poor, through the built CLI: each is now a message with its fix and exit 2.
 
 let cli: Cli
 beforeEach(async () => {

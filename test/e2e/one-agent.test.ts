@@ -1,10 +1,9 @@
 import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { makeCli, type Cli } from '../support/cli.js'
 import { tempDir } from '../support/temp.js'
 
-// Issue 10 item 8: two shells with different XDG_RUNTIME_DIR used to get two agents, so `relock` in one left the
+// Two shells with different XDG_RUNTIME_DIR used to get two agents, so `relock` in one left the
 // value served in the other. The agent now belongs to the keyrack home: one agent, one relock for every shell.
 
 const PASS = 'correct-horse-battery'

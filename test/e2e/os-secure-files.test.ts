@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { makeCli, type Cli } from '../support/cli.js'
 
-// os.secure's files through the built CLI (issue 17): what is on disk is real age, and a value file that is not
+// os.secure's files through the built CLI: what is on disk is real age, and a value file that is not
 // the one the store records is refused by unlock, never served. Value files are found by listing the values
 // folder, not by their name. Real scrypt work factor: about a second per set and per unlock.
 

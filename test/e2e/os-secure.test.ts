@@ -1,7 +1,7 @@
 import { spawn } from '@lydell/node-pty'
 import { execa, type ResultPromise } from 'execa'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { resolvePaths } from '../../src/infra/paths.js'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { cliCommand, makeCli, type Cli } from '../support/cli.js'

@@ -6,7 +6,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { agentSocketFor } from '../../src/infra/paths.js'
 import { makeCli, ROOT, type Cli } from '../support/cli.js'
 
-// Issue 10 items 6-8 with a real second local user: that user squats where keyrack's socket is or used to be (a
+// Trust and ownership with a real second local user: that user squats where keyrack's socket is or used to be (a
 // shared XDG_RUNTIME_DIR, the short fallback folder, a shared KEYRACK_HOME), listens there as an agent would and
 // records every byte it receives. set / unlock / get must never send it anything; a foreign home or store is refused.
 // Needs root (to create the user and run the squatter as it): skipped loudly otherwise, and a failure under CI=true.

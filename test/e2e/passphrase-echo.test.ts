@@ -3,7 +3,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest'
 import { cliCommand, makeCli, type Cli } from '../support/cli.js'
 import { stripAnsi } from '../support/pty.js'
 
-// Issue 10 item 9: while a typed passphrase is checked (about a second of scrypt), what the user types ahead must
+// While a typed passphrase is checked (about a second of scrypt), what the user types ahead must
 // not show in clear on the terminal, nor reach the shell after keyrack exits. A real pseudo-terminal runs bash,
 // which runs keyrack and then reads whatever is left in the terminal's input.
 

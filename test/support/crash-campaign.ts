@@ -7,7 +7,7 @@ import { findAwsCliV2, INSTALL_COMMAND } from './fake-sso/aws-cli.js'
 import { ACME_URL, makeSsoWorld } from './fake-sso/world.js'
 import { createIdentity } from '../../src/vaults/os.secure/crypto.js'
 
-// Issue 10's fault campaign, kept in the suite: signals at random points of set --force, set, del and unlock, for
+// The fault campaign, kept in the suite: signals at random points of set --force, set, del and unlock, for
 // every file-backed vault, each run followed by the old-or-new check and a next command that must succeed; and
 // same-key races. CI runs KEYRACK_CRASH_RUNS (default 20) runs per signal per vault from bin/run.js, and a quarter of
 // that against the single executable; `npm run torture` runs 500.

@@ -12,7 +12,7 @@ export interface TestHome {
   cleanup(): Promise<void>
 }
 
-/** A throwaway HOME with every location of cli-contract.md pointing inside it. */
+/** A throwaway HOME with every location of docs/cli-contract.md pointing inside it. */
 export async function makeTestHome(): Promise<TestHome> {
   const dir = await tempDir('keyrack-test-')
   const env: Record<string, string | undefined> = {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 
-// Processes as `ps` lists them: POSIX options only, so the same code runs on Linux and macOS (no /proc, issue 16).
+// Processes as `ps` lists them: POSIX options only, so the same code runs on Linux and macOS (no /proc).
 
 export interface ProcessInfo {
   pid: number

@@ -74,7 +74,7 @@ export async function startSecretService(): Promise<SecretService> {
       if (Date.now() > deadline) {
         keyring.kill()
         process.kill(busPid)
-        throw new Error(`gnome-keyring-daemon did not come up: ${(error as Error).message}\n${stderr}`)
+        throw new Error(`gnome-keyring-daemon did not come up: ${(error as Error).message}\n${stderr}`, { cause: error })
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 100))

@@ -5,7 +5,7 @@ import { Agent, MAX_CONNECTIONS, MAX_PENDING_REPLY_BYTES } from '../../src/agent
 import { AgentClient } from '../../src/infra/agent-client.js'
 import { makeTestHome, type TestHome } from '../support/deps.js'
 
-// The agent's limits (issue 10 item 17): idle connections neither pile up nor lock out the user's own `get`; a
+// The agent's limits: idle connections neither pile up nor lock out the user's own `get`; a
 // client that does not read its replies cannot grow the agent's memory; and a value past its expiry is gone.
 
 let home: TestHome
@@ -106,7 +106,7 @@ describe('back-pressure', () => {
 
 describe('expiry', () => {
   it('serves a value until its expiry about 50 ms away, then returns nothing', async () => {
-    // Given a value that expires in 50 ms (issue 17: a value already expired never reaches the expiry logic)
+    // Given a value that expires in 50 ms (a value already expired would never reach the expiry logic)
     await startAgent()
     const c = client()
     await c.put([{ id: 'soon@h', rev: 'r', value: 'short-lived', expiresAt: Date.now() + 50 }])

@@ -9,7 +9,7 @@ import { AgentUntrustedError, cannotReach, checkAgentPath, ensureAgentFolder } f
 import { agentSocketFor, MAX_SOCKET_PATH_BYTES, resolvePaths } from '../../src/infra/paths.js'
 import { makeTestHome, type TestHome } from '../support/deps.js'
 
-// Before any byte goes to the agent, its folder must be ours, 0700 and not a link, and the socket ours (issue 10).
+// Before any byte goes to the agent, its folder must be ours, 0700 and not a link, and the socket ours.
 // A squatter listening where the socket should be records everything it receives: it must receive nothing.
 
 const isRoot = process.getuid?.() === 0

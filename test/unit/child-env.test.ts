@@ -6,7 +6,7 @@ import { resolveAwsCli, SystemAwsCli } from '../../src/vaults/aws.iam.sso/aws-cl
 import { gitTopLevel } from '../../src/infra/git.js'
 import { tempDir } from '../support/temp.js'
 
-// Issue 10 item 11: KEYRACK_PASSPHRASE (and KEYRACK_NEW_PASSPHRASE) reach no child process: not aws (version probe
+// KEYRACK_PASSPHRASE (and KEYRACK_NEW_PASSPHRASE) reach no child process: not aws (version probe
 // and sign-in), not git, not the agent. Each stand-in child writes its whole environment to a file.
 
 const PASS = 'pp-Secret-4471'

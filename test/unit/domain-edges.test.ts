@@ -4,7 +4,8 @@ import { formatDuration } from '../../src/domain/duration.js'
 import { Slug } from '../../src/domain/slug.js'
 import { parseStore } from '../../src/domain/store-model.js'
 
-// Domain edges that the domain tests left open (issue 17): each test failed on a mutant that passed them.
+// Domain edges that the domain tests left open (found by mutation testing): each test failed on a mutant that passed
+// them.
 
 describe('formatDuration, at its unit boundaries', () => {
   it('says seconds below a minute, minutes from the minute on, hours without "0m", never a negative', () => {

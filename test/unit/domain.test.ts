@@ -110,7 +110,7 @@ describe('store parsing', () => {
   })
 })
 
-describe('stdin is text, byte for byte (issue 10)', () => {
+describe('stdin is text, byte for byte', () => {
   it('decodes UTF-8 exactly and refuses other bytes with exit 2 instead of replacing them', async () => {
     const { decodeText } = await import('../../src/infra/deps.js')
     expect(decodeText(Buffer.from('héllo ✓ 𝄞', 'utf8'))).toBe('héllo ✓ 𝄞')

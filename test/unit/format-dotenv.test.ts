@@ -8,7 +8,7 @@ import { UsageError } from '../../src/domain/errors.js'
 import { formatEnv, type Pair } from '../../src/domain/format.js'
 import { tempDirSync } from '../support/temp.js'
 
-// `get --format dotenv` (issue 10 item 10, issue 17): every value keyrack writes as dotenv reads back byte for byte
+// `get --format dotenv`: every value keyrack writes as dotenv reads back byte for byte
 // with the `dotenv` package and with `set -a; . ./file` in bash, and no value can make the shell run anything.
 // A value that cannot be written so (a ' together with " \ $ ` or a line break, or a CR) is refused, never written wrong.
 

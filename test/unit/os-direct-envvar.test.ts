@@ -10,8 +10,8 @@ import { OsEnvvarVault } from '../../src/vaults/os.envvar/index.js'
 import type { Vault } from '../../src/vaults/vault.js'
 import { makeTestDeps, makeTestHome, type TestHome } from '../support/deps.js'
 
-// os.direct and os.envvar beyond the shared contract (issue 17): what each promises when its data is missing or
-// its input is wrong. Each test failed on a mutant that passed the contract. os.direct's files are found by
+// os.direct and os.envvar beyond the shared contract (found by mutation testing): what each promises when its data is
+// missing or its input is wrong. Each test failed on a mutant that passed the contract. os.direct's files are found by
 // listing its folder, not by name.
 
 let home: TestHome

@@ -13,7 +13,7 @@ import type { StoredKey, Vault } from '../../src/vaults/vault.js'
 import { makeTestDeps, makeTestHome, type TestHome } from '../support/deps.js'
 import { CANCEL, ScriptedPrompter } from '../support/prompter.js'
 
-// os.secure's files on disk, seen from outside (issue 17): every value file is real age that only the keyrack
+// os.secure's files on disk, seen from outside: every value file is real age that only the keyrack
 // identity opens, and a value file that is not the one the store records (an older copy of the same key, another
 // key's file, a store entry copied from another key) is refused by unlock instead of served. Value files are found
 // by listing the values folder, never by their name: how they are named is the vault's business.

@@ -5,7 +5,7 @@ import { silentReporter } from '../../src/infra/reporter.js'
 import { MIN_PASSPHRASE_LENGTH, PassphraseSource } from '../../src/vaults/os.secure/passphrase.js'
 import { ScriptedPrompter } from '../support/prompter.js'
 
-// Where os.secure's passphrase comes from, at its edges (issue 17): each test failed on a mutant that the os.secure
+// Where os.secure's passphrase comes from, at its edges: each test failed on a mutant that the os.secure
 // tests let pass (an off-by-one at 8 characters or at the third try, CRLF on stdin, an empty variable).
 
 function source(options: { env?: Record<string, string>; stdin?: string; answers?: string[]; fromStdin?: boolean } = {}) {

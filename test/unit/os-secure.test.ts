@@ -284,7 +284,7 @@ describe('diagnose', () => {
   })
 })
 
-describe('replacing a value is a transaction (issue 10)', () => {
+describe('replacing a value is a transaction', () => {
   const valuesDir = () => join(home.dir, '.config', 'keyrack', 'vaults', 'os.secure', 'values')
 
   it('writes the new value under a new name and removes the old file only after the store records the new one', async () => {
@@ -357,7 +357,7 @@ describe('replacing a value is a transaction (issue 10)', () => {
     expect(String(upper.ref.file).startsWith(keyIdOf('test.API_URL'))).toBe(true)
   })
 
-  it('reads a key set before issue 10 from its legacy file, and a replacing set removes that file', async () => {
+  it('reads a key set before transactions from its legacy file, and a replacing set removes that file', async () => {
     // Given a legacy entry: ref {rev} and the value at values/<slug>.age
     const modern = await setWithEnv('A', 'legacy-value')
     const { rename, writeFile: write } = await import('node:fs/promises')

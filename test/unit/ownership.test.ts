@@ -7,7 +7,7 @@ import { StoreFile } from '../../src/infra/store-file.js'
 import { makeTestHome, type TestHome } from '../support/deps.js'
 
 // A KEYRACK_HOME or store.json that another user owns, or that group/others can write, is refused with exit 2 and
-// the fix (issue 10 item 7); a store.json that is a folder is said plainly (issue 10 item 16).
+// the fix; a store.json that is a folder is said plainly.
 
 const isRoot = process.getuid?.() === 0
 const OTHER_UID = 65534 // nobody

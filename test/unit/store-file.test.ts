@@ -40,7 +40,7 @@ it('never overwrites a store it cannot parse', async () => {
   expect(await readFile(store.path, 'utf8')).toBe('garbage')
 })
 
-it('follows a store.json symlink: writes its target and keeps the link; the lock stays beside the link (issue 10)', async () => {
+it('follows a store.json symlink: writes its target and keeps the link; the lock stays beside the link', async () => {
   // Given store.json -> dotfiles/keyrack-store.json (a dotfiles repository)
   const { lstat, mkdir, readdir, symlink } = await import('node:fs/promises')
   const dotfiles = join(home.dir, 'dotfiles')
@@ -57,7 +57,7 @@ it('follows a store.json symlink: writes its target and keeps the link; the lock
   expect(await readdir(home.env.KEYRACK_HOME!)).toEqual(['store.json'])
 })
 
-describe('the key lock (issue 10)', () => {
+describe('the key lock', () => {
   it('serialises two writers of one key, and the waiting one says what it waits for', async () => {
     const { withKeyLock } = await import('../../src/infra/key-lock.js')
     const { Slug } = await import('../../src/domain/slug.js')

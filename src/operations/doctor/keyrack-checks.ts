@@ -50,7 +50,7 @@ export async function keyrackChecks(deps: Deps): Promise<{ checks: Check[]; data
   return { checks, data }
 }
 
-/** Every folder under the keyrack home must be 0700 and every file 0600 (cli-contract.md, Files). */
+/** Every folder under the keyrack home must be 0700 and every file 0600 (docs/cli-contract.md, Files). */
 async function permissionChecks(home: string, show: (path: string) => string): Promise<Check[]> {
   const loose: string[] = []
   const walk = async (path: string, isDir: boolean): Promise<void> => {

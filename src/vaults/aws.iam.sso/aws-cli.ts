@@ -1,5 +1,5 @@
 import { constants } from 'node:fs'
-// fs.promises is reached on first use: loading it costs every aws.iam.sso `get` ~2 ms (issue 7).
+// fs.promises is reached on first use: loading it costs every aws.iam.sso `get` ~2 ms (docs/startup.md).
 import { promises as fsp } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { formatDuration } from '../../domain/duration.js'
@@ -9,7 +9,7 @@ import type { Env } from '../../infra/paths.js'
 import { SsoSignInError } from './errors.js'
 
 // The one runner of the aws CLI. keyrack runs exactly one aws command: `aws sso login --profile P` (never
-// `--sso-session`, never `aws sso logout`: aws-sso-facts.md). The CLI's output is never parsed: success is exit 0
+// `--sso-session`, never `aws sso logout`: docs/aws-sso-facts.md). The CLI's output is never parsed: success is exit 0
 // and a fresh token file, which the caller checks.
 
 export const DEFAULT_SIGN_IN_TIMEOUT_MS = 5 * 60_000
@@ -46,7 +46,7 @@ export interface AwsCli {
 
 const INSTALL_FIX = installFix(process.platform)
 
-/** How to get the AWS CLI v2 on this platform (issue 16: most users are on a Mac, where apt-get means nothing). */
+/** How to get the AWS CLI v2 on this platform (most users are on a Mac, where apt-get means nothing). */
 export function installFix(platform: NodeJS.Platform): string {
   const how =
     platform === 'darwin'
@@ -57,7 +57,7 @@ export function installFix(platform: NodeJS.Platform): string {
 
 /**
  * Where a Mac user's aws lives when PATH does not say: Homebrew on Apple Silicon and on Intel. A shell has them on
- * PATH after `brew shellenv`, but an IDE, launchd or cron does not (issue 16). Searched after PATH, in this order.
+ * PATH after `brew shellenv`, but an IDE, launchd or cron does not. Searched after PATH, in this order.
  */
 export const FALLBACK_AWS_DIRS = ['/opt/homebrew/bin', '/usr/local/bin']
 
@@ -79,7 +79,7 @@ export class SystemAwsCli implements AwsCli {
     let interrupted = false
     // Ctrl-C reaches the CLI through the terminal's process group; keyrack stays alive to clean up and report.
     // A SIGINT sent to keyrack alone (no terminal), a SIGTERM or a SIGHUP (terminal closed) ends the CLI too, so it
-    // never outlives the sign-in (issue 10, item 17).
+    // never outlives the sign-in.
     const onSignal = () => {
       interrupted = true
       controller.abort()

@@ -80,6 +80,7 @@ const LEADING_SPACE = new RegExp(`^[${PY_SPACE}]+`)
 const TRAILING_SPACE = new RegExp(`[${PY_SPACE}]+$`)
 const NON_SPACE = new RegExp(`[^${PY_SPACE}]`)
 /** What Python's str.splitlines() splits on (botocore's _parse_nested uses it). */
+// eslint-disable-next-line no-control-regex -- \x1c-\x1e are line breaks to Python, so to the AWS CLI
 const PY_LINE_BREAK = /\r\n|[\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029]/
 
 function pyStrip(text: string): string {
@@ -546,7 +547,7 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0
   while (i < bytes.length) {
     const b = bytes[i]!
-    let need = 0
+    let need: number
     let lo = 0x80
     let hi = 0xbf
     if (b < 0x80) need = 0

@@ -1,7 +1,7 @@
 import type { Env } from '../../infra/paths.js'
 import type { SignInFlow } from './sso-cache.js'
 
-// Which sign-in flow `aws sso login` will use, chosen by keyrack on purpose (issue 11; aws-sso-facts.md, "The two
+// Which sign-in flow `aws sso login` will use, chosen by keyrack on purpose (docs/aws-sso-facts.md, "The two
 // sign-in flows"): keyrack registers its client for exactly that flow, and passes --use-device-code when needed.
 
 /** From 2.22 the CLI signs sso-session profiles in with PKCE by default and knows --use-device-code. */

@@ -19,11 +19,11 @@ import { setFixOf, setUp, VAULT_ID } from './wizard.js'
 import { CredentialProofCache } from './proof-cache.js'
 
 // aws.iam.sso: the key's value is an AWS profile name; locked/unlocked is its SSO session's token state
-// (cli-contract.md, aws.iam.sso; aws-sso-facts.md). Credentials are proven to resolve at set and unlock (SDK), and
-// by `get` (issue 4: the profile is printed only when its session is live AND its credentials resolve) with one
+// (docs/cli-contract.md, aws.iam.sso; docs/aws-sso-facts.md). Credentials are proven to resolve at set and unlock
+// (SDK), and by `get` (the profile is printed only when its session is live AND its credentials resolve) with one
 // GetRoleCredentials over plain node:http(s) (portal-http.ts): no AWS SDK, no aws CLI. `status` (and so `list`) reads
-// only the config and the token file: no network, so a session ended on the service shows there as unlocked until
-// `get` or `unlock` asks the service.
+// only the config and the token file: no network, so a session ended on the service shows there as unlocked until `get`
+// or `unlock` asks the service.
 
 export interface AwsIamSsoOptions {
   /** The `aws` CLI edge; tests pass one that plays `aws sso login`. */

@@ -2,7 +2,7 @@ import { UnavailableError, UsageError } from '../../domain/errors.js'
 import type { Env } from '../../infra/paths.js'
 
 // IAM Identity Center's GetRoleCredentials over plain node:http / node:https, for `keyrack get`: it must prove a
-// profile's credentials resolve (issue 4) without paying for the AWS SDK or undici (fetch) at start-up. Only the one
+// profile's credentials resolve without paying for the AWS SDK or undici (fetch) at start-up. Only the one
 // module matching the endpoint's scheme is imported, on first use. The credentials are read to check they are there,
 // then dropped: never returned, never logged. Everything else (set, unlock, relock) uses the SDK (portal.ts).
 

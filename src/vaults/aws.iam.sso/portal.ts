@@ -34,7 +34,7 @@ export interface SsoPortal {
   logout(accessToken: string): Promise<void>
   /** CreateToken with the refresh_token grant and the cached client registration, as the SDK's fromSSO does. */
   refresh(input: { clientId: string; clientSecret: string; refreshToken: string }): Promise<RefreshedToken>
-  /** RegisterClient (OIDC): keyrack's own public client, so that the browser's pages name keyrack (issue 11). */
+  /** RegisterClient (OIDC): keyrack's own public client, so that the browser's pages name keyrack. */
   registerClient(input: RegisterClientInput): Promise<RegisteredClient>
 }
 

@@ -4,12 +4,12 @@ import { readTextIfExists, withFileLock, writeFileAtomic } from '../../infra/fs.
 import type { RegisterClientInput, SsoPortal } from './portal.js'
 import { readSsoRegistration, registrationCachePath, writeSsoRegistration, type SignInFlow, type SsoRegistration } from './sso-cache.js'
 
-// keyrack's own sign-in client (issue 11). The aws CLI reuses any cached registration that fits the flow it is about
-// to use and has more than 15 minutes left, and never checks who made it (aws-sso-facts.md, "The two sign-in flows").
-// So before a sign-in keyrack makes sure the cache holds a registration it made itself, named `keyrack`: the
-// browser's consent page then names keyrack, never `botocore-client-<session>`. Which registrations are keyrack's is
-// recorded in <keyrack home>/vaults/aws.iam.sso/registrations.json (client ids are not secrets; the secret stays in
-// the CLI's cache file only).
+// keyrack's own sign-in client. The aws CLI reuses any cached registration that fits the flow it is about to use and
+// has more than 15 minutes left, and never checks who made it (docs/aws-sso-facts.md, "The two sign-in flows"). So
+// before a sign-in keyrack makes sure the cache holds a registration it made itself, named `keyrack`: the browser's
+// consent page then names keyrack, never `botocore-client-<session>`. Which registrations are keyrack's is recorded in
+// <keyrack home>/vaults/aws.iam.sso/registrations.json (client ids are not secrets; the secret stays in the CLI's cache
+// file only).
 
 export const CLIENT_NAME = 'keyrack'
 /** A registration with less than this left is replaced before a sign-in, so no sign-in lands on a dying client. */

@@ -46,10 +46,10 @@ export type LoginRunner = (extra: Pick<SsoLoginOptions, 'useDeviceCode' | 'onChi
 
 /**
  * The SSO sessions of one keyrack run. Remembers which sessions THIS process signed in, so the roundtrip of `set`
- * relocks only those: a session that was live before `set` stays live (cli-contract.md, aws.iam.sso).
+ * relocks only those: a session that was live before `set` stays live (docs/cli-contract.md, aws.iam.sso).
  * Sign-ins of one session are serialised across keyrack processes (sign-in-lock.ts): a second `set` or `unlock`
  * waits for the first one's token. Before each sign-in the CLI's registration cache is made to hold keyrack's own
- * client for the flow about to be used (registration.ts, flow.ts: issue 11).
+ * client for the flow about to be used (registration.ts, flow.ts).
  */
 export class SsoSessions {
   private readonly signedIn = new Set<string>()

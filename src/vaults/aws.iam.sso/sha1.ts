@@ -1,7 +1,7 @@
 // SHA-1 of a UTF-8 string, as hex: how the AWS CLI names its SSO cache files (never used for security).
 //
 // Why not node:crypto: loading it costs Node 24 about 10-30 ms (crypto/util builds its algorithm tables), which
-// would double the start-up of `keyrack get` for an aws.iam.sso key; hashing a session name here takes microseconds.
+// would double the start-up of `keyrack get` for an aws.iam.sso key (docs/startup.md); this takes microseconds.
 
 export function sha1Hex(text: string): string {
   const bytes = new TextEncoder().encode(text)

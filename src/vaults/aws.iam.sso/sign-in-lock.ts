@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs'
-// fs.promises is reached on first use: loading it costs every aws.iam.sso `get` ~2 ms (issue 7).
+// fs.promises is reached on first use: loading it costs every aws.iam.sso `get` ~2 ms (docs/startup.md).
 import { constants, promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { ensureDir, FILE_MODE, isErrno, readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
 import { sha1Hex } from './sha1.js'
 import { TEMP_CONFIG_DIR_PREFIX } from './temp-config.js'
 
-// One sign-in per sso-session at a time (issue 10, item 13): a second `set` or `unlock` of the same session waits for
+// One sign-in per sso-session at a time: a second `set` or `unlock` of the same session waits for
 // the first one's token instead of opening another browser. The lock file, <keyrack home>/vaults/aws.iam.sso/
 // session-<sha1(token file)>.lock, records the owner's pid and, while it runs, the pid of its `aws sso login`; a
 // keyrack killed with -9 leaves both behind, and the next keyrack that signs in (or doctor) ends the orphan CLI and

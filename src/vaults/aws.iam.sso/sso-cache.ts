@@ -4,7 +4,7 @@ import { CorruptFileError } from '../../domain/errors.js'
 import { isErrno, readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
 import { sha1Hex } from './sha1.js'
 
-// The SSO caches the AWS CLI and SDKs share (aws-sso-facts.md, "Files"; botocore/utils.py SSOTokenFetcher and
+// The SSO caches the AWS CLI and SDKs share (docs/aws-sso-facts.md, "Files"; botocore/utils.py SSOTokenFetcher and
 // credentials.py SSOCredentialFetcher). Only node built-ins: `get`, `list` and `doctor` read these on the hot path.
 
 /** The CLI treats a token as expired 15 minutes before `expiresAt` (botocore SSOTokenFetcher._EXPIRY_WINDOW). */
@@ -89,7 +89,7 @@ export interface SsoToken {
  * (what botocore's SSOTokenLoader requires), is a CorruptFileError naming the file and how to get a good one.
  */
 export async function readSsoToken(path: string, signInHint = 'sign in again (keyrack unlock)'): Promise<SsoToken | undefined> {
-  // Through infra/fs, not fs.promises, which costs `get` ~2 ms to load (issue 7).
+  // Through infra/fs, not fs.promises, which costs `get` ~2 ms to load (docs/startup.md).
   const text = await readTextIfExists(path)
   if (text === undefined) return undefined
   const fix = `Delete ${path} (a cached SSO token, nothing else is lost), then ${signInHint}.`
@@ -178,7 +178,7 @@ export async function deleteRoleCredentials(path: string): Promise<boolean> {
   return removeIfExists(path)
 }
 
-/** The two sign-in flows (aws-sso-facts.md, "The two sign-in flows"); a cached registration fits exactly one. */
+/** The two sign-in flows (docs/aws-sso-facts.md, "The two sign-in flows"); a cached registration fits exactly one. */
 export type SignInFlow = 'pkce' | 'device-code'
 
 /** A client registration cache entry (no accessToken): what doctor reports, and what keyrack keeps as its own. */

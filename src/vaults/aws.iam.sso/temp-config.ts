@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs'
-// fs.promises is reached on first use: loading it costs every aws.iam.sso `get` ~2 ms (issue 7).
+// fs.promises is reached on first use: loading it costs every aws.iam.sso `get` ~2 ms (docs/startup.md).
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { ensureDir, FILE_MODE } from '../../infra/fs.js'

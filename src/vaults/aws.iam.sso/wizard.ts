@@ -56,11 +56,11 @@ function readFlags(flags: Record<string, unknown>): WizardFlags {
 }
 
 /**
- * `keyrack set --vault aws.iam.sso`: adopts an existing SSO profile (`--profile NAME` alone), or runs the wizard
- * of issue 4 — start URL, SSO region, sso-session (reused per start URL, else named after the org), sign-in only
- * when the session is not live (a temporary profile in a temporary copy of the config), account, role, profile
- * name — and writes the [sso-session] (if new) and [profile] sections, touching no other byte of the config.
- * Every flag is checked before any file is touched; a failure after a sign-in signs that session out again.
+ * `keyrack set --vault aws.iam.sso`: adopts an existing SSO profile (`--profile NAME` alone), or runs the wizard of the
+ * aws.iam.sso design — start URL, SSO region, sso-session (reused per start URL, else named after the org), sign-in
+ * only when the session is not live (a temporary profile in a temporary copy of the config), account, role, profile
+ * name — and writes the [sso-session] (if new) and [profile] sections, touching no other byte of the config. Every flag
+ * is checked before any file is touched; a failure after a sign-in signs that session out again.
  */
 export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps: Deps, sessions: SsoSessions): Promise<SetOutcome> {
   const flags = readFlags(rawFlags)

@@ -109,7 +109,7 @@ export class OsSecureVault implements Vault {
       throw new UsageError(`The value for ${slug} is over ${MAX_VALUE_BYTES / 1024} KiB, too large for os.secure.`, { fix: 'Store a path to the file instead, or a smaller value.' })
     }
     const { recipient, created } = await this.recipient()
-    // node:crypto on first use: loading it at import would cost every os.secure `get` ~3 ms (issue 7).
+    // node:crypto on first use: loading it at import would cost every os.secure `get` ~3 ms (docs/startup.md).
     const rev = process.getBuiltinModule('node:crypto').randomBytes(8).toString('hex')
     const payload: Payload = { keyrack: 1, slug: slug.toString(), rev, value: value.reveal() }
     const sealed = await (await loadCrypto()).encryptTo(recipient, JSON.stringify(payload))

@@ -1,4 +1,4 @@
 import { CASES, crashCampaign } from '../../support/crash-campaign.js'
 
-// Issue 10's fault campaign for aws.iam.sso (the real aws CLI against the fake): see test/support/crash-campaign.ts.
+// The fault campaign for aws.iam.sso (the real aws CLI against the fake): see test/support/crash-campaign.ts.
 crashCampaign(CASES['aws.iam.sso'])

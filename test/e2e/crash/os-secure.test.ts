@@ -1,4 +1,4 @@
 import { CASES, crashCampaign } from '../../support/crash-campaign.js'
 
-// Issue 10's fault campaign for os.secure: see test/support/crash-campaign.ts.
+// The fault campaign for os.secure: see test/support/crash-campaign.ts.
 crashCampaign(CASES['os.secure'])

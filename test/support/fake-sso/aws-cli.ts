@@ -8,7 +8,7 @@ import type { FakeSso } from './server.js'
 import { tempDir } from '../temp.js'
 
 /**
- * Everything that points the REAL aws CLI (and keyrack's SDK calls) at a FakeSso, per aws-sso-facts.md
+ * Everything that points the REAL aws CLI (and keyrack's SDK calls) at a FakeSso, per docs/aws-sso-facts.md
  * ("Testing against a local fake IAM Identity Center"):
  * - an AWS_DATA_PATH whose sso / sso-oidc endpoint rule sets send every request to the fake (Debian's 2.9.19
  *   ignores AWS_ENDPOINT_URL_*), plus AWS_ENDPOINT_URL_SSO(_OIDC) for keyrack's SDK and newer CLIs;
@@ -62,7 +62,7 @@ async function versionOf(candidate: string): Promise<string | undefined> {
 }
 
 /**
- * The skip rule of issue 5 ("CI"): without a CLI v2, say so loudly and skip; under CI=true, fail.
+ * The skip rule: without a CLI v2, say so loudly and skip; under CI=true, fail.
  * Returns the CLI, or undefined when the suite must skip.
  */
 export async function awsCliOrSkip(suite: string): Promise<AwsCliV2 | undefined> {
@@ -78,9 +78,9 @@ export const CURRENT_CLI_PATH = process.env.KEYRACK_TEST_AWS_CURRENT || join(REP
 export const DEBIAN_CLI_PATH = process.env.KEYRACK_TEST_AWS_DEBIAN || '/usr/bin/aws'
 
 /**
- * Every aws CLI v2 the sign-in suites run against (issue 11): Debian's 2.9.19 (device code only), the 2.36.7 in
- * ../shared/tools/aws-cli-v2 (PKCE, and --use-device-code), and any 2.22+ first on PATH (the user's own). Each missing
- * one is skipped loudly; under CI=true a missing Debian or 2.36.7 CLI fails the suite.
+ * Every aws CLI v2 the sign-in suites run against (both sign-in flows): Debian's 2.9.19 (device code only), the 2.36.7
+ * in ../shared/tools/aws-cli-v2 (PKCE, and --use-device-code), and any 2.22+ first on PATH (the user's own). Each
+ * missing one is skipped loudly; under CI=true a missing Debian or 2.36.7 CLI fails the suite.
  */
 export async function awsClisOrSkip(suite: string): Promise<AwsCliV2[]> {
   const clis: AwsCliV2[] = []
@@ -170,7 +170,7 @@ export async function makeAwsFixture(fake: FakeSso, aws: AwsCliV2): Promise<AwsF
       'const [url, mode] = process.argv.slice(2)',
       'if (mode !== "--visit") {',
       // A real browser returns at once, and the CLI (PKCE) serves its callback only after the browser command
-      // returned (aws-sso-facts.md): so the visit runs in the background and this command exits now.
+      // returned (docs/aws-sso-facts.md): so the visit runs in the background and this command exits now.
       `  appendFileSync(${JSON.stringify(browserLogPath)}, url + '\\n')`,
       '  spawn(process.execPath, [process.argv[1], url, "--visit"], { detached: true, stdio: "ignore" }).unref()',
       '  process.exit(0)',
@@ -229,7 +229,7 @@ export function tokenFile(home: string, session: string): string {
   return join(home, '.aws', 'sso', 'cache', `${createHash('sha1').update(session).digest('hex')}.json`)
 }
 
-/** The CLI's client-registration cache file for an sso-session (aws-sso-facts.md, "Files"). */
+/** The CLI's client-registration cache file for an sso-session (docs/aws-sso-facts.md, "Files"). */
 export function registrationFile(home: string, p: { session: string; startUrl: string; region: string; scopes?: string[] }): string {
   // Python's json.dumps(sort_keys=True) with its default ", " and ": " separators.
   const key = `{"region": ${JSON.stringify(p.region)}, "scopes": ${p.scopes ? `[${p.scopes.map((s) => JSON.stringify(s)).join(', ')}]` : 'null'}, "session_name": ${JSON.stringify(p.session)}, "startUrl": ${JSON.stringify(p.startUrl)}, "tool": "botocore"}`

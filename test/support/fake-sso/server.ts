@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 /**
  * A local IAM Identity Center: the OIDC service (RegisterClient, StartDeviceAuthorization, CreateToken, the
  * authorization page) and the portal (ListAccounts, ListAccountRoles, GetRoleCredentials, Logout), speaking the
- * rest-json wire protocol of aws-sso-facts.md ("Wire protocol") on one 127.0.0.1 port. Both the real aws CLI
+ * rest-json wire protocol of docs/aws-sso-facts.md ("Wire protocol") on one 127.0.0.1 port. Both the real aws CLI
  * (through an AWS_DATA_PATH rule set) and keyrack's SDK calls (through AWS_ENDPOINT_URL_SSO(_OIDC)) talk to it.
  * Everything it does lands in `ledger`, which tests read.
  */
@@ -288,7 +288,7 @@ export class FakeSso {
       }
       record.status = error.status
       record.errorType = error.errorType
-      // OIDC errors carry the OAuth error code and description; portal errors a message (aws-sso-facts.md).
+      // OIDC errors carry the OAuth error code and description; portal errors a message (docs/aws-sso-facts.md).
       const payload = error.oauthError ? { error: error.oauthError, error_description: error.message } : { message: error.message }
       res.writeHead(error.status, {
         'content-type': 'application/json',

@@ -58,7 +58,7 @@ describe('resolveAwsCli', () => {
     expect((error as UnavailableError).message).toContain('no `aws` on PATH')
   })
 
-  it("finds Homebrew's aws when PATH lacks it, as under an IDE, launchd or cron (issue 16), after PATH's own", async () => {
+  it("finds Homebrew's aws when PATH lacks it, as under an IDE, launchd or cron, after PATH's own", async () => {
     const brew = await stubAws('brew', '2.36.7')
     const onPath = await stubAws('path', '2.9.19')
     expect(await resolveAwsCli({ PATH: join(dir, 'nothing') }, [join(dir, 'no-such'), brew])).toMatchObject({ path: join(brew, 'aws'), version: '2.36.7' })

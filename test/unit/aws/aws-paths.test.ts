@@ -4,7 +4,7 @@ import { expandAwsPath, resolvePaths } from '../../../src/infra/paths.js'
 
 // AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name the file the AWS CLI reads after botocore expands them
 // (configloader.raw_config_parse: os.path.expandvars, then os.path.expanduser). keyrack must read and write that
-// same file: issue 10 found `AWS_CONFIG_FILE='~/.aws/config-work'` creating `./~/.aws/config-work`.
+// same file: the fault campaign found `AWS_CONFIG_FILE='~/.aws/config-work'` creating `./~/.aws/config-work`.
 
 const ENV = { HOME: '/home/u/', WORK: '/srv/work', EMPTY: '', TILDE: '~/nested', DOLLAR: '$WORK' }
 

@@ -9,7 +9,7 @@ import { signInOverHttp as signIn } from '../../support/fake-sso/sign-in.js'
 // GetRoleCredentials over plain node:http, as `keyrack get` asks it, against the local IAM Identity Center.
 
 let fake: FakeSso | undefined
-let servers: Server[] = []
+const servers: Server[] = []
 afterEach(async () => {
   await fake?.close()
   fake = undefined

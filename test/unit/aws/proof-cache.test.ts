@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CredentialProofCache, PROOF_TTL_MS, type ProofSubject } from '../../../src/vaults/aws.iam.sso/proof-cache.js'
 import { tempDir } from '../../support/temp.js'
 
-// How long `get` trusts IAM Identity Center's last answer, at the edges of its window (issue 17): each test failed
+// How long `get` trusts IAM Identity Center's last answer, at the edges of its window: each test failed
 // on a mutant (an off-by-one at the minute, a clock set back, a proof for another token, account or role) that
 // passed the vault's own tests.
 

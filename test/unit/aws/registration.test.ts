@@ -13,7 +13,7 @@ import { makeTestDeps, makeTestHome, type TestHome } from '../../support/deps.js
 import { FakeSso } from '../../support/fake-sso/server.js'
 import { makeBin } from '../doctor/fixtures.js'
 
-// Issue 11: keyrack's own sign-in client. Real files in a throwaway HOME, the real SDK against the fake service.
+// keyrack's own sign-in client. Real files in a throwaway HOME, the real SDK against the fake service.
 
 const ACME = 'https://acme.awsapps.com/start'
 const TARGET: RegistrationTarget = { label: 'sso-session acme', startUrl: ACME, ssoRegion: 'us-east-1', sessionName: 'acme', scopes: ['sso:account:access'] }

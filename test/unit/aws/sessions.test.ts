@@ -14,7 +14,7 @@ import { sessionTarget, type SsoTarget } from '../../../src/vaults/aws.iam.sso/t
 import { makeTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
 
 // SsoSessions, the part of aws.iam.sso that decides between "live", "renew silently" and "sign in", and signs one
-// session out (issue 17). The aws CLI and IAM Identity Center are faked at their interfaces; token files are real
+// session out. The aws CLI and IAM Identity Center are faked at their interfaces; token files are real
 // files in a throwaway home. Each test failed on a mutant that the vault's end-to-end-like unit tests let pass.
 
 const NOW = new Date('2026-01-02T03:00:00.000Z')
@@ -48,7 +48,7 @@ function makeSessions(): SsoSessions {
       portal.logouts.push(token)
       if (portal.logoutError) throw portal.logoutError
     },
-    // Before a sign-in keyrack registers its own client (issue 11); its details do not matter here.
+    // Before a sign-in keyrack registers its own client; its details do not matter here.
     registerClient: async () => ({ clientId: 'keyrack-client', clientSecret: 'secret', expiresAt: new Date(NOW.getTime() + 90 * 24 * 60 * MIN) }),
   } as unknown as SsoPortal
   return new SsoSessions(deps, cli, () => fakePortal)

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { isRunning, SessionBusyError, SessionSignInLock, sweepSignInLeftovers } from '../../../src/vaults/aws.iam.sso/sign-in-lock.js'
 import { tempDir } from '../../support/temp.js'
 
-// Issue 10, items 13 and 17: one sign-in per session across processes, and what a kill -9 during a sign-in leaves.
+// One sign-in per session across processes, and what a kill -9 during a sign-in leaves.
 
 let dir: string
 const children: ChildProcess[] = []

@@ -49,7 +49,7 @@ interface World {
   tokenPath(session: string): string
 }
 
-let open: World[] = []
+const open: World[] = []
 afterEach(async () => {
   for (const w of open.splice(0)) {
     await w.fake.close()
@@ -142,7 +142,7 @@ describe('aws.iam.sso set: the wizard with flags', () => {
     )
     expect(outcome.ref).toEqual({ profile: 'acme.demo.admin', ssoSession: 'acme' })
     expect(outcome.expected.reveal()).toBe('acme.demo.admin')
-    // and one registration, as keyrack (issue 11), one sign-in through a temporary profile of that session
+    // and one registration, as keyrack, one sign-in through a temporary profile of that session
     expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['keyrack'])
     expect(w.cli.calls).toHaveLength(1)
     const call = w.cli.calls[0]!
@@ -204,7 +204,7 @@ describe('aws.iam.sso set: the wizard with flags', () => {
     expect(outcome.ref).toEqual({ profile: 'legacy' })
     expect(await w.config()).toBe(EXISTING)
     expect(w.cli.calls.map((c) => [c.profile, c.configFile])).toEqual([['legacy', w.deps.paths.awsConfig]])
-    // a legacy profile is handled like a session (issue 11): keyrack's client, device code, under the CLI's legacy key
+    // a legacy profile is handled like a session: keyrack's client, device code, under the CLI's legacy key
     expect(w.fake.clientNames()).toEqual(['keyrack'])
     expect(w.fake.ledger.authorizations).toMatchObject([{ flow: 'device_code', clientName: 'keyrack' }])
     const legacyKey = registrationCachePath(w.deps.paths.ssoCache, { startUrl: 'https://legacy.awsapps.com/start', ssoRegion: 'eu-west-1' })
@@ -617,7 +617,7 @@ describe('aws.iam.sso relock', () => {
 })
 
 
-describe('aws.iam.sso set: the write step merges what another set wrote meanwhile (issue 10)', () => {
+describe('aws.iam.sso set: the write step merges what another set wrote meanwhile', () => {
   const racingSession = `\n[sso-session acme]\nsso_start_url = ${ACME}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n`
   const racingProfile = '\n[profile acme.racing]\nsso_session = acme\nsso_account_id = 111111111111\nsso_role_name = admin\nregion = us-east-1\n'
 
@@ -683,7 +683,7 @@ describe('aws.iam.sso set: the write step merges what another set wrote meanwhil
   })
 })
 
-describe('aws.iam.sso relock and get: what issue 17 found untested', () => {
+describe('aws.iam.sso relock and get: what mutation testing found untested', () => {
   const proofFiles = async (w: World) => readdir(`${w.deps.paths.vaultsDir}/aws.iam.sso/proofs`).catch(() => [] as string[])
 
   it('names the keys sharing the session only when a session was signed out, and only keys of this vault', async () => {

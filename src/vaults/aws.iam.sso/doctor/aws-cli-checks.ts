@@ -6,7 +6,7 @@ import { versionAtLeast } from '../flow.js'
 import type { Deps } from '../../../infra/deps.js'
 
 export const AWS_CLI_SECTION = 'aws cli'
-/** `aws sso login --use-device-code` (and PKCE by default) arrived in AWS CLI 2.22.0 (aws-sso-facts.md). */
+/** `aws sso login --use-device-code` (and PKCE by default) arrived in AWS CLI 2.22.0 (docs/aws-sso-facts.md). */
 const DEVICE_CODE_FLAG_SINCE = [2, 22, 0] as const
 
 /**

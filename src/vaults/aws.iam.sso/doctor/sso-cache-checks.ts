@@ -6,9 +6,7 @@ import type { AwsConfigFile } from '../config-file.js'
 import {
   canRefresh,
   listSsoCacheFiles,
-  readSsoRegistration,
   readSsoToken,
-  registrationCachePath,
   tokenCachePath,
   type SsoSessionKey,
 } from '../sso-cache.js'
@@ -23,9 +21,9 @@ import { tildify } from '../../../infra/paths.js'
 
 export const SSO_CACHE_SECTION = 'sso cache'
 const DAY_MS = 24 * 3_600_000
-/** A registration expiring within this shows the consent page at some unlock soon: say so while it can be planned (issue 11: 14 days). */
+/** A registration this close to expiry shows the consent page at some unlock soon: say so while it can be planned. */
 export const REGISTRATION_WARN_MS = 14 * DAY_MS
-/** The aws CLI treats a token as expired this long before expiresAt (aws-sso-facts.md). */
+/** The aws CLI treats a token as expired this long before expiresAt (docs/aws-sso-facts.md). */
 const CLI_EXPIRY_WINDOW_MS = 15 * 60_000
 
 interface SignInTarget {
@@ -144,7 +142,7 @@ async function registrationCheck(
     if (error instanceof KeyrackError) return check('fail', error.message.replace(state.path, show(state.path)), error.fix)
     throw error
   }
-  // keyrack signs in here when a key uses the session, or it registered a client for it before (issue 11).
+  // keyrack signs in here when a key uses the session, or it registered a client for it before.
   const keyrackSignsInHere = usedByKeys || state.whose === 'keyrack' || (state.whose === 'other' && state.record !== undefined)
   const reRegister = 'Register keyrack\'s own client now: keyrack doctor --fix (keyrack set and unlock also do it before their sign-in)'
   const registerNow = `Register now, while a browser is at hand: ${signInCommand(target)}`
@@ -166,7 +164,7 @@ async function registrationCheck(
   }
   const what = `client registration made by another program, not keyrack (${cached.clientId}, ${flow}), ${lifetime}`
   if (keyrackSignsInHere) return check('fail', `${what}: a sign-in through it shows that program's name in the browser`, reRegister)
-  // A session keyrack does not sign in through: its registration is the CLI's business, as before issue 11.
+  // A session keyrack does not sign in through: its registration is the CLI's business.
   if (left === undefined) return check('ok', `${what}; keyrack does not sign in here`)
   if (left <= 0) return check('warn', `${what}: the next sign-in shows the consent page`, registerNow)
   if (left < REGISTRATION_WARN_MS) {

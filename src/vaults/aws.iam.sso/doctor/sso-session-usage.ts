@@ -1,7 +1,7 @@
 // Finds `aws sso login --sso-session X` in text, in every spelling a person writes it: `--sso-session X`,
 // `--sso-session=X`, quoted, split over lines with `\`, inside an alias, a function, a fish abbreviation, a
 // package.json script or an aws CLI alias (`login = sso login --sso-session X`). Pure: no I/O, so every spelling is
-// a unit test. keyrack signs in with `--profile` only (cli-contract.md), and doctor reports the other form.
+// a unit test. keyrack signs in with `--profile` only (docs/cli-contract.md), and doctor reports the other form.
 
 export const NEEDLE = '--sso-session'
 /** On a line (or anywhere in its continued command): that mention is not a sign-in (docs, test fixtures). */
