@@ -229,10 +229,9 @@ export class SsoSessions {
    */
   private async share(target: SsoTarget, purpose: SignInPurpose): Promise<boolean> {
     const path = this.usersPath(target)
-    const recorded = await readUsers(path)
-    const users = recorded.filter((pid) => pid !== process.pid && isRunning(pid))
+    const users = (await readUsers(path)).filter((pid) => pid !== process.pid && isRunning(pid))
     // Handed over by a set that finished while this one waited (waitingAs): the session is this set's to sign out.
-    const handedOver = recorded.includes(process.pid)
+    const handedOver = purpose === 'set' && (await readHandedTo(path)).includes(process.pid)
     if (users.length === 0 && !handedOver) {
       await removeIfExists(path)
       return false
@@ -275,9 +274,10 @@ export class SsoSessions {
       const users = await readUsers(path)
       const others = users.filter((pid) => pid !== process.pid && isRunning(pid))
       // Sets waiting for the lock rely on this session too: hand it over rather than sign it out under them.
-      if (users.includes(process.pid)) for (const pid of await this.waitingSets(target)) if (!others.includes(pid)) others.push(pid)
+      const waiting = users.includes(process.pid) ? await this.waitingSets(target) : []
+      for (const pid of waiting) if (!others.includes(pid)) others.push(pid)
       if (!users.includes(process.pid) || others.length > 0) {
-        if (others.length > 0) await writeUsers(path, others)
+        if (others.length > 0) await writeUsers(path, others, waiting)
         this.signedIn.delete(target.tokenPath)
         return { hadToken: false }
       }
@@ -315,6 +315,16 @@ export class SsoSessions {
   }
 }
 
+/** The sets a finished set handed the session to (`handedTo`), written with them in `pids`. */
+async function readHandedTo(path: string): Promise<number[]> {
+  try {
+    const data = JSON.parse((await readTextIfExists(path)) ?? '{}') as { handedTo?: unknown }
+    return Array.isArray(data.handedTo) ? data.handedTo.filter((p): p is number => Number.isInteger(p) && p > 0) : []
+  } catch {
+    return [] // unreadable: nothing was handed over
+  }
+}
+
 async function readUsers(path: string): Promise<number[]> {
   try {
     const data = JSON.parse((await readTextIfExists(path)) ?? '{}') as { pids?: unknown }
@@ -324,6 +334,6 @@ async function readUsers(path: string): Promise<number[]> {
   }
 }
 
-async function writeUsers(path: string, pids: number[]): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify({ pids }))
+async function writeUsers(path: string, pids: number[], handedTo: number[] = []): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(handedTo.length > 0 ? { pids, handedTo } : { pids }))
 }

@@ -198,7 +198,7 @@ describe('SsoSessions: a set waiting for the session is handed it, not signed ou
     await markerFor(waiter.pid!)
     expect(await sessions.logout(target, [])).toEqual({ hadToken: false })
     expect(portal.logouts).toEqual([])
-    expect(JSON.parse(await readFile(join(lockDir(), (await usersFile())!), 'utf8'))).toEqual({ pids: [waiter.pid] })
+    expect(JSON.parse(await readFile(join(lockDir(), (await usersFile())!), 'utf8'))).toEqual({ pids: [waiter.pid], handedTo: [waiter.pid] })
 
     // A marker whose set is gone (kill -9) hands nothing over: the set signs out, and the marker is removed.
     const again = makeSessions()
@@ -215,7 +215,7 @@ describe('SsoSessions: a set waiting for the session is handed it, not signed ou
     // Kills: share() not honouring the hand-over, which left the session signed in after every set had finished.
     const first = makeSessions()
     await first.signIn(target, undefined, first.login('p', deps.paths.awsConfig, {}), { purpose: 'set' })
-    await writeFile(join(lockDir(), (await usersFile())!), JSON.stringify({ pids: [process.pid] }))
+    await writeFile(join(lockDir(), (await usersFile())!), JSON.stringify({ pids: [process.pid], handedTo: [process.pid] }))
     const second = makeSessions()
     const live = await second.ensureLive(target, signInAnyway, { purpose: 'set' })
     expect(live.how).toBe('joined')
