@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { expandAwsPath, resolvePaths } from '../../../src/infra/paths.js'
+import { resolvePaths } from '../../../src/infra/paths.js'
+import { expandAwsPath } from '../../../src/vaults/aws.iam.sso/aws-paths.js'
 
 // AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name the file the AWS CLI reads after botocore expands them
 // (configloader.raw_config_parse: os.path.expandvars, then os.path.expanduser). keyrack must read and write that
