@@ -1,30 +1,15 @@
 import { isSea } from 'node:sea'
-import { UsageError } from '../domain/errors.js'
+import type { Deps } from '../operations/deps.js'
+import { resolvePaths } from '../infra/paths.js'
+import { TerminalPrompter, type Prompter } from '../infra/prompts.js'
+import { silentReporter, StderrReporter, type Reporter } from '../infra/reporter.js'
+import { readStdin } from '../infra/stdin.js'
+import { StoreFile } from '../infra/store-file.js'
 import { VaultRegistry } from '../vaults/registry.js'
-import { resolvePaths, type Env, type Paths } from './paths.js'
-import { TerminalPrompter, type Prompter } from './prompts.js'
-import { silentReporter, StderrReporter, type Reporter } from './reporter.js'
-import { StoreFile } from './store-file.js'
+import type { VaultContext } from '../vaults/vault.js'
 
-/**
- * Everything operations and vaults may touch of the outside world, built once per run. Only src/infra reads
- * process.env or the process streams; everything else receives them from here (tests build their own Deps).
- */
-export interface Deps {
-  env: Env
-  paths: Paths
-  prompts: Prompter
-  reporter: Reporter
-  store: StoreFile
-  vaults: Pick<VaultRegistry, 'get'>
-  /** keyrack's version: the agent refuses to serve a client of another version. */
-  version: string
-  /** The program to re-run to start the agent: [node, script] from bin/run.js, [binary] from the executable. */
-  selfCommand: string[]
-  now(): Date
-  /** Reads all of stdin (for `--value -` and `--passphrase-stdin`). */
-  readStdin(): Promise<string>
-}
+export type { Deps } from '../operations/deps.js'
+export { decodeText } from '../infra/stdin.js'
 
 export interface RunContext {
   json: boolean
@@ -32,17 +17,18 @@ export interface RunContext {
   version: string
 }
 
+/**
+ * The composition root: builds, once per run, the infra dependencies (paths, prompts, progress, the store), then the
+ * vault registry over a context without the store. Only src/infra reads process.env or the process streams;
+ * everything else receives them from here (tests build their own Deps).
+ */
 export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): Deps {
-  const env = overrides.env ?? process.env
-  const paths = overrides.paths ?? resolvePaths(env)
-  // The AWS SDK reads AWS_CONFIG_FILE from process.env itself and expands only a leading `~/`; keyrack and the aws
-  // CLI expand it as botocore does (paths.ts). Hand everyone the expanded path, so all read the same file (issue 10).
-  if (env === process.env && env.AWS_CONFIG_FILE) process.env.AWS_CONFIG_FILE = paths.awsConfig
-  if (env === process.env && env.AWS_SHARED_CREDENTIALS_FILE) process.env.AWS_SHARED_CREDENTIALS_FILE = paths.awsCredentials
-  let deps: Deps
+  const { store: givenStore, vaults: givenVaults, ...given } = overrides
+  const env = given.env ?? process.env
+  const paths = given.paths ?? resolvePaths(env)
   let prompts: Prompter | undefined
   let reporter: Reporter | undefined
-  deps = {
+  const vaultContext: VaultContext = {
     env,
     paths,
     // Built on first use: asking whether stdin is a terminal loads node:tty and node:net (~2 ms), which `get` never needs.
@@ -53,38 +39,33 @@ export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): 
     get reporter() {
       return (reporter ??= context.json ? silentReporter : new StderrReporter())
     },
-    store: new StoreFile(paths),
-    vaults: new VaultRegistry(() => deps),
     version: context.version,
     selfCommand: selfCommand(),
     now: () => new Date(),
     readStdin,
-    ...overrides,
+    ...given,
   }
-  return deps
+  const store = givenStore ?? new StoreFile(paths)
+  const vaults = givenVaults ?? new VaultRegistry(vaultContext)
+  return {
+    env: vaultContext.env,
+    paths: vaultContext.paths,
+    get prompts() {
+      return vaultContext.prompts
+    },
+    get reporter() {
+      return vaultContext.reporter
+    },
+    version: vaultContext.version,
+    selfCommand: vaultContext.selfCommand,
+    now: vaultContext.now,
+    readStdin: vaultContext.readStdin,
+    store,
+    vaults,
+  }
 }
 
 function selfCommand(): string[] {
   // In a single executable, process.execPath is keyrack itself; otherwise it is node and argv[1] the script.
   return isSea() ? [process.execPath] : [process.execPath, process.argv[1] ?? '']
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return decodeText(Buffer.concat(chunks))
-}
-
-/**
- * Bytes stay bytes (issue 10): stdin must be UTF-8 text, decoded exactly. Decoding other bytes would replace them
- * with U+FFFD, and keyrack would store (and "prove") a different value from the one given; it refuses instead.
- */
-export function decodeText(bytes: Uint8Array): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
-  } catch {
-    throw new UsageError('What was given on stdin is not UTF-8 text; keyrack stores text and would change these bytes.', {
-      fix: "Encode binary data first, e.g. base64 < file | keyrack set --key K --env E --value -, and decode it where it is used.",
-    })
-  }
 }

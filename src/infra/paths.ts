@@ -1,9 +1,8 @@
 import { join, resolve } from 'node:path'
-import { sha1Hex } from '../vaults/aws.iam.sso/sha1.js'
 
 export type Env = Readonly<Record<string, string | undefined>>
 
-/** Every location of cli-contract.md ("Files"), resolved once from the environment. */
+/** keyrack's own locations (cli-contract.md, "Files"), resolved once from the environment. A vault adds its own. */
 export interface Paths {
   home: string
   keyrackHome: string
@@ -12,11 +11,6 @@ export interface Paths {
   /** Per-vault data folders live under here: <keyrack home>/vaults/<vault id>. */
   vaultsDir: string
   agentSocket: string
-  awsConfig: string
-  awsCredentials: string
-  ssoCache: string
-  cliCache: string
-  awsCliAlias: string
 }
 
 export function resolvePaths(env: Env): Paths {
@@ -31,11 +25,6 @@ export function resolvePaths(env: Env): Paths {
     storeLock: join(keyrackHome, 'store.json.lock'),
     vaultsDir: join(keyrackHome, 'vaults'),
     agentSocket,
-    awsConfig: env.AWS_CONFIG_FILE ? expandAwsPath(env.AWS_CONFIG_FILE, env) : join(home, '.aws', 'config'),
-    awsCredentials: env.AWS_SHARED_CREDENTIALS_FILE ? expandAwsPath(env.AWS_SHARED_CREDENTIALS_FILE, env) : join(home, '.aws', 'credentials'),
-    ssoCache: join(home, '.aws', 'sso', 'cache'),
-    cliCache: join(home, '.aws', 'cli', 'cache'),
-    awsCliAlias: join(home, '.aws', 'cli', 'alias'),
   }
 }
 
@@ -52,7 +41,9 @@ export function agentSocketFor(keyrackHome: string, env: Env = {}): string {
   const home = resolve(keyrackHome)
   const preferred = join(home, 'run', 'agent.sock')
   if (Buffer.byteLength(preferred) <= MAX_SOCKET_PATH_BYTES) return preferred
-  const name = join(`keyrack-${process.getuid?.() ?? 'user'}`, `${sha1Hex(home).slice(0, 16)}.sock`)
+  // node:crypto only here, on the rare long path: loading it on every `get` would cost start-up time.
+  const hash = process.getBuiltinModule('node:crypto').createHash('sha1').update(home).digest('hex')
+  const name = join(`keyrack-${process.getuid?.() ?? 'user'}`, `${hash.slice(0, 16)}.sock`)
   const inTmpdir = env.TMPDIR ? join(resolve(env.TMPDIR), name) : undefined
   return inTmpdir && Buffer.byteLength(inTmpdir) <= MAX_SOCKET_PATH_BYTES ? inTmpdir : join('/tmp', name)
 }

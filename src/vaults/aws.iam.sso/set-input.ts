@@ -1,7 +1,7 @@
 import { parseDuration } from '../../domain/duration.js'
 import type { SignInOptions } from './sessions.js'
 
-// set's flags for this vault, typed: the vault's descriptor declares them, the wizard reads them through readFlags.
+// set's and unlock's flags for this vault, typed: the vault's descriptor declares them, the wizard reads them through readFlags.
 // Light on purpose: the descriptor, which every `get` loads, imports this file.
 
 export interface WizardFlags {
@@ -32,4 +32,18 @@ export function readFlags(flags: Record<string, unknown>): WizardFlags {
   }
   if (timeout) out.signIn.timeoutMs = parseDuration(timeout, '--timeout')
   return out
+}
+
+export interface AwsUnlockOptions {
+  /** Sign-in without opening a browser (`aws sso login --no-browser`). */
+  noBrowser?: boolean
+  /** Sign in with the device code flow where the aws CLI would use PKCE (`--use-device-code`). */
+  deviceCode?: boolean
+  /** Give up on an interactive sign-in after this long. */
+  timeoutMs?: number
+}
+
+export function readUnlockFlags(flags: Readonly<Record<string, unknown>>): AwsUnlockOptions {
+  const timeout = typeof flags.timeout === 'string' && flags.timeout !== '' ? flags.timeout : undefined
+  return { noBrowser: flags['no-browser'] === true, deviceCode: flags['device-code'] === true, ...(timeout ? { timeoutMs: parseDuration(timeout, '--timeout') } : {}) }
 }

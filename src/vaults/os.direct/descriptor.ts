@@ -1,0 +1,19 @@
+import type { VaultDescriptor } from '../descriptor.js'
+import { valueOf } from '../value-input.js'
+
+export interface OsDirectSetInput {
+  /** --value: "-" reads the value from stdin; absent, a hidden prompt asks. */
+  value?: string
+}
+
+export const descriptor: VaultDescriptor<OsDirectSetInput> = {
+  id: 'os.direct',
+  summary: 'plaintext in a 0600 file, for non-secret settings; always unlocked',
+  capabilities: { alwaysUnlocked: true, valueIsPublic: false, hasDel: true },
+  setFlags: [],
+  unlockFlags: [],
+  parseSet: valueOf,
+  parseUnlock: () => ({}),
+  warmUp: () => [{ key: 'DIRECT', ref: {}, files: { 'keyrack/vaults/os.direct/warm.DIRECT.value': 'warm' }, value: 'warm' }],
+  load: () => import('./index.js'),
+}
