@@ -25,6 +25,8 @@ fi
 npm ci --no-audit --no-fund
 npm run build
 npm run typecheck
+# The house plan: imports run down the layers, no circles (scripts/check-layers.mjs).
+npm run check:layers
 
 results=.test-results
 rm -rf "$results" && mkdir -p "$results"
