@@ -11,13 +11,7 @@ export default class Set extends KeyrackCommand {
 Vaults:
 ${VAULTS.map((v) => `  ${v.id.padEnd(12)} ${v.summary}`).join('\n')}`
 
-  static override examples = [
-    '<%= config.bin %> set --key DB_PASSWORD --env test',
-    "printf '%s' \"$URL\" | <%= config.bin %> set --key API_URL --env test --vault os.direct --value -",
-    '<%= config.bin %> set --key GITHUB_TOKEN --env ci --vault os.envvar --from GH_TOKEN',
-    '<%= config.bin %> set --key AWS_PROFILE --env test --vault aws.iam.sso',
-    '<%= config.bin %> set --key AWS_PROFILE --env test --vault aws.iam.sso --sso-start-url https://acme.awsapps.com/start --sso-region us-east-1 --account demo --role Admin --profile acme.demo.admin',
-  ]
+  static override examples = ['<%= config.bin %> set --key DB_PASSWORD --env test', ...VAULTS.flatMap((v) => v.setExamples ?? [])]
 
   static override flags = {
     ...keyFlags,

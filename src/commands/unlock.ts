@@ -5,7 +5,7 @@ import { KeyrackCommand, scopeFlags, scopeOf } from './base.js'
 import { oclifFlags } from './vault-flags.js'
 
 export default class Unlock extends KeyrackCommand {
-  static override summary = 'Make keys gettable: passphrase for os.secure, SSO sign-in for aws.iam.sso (only where expired).'
+  static override summary = `Make keys gettable: ${VAULTS.flatMap((v) => (v.unlocks ? [v.unlocks] : [])).join(', ')} (only where expired).`
   static override examples = ['<%= config.bin %> unlock --env test', '<%= config.bin %> unlock --env prod --duration 30m', '<%= config.bin %> unlock --key test.AWS_PROFILE --no-browser']
 
   static override flags = {

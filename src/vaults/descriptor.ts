@@ -98,6 +98,10 @@ export interface VaultDescriptor<SetIn = unknown, UnlockIn extends UnlockOptions
   id: string
   /** One line for `keyrack set --help` ("Vaults:"). */
   summary: string
+  /** What unlocking takes in this vault, for `keyrack unlock`'s summary (e.g. 'passphrase for os.secure'); none when always unlocked. */
+  unlocks?: string
+  /** `keyrack set --help` examples that use this vault. */
+  setExamples?: string[]
   capabilities: VaultCapabilities
   /** Flags this vault adds to `keyrack set`. */
   setFlags: readonly FlagSpec[]

@@ -25,6 +25,11 @@ const wizardFlags: FlagSpec[] = [
 export const descriptor: VaultDescriptor<WizardFlags, AwsUnlockOptions> = {
   id: 'aws.iam.sso',
   summary: 'an AWS profile whose IAM Identity Center (SSO) session unlock keeps live',
+  unlocks: 'SSO sign-in for aws.iam.sso',
+  setExamples: [
+    '<%= config.bin %> set --key AWS_PROFILE --env test --vault aws.iam.sso',
+    '<%= config.bin %> set --key AWS_PROFILE --env test --vault aws.iam.sso --sso-start-url https://acme.awsapps.com/start --sso-region us-east-1 --account demo --role Admin --profile acme.demo.admin',
+  ],
   capabilities: { alwaysUnlocked: false, valueIsPublic: true, hasDel: false },
   setFlags: [...wizardFlags, ...signInFlags].map((flag) => ({ ...flag, helpGroup: 'aws.iam.sso' })),
   unlockFlags: signInFlags,

@@ -6,6 +6,7 @@ const passphraseStdin = { name: 'passphrase-stdin', summary: 'os.secure: read th
 export const descriptor: VaultDescriptor<OsSecureSetInput, OsSecureUnlockOptions> = {
   id: 'os.secure',
   summary: 'encrypted with age under your keyrack passphrase; unlock hands values to the agent (default)',
+  unlocks: 'passphrase for os.secure',
   capabilities: { alwaysUnlocked: false, valueIsPublic: false, hasDel: true },
   setFlags: [{ ...passphraseStdin, helpGroup: 'os.secure' }],
   unlockFlags: [{ name: 'duration', summary: 'os.secure: how long values stay unlocked, e.g. 30m, 2h (default 8h).', type: 'string' }, passphraseStdin],
