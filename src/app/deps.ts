@@ -9,7 +9,6 @@ import { VaultRegistry } from '../vaults/registry.js'
 import type { VaultContext } from '../vaults/vault.js'
 
 export type { Deps } from '../operations/deps.js'
-export { decodeText } from '../infra/stdin.js'
 
 export interface RunContext {
   json: boolean
