@@ -29,7 +29,8 @@ const { scanForSsoSessionUsage } = await import(join(ROOT, 'dist/vaults/aws.iam.
   console.error('dist/ is missing or stale: run `npm run build` first (npm run bench:doctor does).')
   process.exit(2)
 })
-const { createDeps } = await import(join(ROOT, 'dist/infra/deps.js'))
+const { createDeps } = await import(join(ROOT, 'dist/app/deps.js'))
+const { awsContext } = await import(join(ROOT, 'dist/vaults/aws.iam.sso/aws-paths.js'))
 const { resolvePaths } = await import(join(ROOT, 'dist/infra/paths.js'))
 const { silentReporter } = await import(join(ROOT, 'dist/infra/reporter.js'))
 
@@ -110,7 +111,7 @@ const made = generate()
 console.log(`repository: ${made.tracked} tracked files, ${made.hits} planted usages, generated in ${made.seconds.toFixed(1)} s (${repo})`)
 
 const env = { HOME: home, PATH: process.env.PATH, KEYRACK_HOME: join(home, '.config', 'keyrack'), AWS_CONFIG_FILE: join(home, '.aws', 'config') }
-const deps = createDeps({ json: true, noPrompt: true, version: 'bench' }, { env, paths: resolvePaths(env), reporter: silentReporter })
+const deps = awsContext(createDeps({ json: true, noPrompt: true, version: 'bench' }, { env, paths: resolvePaths(env), reporter: silentReporter }))
 
 const rows = { doctor: [], gitGrep: [] }
 let found = 0

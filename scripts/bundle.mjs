@@ -175,52 +175,55 @@ function codeCacheOf(source, filename) {
 }
 
 /**
- * The launcher's code cache, made after it served a `get` of each vault kind in a throwaway HOME, so the functions a
- * `get` runs are in the cache too, not only the top level's: V8 otherwise compiles each of them from source on every
- * run (the os.secure and aws.iam.sso modules, the store, the agent client: ~1 ms of an agent `get`: docs/startup.md).
- * The values are made up, nothing leaves the folder, and nothing is contacted: no agent listens on its socket
- * (os.secure answers "locked"), and the aws key's proof is fresh, with IAM Identity Center's endpoint set to a closed
- * local port should the proof format ever change. A cache holds compiled code, never values. Runs in a child process,
- * because `get` prints to file descriptors 1 and 2. Undefined (with a warning) when it fails: the plain cache is used.
+ * The vault descriptors (src/vaults/descriptors.ts), for their warm-up keys. Bundled on their own, with every
+ * import() left out: a descriptor imports its vault only when a command opens it, and the warm-up never does here.
+ */
+export async function loadDescriptors() {
+  const lazy = {
+    name: 'keyrack-lazy-vaults',
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined))
+    },
+  }
+  const result = await esbuild.build({ ...COMMON, format: 'esm', metafile: false, write: false, entryPoints: ['src/vaults/descriptors.ts'], plugins: [lazy] })
+  const code = result.outputFiles[0].text
+  return (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)).DESCRIPTORS
+}
+
+/**
+ * The launcher's code cache, made after it served a `get` of each vault's warm-up keys (its descriptor's warmUp) in
+ * a throwaway HOME, so the functions a `get` runs are in the cache too, not only the top level's: V8 otherwise
+ * compiles each of them from source on every run (the vault modules, the store, the agent client: ~1 ms of an agent
+ * `get`: docs/startup.md). The values are made up, nothing leaves the folder, and nothing is contacted (each descriptor
+ * makes sure of it for its own keys). A cache holds compiled code, never values. Runs in a child process, because
+ * `get` prints to file descriptors 1 and 2. Undefined (with a warning) when it fails: the plain cache is used.
  */
 async function warmCodeCacheOf(file) {
   const home = await mkdtemp(join(tmpdir(), 'keyrack-warm-'))
   try {
     const keyrackHome = join(home, 'keyrack')
-    const at = new Date().toISOString()
-    const entry = (vault, ref) => ({ vault, ref, createdAt: at, updatedAt: at })
-    const keys = {
-      'warm.DIRECT': entry('os.direct', {}),
-      'warm.SECURE': entry('os.secure', { rev: '0123456789abcdef' }),
-      'warm.AWS': entry('aws.iam.sso', { profile: 'warm', ssoSession: 'warm' }),
-    }
+    const now = new Date()
+    const at = now.toISOString()
+    const sha1 = (text) => createHash('sha1').update(text).digest('hex')
+    const warm = (await loadDescriptors()).flatMap((d) => (d.warmUp?.({ sha1, now }) ?? []).map((key) => ({ ...key, vault: d.id })))
+    const keys = Object.fromEntries(warm.map((k) => [`warm.${k.key}`, { vault: k.vault, ref: k.ref, createdAt: at, updatedAt: at }]))
     const put = async (path, text) => {
       await mkdir(dirname(path), { recursive: true, mode: 0o700 })
       await writeFile(path, text, { mode: 0o600 })
     }
-    const sha1 = (text) => createHash('sha1').update(text).digest('hex')
-    const token = 'warm-token'
     await put(join(keyrackHome, 'store.json'), JSON.stringify({ version: 1, keys }, null, 2) + '\n')
-    await put(join(keyrackHome, 'vaults', 'os.direct', 'warm.DIRECT.value'), 'warm')
-    await put(
-      join(home, '.aws', 'config'),
-      '[sso-session warm]\nsso_start_url = https://warm.awsapps.com/start\nsso_region = us-east-1\n\n[profile warm]\nsso_session = warm\nsso_account_id = 111122223333\nsso_role_name = Warm\n',
-    )
-    const expiresAt = new Date(Date.now() + 8 * 3600_000).toISOString()
-    await put(join(home, '.aws', 'sso', 'cache', `${sha1('warm')}.json`), JSON.stringify({ startUrl: 'https://warm.awsapps.com/start', region: 'us-east-1', accessToken: token, expiresAt }))
-    const proof = { profile: 'warm', token: sha1(token), accountId: '111122223333', roleName: 'Warm', provedAt: at }
-    await put(join(keyrackHome, 'vaults', 'aws.iam.sso', 'proofs', `${sha1('warm')}.json`), JSON.stringify(proof) + '\n')
+    for (const key of warm) for (const [path, text] of Object.entries(key.files)) await put(join(home, path), text)
     const cache = join(home, 'launcher.cache')
     const child = `
       const { readFileSync, writeFileSync } = require('node:fs')
       const vm = require('node:vm')
-      const [file, cache] = process.argv.slice(1)
+      const [file, cache, names] = process.argv.slice(1)
       const script = new vm.Script(readFileSync(file, 'utf8'), { filename: file })
       const launcher = { exports: {} }
       script.runInThisContext()(launcher.exports, require, launcher, file, require('node:path').dirname(file))
       const host = { version: '0.0.0-warm', fallback: async () => { throw new Error('the warm-up fell back to oclif') } }
       ;(async () => {
-        for (const key of ['DIRECT', 'SECURE', 'AWS']) await launcher.exports.launch(['get', '--key', key, '--env', 'warm'], process.env, host)
+        for (const key of JSON.parse(names)) await launcher.exports.launch(['get', '--key', key, '--env', 'warm'], process.env, host)
         writeFileSync(cache, script.createCachedData())
         process.exitCode = 0
       })()`
@@ -229,12 +232,12 @@ async function warmCodeCacheOf(file) {
       HOME: home,
       KEYRACK_HOME: keyrackHome,
       XDG_RUNTIME_DIR: join(home, 'run'),
-      AWS_CONFIG_FILE: join(home, '.aws', 'config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(home, '.aws', 'credentials'),
-      AWS_ENDPOINT_URL_SSO: 'http://127.0.0.1:1',
+      ...Object.assign({}, ...warm.map((k) => k.env ?? {})),
     }
-    const result = spawnSync(process.execPath, ['-e', child, file, cache], { env, cwd: home, encoding: 'utf8', timeout: 30_000 })
-    if (result.status !== 0 || !result.stdout.startsWith('warm\n')) {
+    const names = JSON.stringify(warm.map((k) => k.key))
+    const result = spawnSync(process.execPath, ['-e', child, file, cache, names], { env, cwd: home, encoding: 'utf8', timeout: 30_000 })
+    const first = warm.find((k) => k.value !== undefined)
+    if (result.status !== 0 || (first && !result.stdout.startsWith(`${first.value}\n`))) {
       throw new Error(`exit ${result.status}: ${(result.stderr || result.stdout).trim().split('\n')[0]}`)
     }
     return await readFile(cache)

@@ -35,6 +35,8 @@ fi
 npm ci --no-audit --no-fund
 npm run build
 npm run typecheck
+# The house plan: imports run down the layers, no circles (scripts/check-layers.mjs).
+npm run check:layers
 npm run lint
 
 results=.test-results

@@ -3,7 +3,7 @@ import { runGet, type GetFlags } from './cli/get.js'
 import { renderError, renderJson } from './cli/output.js'
 import { reportOf } from './domain/errors.js'
 import { ENV_FORMATS, type EnvFormat } from './domain/format.js'
-import { createDeps } from './infra/deps.js'
+import { createDeps } from './app/deps.js'
 import type { Env } from './infra/paths.js'
 
 // The first code every keyrack run executes, from bin/run.js and from the single executable.

@@ -1,7 +1,7 @@
 import { UsageError } from '../domain/errors.js'
 import { formatEnv, type EnvFormat } from '../domain/format.js'
 import { assertEnvName, Slug } from '../domain/slug.js'
-import type { Deps } from '../infra/deps.js'
+import type { Deps } from '../app/deps.js'
 import { getEnv, getKey } from '../operations/get.js'
 
 // The body of `keyrack get`, once for both entry paths: the oclif command (src/commands/get.ts) and the fast

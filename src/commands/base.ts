@@ -2,7 +2,7 @@ import { Command, Flags, type Interfaces } from '@oclif/core'
 import { renderError } from '../cli/output.js'
 import { KeyrackError, reportOf, UsageError } from '../domain/errors.js'
 import { assertEnvName, Slug } from '../domain/slug.js'
-import { createDeps, type Deps } from '../infra/deps.js'
+import { createDeps, type Deps } from '../app/deps.js'
 
 /**
  * What every keyrack command shares: --json and --no-prompt, the Deps of one run, and the one place where

@@ -1,19 +1,16 @@
-import { Flags } from '@oclif/core'
-import { formatDuration, parseDuration } from '../domain/duration.js'
+import { formatDuration } from '../domain/duration.js'
 import { unlockKeys, type UnlockReport } from '../operations/unlock.js'
+import { unlockOptionsOf, VAULTS } from '../vaults/registry.js'
 import { KeyrackCommand, scopeFlags, scopeOf } from './base.js'
+import { oclifFlags } from './vault-flags.js'
 
 export default class Unlock extends KeyrackCommand {
-  static override summary = 'Make keys gettable: passphrase for os.secure, SSO sign-in for aws.iam.sso (only where expired).'
+  static override summary = `Make keys gettable: ${VAULTS.flatMap((v) => (v.unlocks ? [v.unlocks] : [])).join(', ')} (only where expired).`
   static override examples = ['<%= config.bin %> unlock --env test', '<%= config.bin %> unlock --env prod --duration 30m', '<%= config.bin %> unlock --key test.AWS_PROFILE --no-browser']
 
   static override flags = {
     ...scopeFlags,
-    duration: Flags.string({ summary: 'os.secure: how long values stay unlocked, e.g. 30m, 2h (default 8h).' }),
-    'passphrase-stdin': Flags.boolean({ summary: 'os.secure: read the keyrack passphrase from stdin.' }),
-    'no-browser': Flags.boolean({ summary: 'aws.iam.sso: print the sign-in URL instead of opening a browser.' }),
-    'device-code': Flags.boolean({ summary: 'aws.iam.sso: sign in with a code to enter on any device (aws sso login --use-device-code), not the browser redirect to this machine.' }),
-    timeout: Flags.string({ summary: 'aws.iam.sso: give up on a sign-in nobody completes after this long (default 5m).' }),
+    ...oclifFlags(VAULTS.flatMap((v) => v.unlockFlags)),
   }
 
   async run(): Promise<UnlockReport> {
@@ -21,13 +18,7 @@ export default class Unlock extends KeyrackCommand {
     const deps = this.depsFor(flags)
     const report = await unlockKeys(
       scopeOf(flags),
-      {
-        ...(flags.duration ? { durationMs: parseDuration(flags.duration, '--duration') } : {}),
-        ...(flags.timeout ? { timeoutMs: parseDuration(flags.timeout, '--timeout') } : {}),
-        noBrowser: flags['no-browser'],
-        deviceCode: flags['device-code'],
-        passphraseStdin: flags['passphrase-stdin'],
-      },
+      unlockOptionsOf(flags, 'unlock'),
       deps,
     )
     for (const key of report.keys) {

@@ -1,5 +1,5 @@
 import type { Slug } from '../domain/slug.js'
-import type { Deps } from '../infra/deps.js'
+import type { Deps } from './deps.js'
 import { withKeyLock } from '../infra/key-lock.js'
 import { keyNotFound } from './scope.js'
 import { sweepLeftovers } from './sweep.js'

@@ -1,7 +1,7 @@
 import { KeyLockedError, KeyrackError } from '../domain/errors.js'
 import type { Secret } from '../domain/secret.js'
 import type { Slug } from '../domain/slug.js'
-import type { Deps } from '../infra/deps.js'
+import type { Deps } from './deps.js'
 import { keyNotFound, requireKeys, unlockCommand } from './scope.js'
 
 /** The value of one key. Locked keys throw KeyLockedError naming the exact unlock command. */

@@ -1,4 +1,4 @@
-import type { Deps } from '../infra/deps.js'
+import type { Deps } from './deps.js'
 import { isVaultId } from '../vaults/registry.js'
 import { selectKeys } from './scope.js'
 

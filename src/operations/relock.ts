@@ -1,5 +1,5 @@
-import type { Deps } from '../infra/deps.js'
-import { byVault, requireKeys, type Scope } from './scope.js'
+import type { Deps } from './deps.js'
+import { byVault, requireKeys, selectKeys, type Scope } from './scope.js'
 
 export interface RelockReport {
   keys: Array<{ slug: string; vault: string }>
@@ -9,8 +9,14 @@ export interface RelockReport {
 
 /** Makes the keys in scope locked again: the agent forgets values, SSO sessions are logged out. */
 export async function relockKeys(scope: Scope, deps: Deps): Promise<RelockReport> {
-  const keys = requireKeys(await deps.store.read(), scope)
+  const data = await deps.store.read()
+  const keys = requireKeys(data, scope)
   const notes: string[] = []
-  for (const group of await byVault(keys, deps)) notes.push(...(await group.vault.relock(group.keys)))
+  for (const group of await byVault(keys, deps)) {
+    // The vault's other keys, for the notes about keys it locks too (one SSO session signs several profiles in).
+    const relocked = new Set(group.keys.map((k) => k.slug.toString()))
+    const others = selectKeys(data, {}).filter((k) => k.vault === group.vault.id && !relocked.has(k.slug.toString()))
+    notes.push(...(await group.vault.relock(group.keys, others)))
+  }
   return { keys: keys.map((k) => ({ slug: k.slug.toString(), vault: k.vault })), notes }
 }

@@ -1,7 +1,7 @@
 import { KeyNotFoundError } from '../domain/errors.js'
 import { Slug } from '../domain/slug.js'
 import type { KeyEntry, StoreData } from '../domain/store-model.js'
-import type { Deps } from '../infra/deps.js'
+import type { Deps } from './deps.js'
 import type { StoredKey, Vault } from '../vaults/vault.js'
 
 export interface Scope {

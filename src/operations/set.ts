@@ -8,13 +8,13 @@ import {
   type RoundtripStep,
 } from '../domain/errors.js'
 import type { Slug } from '../domain/slug.js'
-import type { Deps } from '../infra/deps.js'
+import type { Deps } from './deps.js'
 import { LockBusyError } from '../infra/fs.js'
 import { signalExitCode, withInterruptGuard, type StopSignal } from '../infra/interrupt.js'
 import { withKeyLock } from '../infra/key-lock.js'
 import { sweepLeftovers } from './sweep.js'
 import type { StoreData } from '../domain/store-model.js'
-import { DEFAULT_VAULT } from '../vaults/registry.js'
+import { DEFAULT_VAULT, descriptorOf } from '../vaults/registry.js'
 import type { SetOutcome, StoredKey, UnlockOptions, Vault } from '../vaults/vault.js'
 
 export interface SetRequest {
@@ -23,7 +23,8 @@ export interface SetRequest {
   force: boolean
   /** Every flag of the command; vaults read their own (--value, --from, --sso-start-url, ...). */
   flags: Record<string, unknown>
-  unlock?: UnlockOptions
+  /** The roundtrip unlock's options by vault id (unlockOptionsOf); absent, the vault's descriptor reads them from `flags`. */
+  unlock?: Readonly<Record<string, UnlockOptions>>
 }
 
 export interface SetReport {
@@ -62,6 +63,7 @@ async function setKeyLocked(request: SetRequest, deps: Deps): Promise<{ report: 
   refuseCaseTwin(slug, data)
   const vaultId = request.vault ?? existing?.vault ?? DEFAULT_VAULT
   const vault = await deps.vaults.get(vaultId)
+  const unlockOptions = request.unlock?.[vaultId] ?? descriptorOf(vaultId)?.parseUnlock(request.flags, 'set') ?? {}
 
   if (existing && !request.force) await confirmOverwrite(slug, existing.vault, deps)
   const previous: StoredKey | undefined = existing ? { slug, ref: existing.ref } : undefined
@@ -88,7 +90,7 @@ async function setKeyLocked(request: SetRequest, deps: Deps): Promise<{ report: 
     let step: RoundtripStep = 'unlock'
     try {
       guard.check()
-      const [result] = await vault.unlock([key], { ...request.unlock, durationMs: request.unlock?.durationMs ?? 60_000 })
+      const [result] = await vault.unlock([key], unlockOptions)
       if (!result || result.outcome === 'failed') throw result?.error ?? new Error(result?.detail ?? 'the vault reported no result')
       unlockedBySet = result.outcome === 'unlocked'
       guard.setRollback(async () => {

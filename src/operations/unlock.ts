@@ -1,5 +1,5 @@
 import { exitCodeOf, ExitCode, KeyrackError } from '../domain/errors.js'
-import type { Deps } from '../infra/deps.js'
+import type { Deps } from './deps.js'
 import type { UnlockOptions, UnlockOutcome } from '../vaults/vault.js'
 import { byVault, requireKeys, type Scope } from './scope.js'
 import { sweepLeftovers } from './sweep.js'
@@ -20,12 +20,12 @@ export interface UnlockReport {
 }
 
 /** Makes the keys in scope gettable. Each vault gets its keys in one batch (one passphrase, one sign-in per session). */
-export async function unlockKeys(scope: Scope, options: UnlockOptions, deps: Deps): Promise<UnlockReport> {
+export async function unlockKeys(scope: Scope, options: Readonly<Record<string, UnlockOptions>>, deps: Deps): Promise<UnlockReport> {
   const keys = requireKeys(await deps.store.read(), scope)
   const entries: UnlockEntry[] = []
   let firstError: Error | undefined
   for (const group of await byVault(keys, deps)) {
-    for (const result of await group.vault.unlock(group.keys, options)) {
+    for (const result of await group.vault.unlock(group.keys, options[group.vault.id] ?? {})) {
       if (result.outcome === 'failed') firstError ??= result.error ?? new Error(result.detail ?? 'unlock failed')
       entries.push({
         slug: result.slug.toString(),

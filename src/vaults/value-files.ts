@@ -98,8 +98,8 @@ function isAlive(pid: number): boolean {
 }
 
 /** doctor: leftovers of interrupted writes. Harmless, but they hold old or unrecorded values. */
-export async function leftoverCheck(section: string, files: ValueFiles, deps: { paths: { keyrackHome: string }; store: { read(): Promise<StoreData> } }): Promise<Check> {
-  const found = await files.leftovers(deps.paths.keyrackHome, () => deps.store.read(), false)
+export async function leftoverCheck(section: string, files: ValueFiles, keyrackHome: string, readStore: () => Promise<StoreData>): Promise<Check> {
+  const found = await files.leftovers(keyrackHome, readStore, false)
   const id = `${section}.leftovers`
   if (found.length === 0) return { id, section, status: 'ok', detail: 'no leftovers of interrupted writes' }
   return {

@@ -1,14 +1,18 @@
 import { UsageError } from '../domain/errors.js'
 import { Secret } from '../domain/secret.js'
 import type { Slug } from '../domain/slug.js'
-import type { Deps } from '../infra/deps.js'
+import type { VaultContext } from './vault.js'
+
+/** set's `--value` flag, as the vaults that take a value read it (their descriptors' parseSet). */
+export function valueOf(flags: Readonly<Record<string, unknown>>): { value?: string } {
+  return typeof flags.value === 'string' ? { value: flags.value } : {}
+}
 
 /**
  * The value of a `set`: from stdin with `--value -` (one trailing newline stripped), else a masked prompt.
  * Values are never accepted in argv, where shell history and `ps` would keep them.
  */
-export async function readValueInput(slug: Slug, flags: Record<string, unknown>, deps: Pick<Deps, 'prompts' | 'readStdin'>): Promise<Secret> {
-  const flag = flags.value
+export async function readValueInput(slug: Slug, flag: string | undefined, deps: Pick<VaultContext, 'prompts' | 'readStdin'>): Promise<Secret> {
   let value: string
   if (flag === undefined) {
     value = await deps.prompts.password({ message: `Value for ${slug}`, flag: '--value - (and the value on stdin)' })

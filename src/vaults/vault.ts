@@ -2,6 +2,34 @@ import type { Secret } from '../domain/secret.js'
 import type { Slug } from '../domain/slug.js'
 import type { JsonObject } from '../domain/store-model.js'
 import type { Check } from '../domain/check.js'
+import type { StoreData } from '../domain/store-model.js'
+import type { Env, Paths } from '../infra/paths.js'
+import type { Prompter } from '../infra/prompts.js'
+import type { Reporter } from '../infra/reporter.js'
+
+/**
+ * What a vault may touch of the outside world, built once per run by the composition root (src/app). No store and no
+ * registry: what a vault needs from the store, an operation hands it as an argument (StoreReader, relock's others).
+ */
+export interface VaultContext {
+  env: Env
+  paths: Paths
+  prompts: Prompter
+  reporter: Reporter
+  /** keyrack's version: the agent refuses to serve a client of another version. */
+  version: string
+  /** The program to re-run to start the agent: [node, script] from bin/run.js, [binary] from the executable. */
+  selfCommand: string[]
+  now(): Date
+  /** Reads all of stdin (for `--value -` and `--passphrase-stdin`). */
+  readStdin(): Promise<string>
+}
+
+/**
+ * Reads what keyrack's store records right now. Vaults that keep files get it to tell recorded files from leftovers,
+ * and read it again under each key's lock: a snapshot taken before the lock could miss a key set meanwhile.
+ */
+export type StoreReader = () => Promise<StoreData>
 
 /** One key as a vault sees it: its slug and the vault's own (non-secret) reference. */
 export interface StoredKey {
@@ -11,7 +39,7 @@ export interface StoredKey {
 
 /** What `set` hands a vault. Vault-specific answers come from `flags` or the injected prompts, never new fields. */
 export interface SetInput {
-  /** The flags of the `set` command, including the vault's own (see VaultDescriptor.setFlags). */
+  /** The flags of the `set` command, including the vault's own: the vault reads them with its descriptor's parseSet. */
   flags: Record<string, unknown>
   /** The key's current entry when `set` overwrites it. */
   previous?: StoredKey
@@ -29,18 +57,11 @@ export interface SetOutcome {
   notes?: string[]
 }
 
-export interface UnlockOptions {
-  /** How long unlocked values stay available, where the vault controls that (os.secure). */
-  durationMs?: number
-  /** Sign-in without opening a browser (aws.iam.sso, passed to `aws sso login --no-browser`). */
-  noBrowser?: boolean
-  /** Sign in with the device code flow where the aws CLI would use PKCE (aws.iam.sso, `--use-device-code`). */
-  deviceCode?: boolean
-  /** Give up on an interactive sign-in after this long. */
-  timeoutMs?: number
-  /** os.secure: the keyrack passphrase is on stdin (`--passphrase-stdin`), not at a prompt. */
-  passphraseStdin?: boolean
-}
+/**
+ * A vault's own unlock options, made by its descriptor's parseUnlock from the flags it declares (e.g. os.secure's
+ * duration, aws.iam.sso's sign-in flow). Each vault narrows this to its own type; `{}` means every default.
+ */
+export type UnlockOptions = object
 
 export type UnlockOutcome = 'already-unlocked' | 'unlocked' | 'failed'
 
@@ -65,14 +86,17 @@ export interface Vault {
   unlock(keys: StoredKey[], options: UnlockOptions): Promise<UnlockResult[]>
   /** Throws KeyLockedError when the key is not unlocked. */
   get(key: StoredKey): Promise<Secret>
-  /** Returns one line per side effect worth telling the user (e.g. other keys locked with a shared session). */
-  relock(keys: StoredKey[]): Promise<string[]>
+  /**
+   * Returns one line per side effect worth telling the user (e.g. other keys locked with a shared session). `others`
+   * are the store's other keys in this vault, when the caller reports such lines (relock; set ignores them).
+   */
+  relock(keys: StoredKey[], others?: readonly StoredKey[]): Promise<string[]>
   status(key: StoredKey): Promise<KeyState>
   del?(key: StoredKey): Promise<void>
-  diagnose?(keys: StoredKey[]): Promise<Check[]>
+  diagnose?(keys: StoredKey[], readStore: StoreReader): Promise<Check[]>
   /**
    * Removes what interrupted writes left behind (files no store entry records), skipping keys that another process
    * is changing right now; may return what it removed. Called by the commands that change keys.
    */
-  sweep?(): Promise<string[] | void>
+  sweep?(readStore: StoreReader): Promise<string[] | void>
 }

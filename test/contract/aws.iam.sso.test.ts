@@ -1,5 +1,5 @@
 import { AwsIamSsoVault } from '../../src/vaults/aws.iam.sso/index.js'
-import { makeTestDeps, makeTestHome } from '../support/deps.js'
+import { makeAwsTestDeps, makeTestHome } from '../support/deps.js'
 import { FakeSso } from '../support/fake-sso/server.js'
 import { DeviceFlowAwsCli } from '../unit/aws/support/device-flow-cli.js'
 import { vaultContract } from './vault-contract.js'
@@ -9,13 +9,10 @@ import { vaultContract } from './vault-contract.js'
 vaultContract('aws.iam.sso', async () => {
   const home = await makeTestHome()
   const fake = await FakeSso.start()
-  const deps = makeTestDeps(home, { env: { AWS_ENDPOINT_URL_SSO: fake.url, AWS_ENDPOINT_URL_SSO_OIDC: fake.url } })
+  const deps = makeAwsTestDeps(home, { env: { AWS_ENDPOINT_URL_SSO: fake.url, AWS_ENDPOINT_URL_SSO_OIDC: fake.url } })
   const vault = new AwsIamSsoVault(deps, { cli: new DeviceFlowAwsCli(fake, deps.paths.ssoCache) })
   return {
     vault,
-    alwaysUnlocked: false,
-    // The value is the profile name, which the ref must name: it is not a secret.
-    valueIsPublic: true,
     sampleValue: (n) => `acme.demo.admin-${n}`,
     prepareSet: async (_slug, value) => ({
       'sso-start-url': 'https://acme.awsapps.com/start',

@@ -8,7 +8,6 @@ vaultContract('os.direct', async () => {
   const deps = { ...makeTestDeps(home), readStdin: async () => stdin }
   return {
     vault: new OsDirectVault(deps),
-    alwaysUnlocked: true,
     sampleValue: (n) => `value-${n} with 'quotes', $(dollars) and\nnewlines`,
     prepareSet: async (_slug, value) => {
       stdin = value

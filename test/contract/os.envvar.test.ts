@@ -11,7 +11,6 @@ vaultContract('os.envvar', async () => {
   const liveEnv = deps.env as Record<string, string | undefined>
   return {
     vault: new OsEnvvarVault(deps),
-    alwaysUnlocked: true,
     sampleValue: (n) => `token-${n}`,
     prepareSet: async (slug, value) => {
       // A variable per set, as a user would point a key at another variable.

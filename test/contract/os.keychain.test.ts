@@ -35,9 +35,6 @@ if (missing) {
     const deps = { ...makeTestDeps(home), readStdin: async () => stdin }
     return {
       vault: new OsKeychainVault(deps),
-      // relock cannot lock a keychain item (the keychain decides): the locked promises are tested below, by locking
-      // the collection itself.
-      alwaysUnlocked: true,
       sampleValue: (n) => `value-${n} with 'quotes', $(dollars), ünïcode 🔑, \r\nnewlines\nand a tab\t.`,
       prepareSet: async (_slug, value) => {
         stdin = value
@@ -123,7 +120,7 @@ if (missing) {
         // A set killed before the store recorded it: its item is a leftover, the recorded value still served.
         const killed = await set('second', { slug, ref: first.ref as Record<string, never> })
         expect((await vault.get({ slug, ref: first.ref })).reveal()).toBe('first')
-        expect(await vault.sweep()).toEqual([killed.ref.account])
+        expect(await vault.sweep(() => deps.store.read())).toEqual([killed.ref.account])
         expect((await vault.status({ slug, ref: killed.ref })).state).toBe('absent')
         expect((await vault.get({ slug, ref: first.ref })).reveal()).toBe('first')
         // A committed overwrite removes the old item.
@@ -143,7 +140,7 @@ if (missing) {
       try {
         const outcome = await a.set('home-a')
         await expect(b.vault.get({ slug, ref: outcome.ref })).rejects.toThrow(/keychain item of test.KEYCHAIN is missing/)
-        expect(await b.vault.sweep()).toEqual([])
+        expect(await b.vault.sweep(() => b.deps.store.read())).toEqual([])
         expect((await a.vault.get({ slug, ref: outcome.ref })).reveal()).toBe('home-a')
       } finally {
         await a.home.cleanup()

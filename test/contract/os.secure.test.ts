@@ -15,7 +15,6 @@ vaultContract('os.secure', async () => {
   await agent.start()
   return {
     vault: new OsSecureVault(deps, { workFactor: 10 }),
-    alwaysUnlocked: false,
     sampleValue: (n) => `value-${n} with 'quotes', $(dollars), ünïcode and\nnewlines`,
     prepareSet: async (_slug, value) => {
       stdin = value

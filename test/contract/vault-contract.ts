@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { KeyLockedError } from '../../src/domain/errors.js'
 import { Secret } from '../../src/domain/secret.js'
 import { Slug } from '../../src/domain/slug.js'
+import { descriptorOf } from '../../src/vaults/registry.js'
 import type { StoredKey, Vault } from '../../src/vaults/vault.js'
 
 /**
@@ -15,14 +16,17 @@ export interface VaultFixture {
   prepareSet(slug: Slug, value: string): Promise<Record<string, unknown>>
   /** A value this vault can hold; vaults whose values are constrained (a profile name) return their own. */
   sampleValue(n: number): string
-  /** Vaults that are never locked (os.direct, os.envvar) skip the locked-after-relock promises. */
-  alwaysUnlocked: boolean
-  /** Vaults whose value is a public name the ref must hold (aws.iam.sso: the profile name) skip the ref-secrecy promise. */
-  valueIsPublic?: boolean
   cleanup(): Promise<void>
 }
 
+/**
+ * What a vault promises depends on its capabilities, read from its descriptor (src/vaults/<id>/descriptor.ts): an
+ * always-unlocked vault skips the locked-after-relock promise, one whose value is public the ref-secrecy promise.
+ */
 export function vaultContract(name: string, makeFixture: () => Promise<VaultFixture>): void {
+  const descriptor = descriptorOf(name)
+  if (!descriptor) throw new Error(`no descriptor for vault ${name} in src/vaults/descriptors.ts`)
+  const capabilities = descriptor.capabilities
   describe(`vault contract: ${name}`, () => {
     let fx: VaultFixture
     const slug = Slug.of('test', 'CONTRACT_KEY')
@@ -44,6 +48,10 @@ export function vaultContract(name: string, makeFixture: () => Promise<VaultFixt
       expect(fx.vault.id).toBe(name)
     })
 
+    it('has the capabilities its descriptor declares', () => {
+      expect(typeof fx.vault.del === 'function').toBe(capabilities.hasDel)
+    })
+
     it('proves the roundtrip: set -> unlock -> get equals what was set', async () => {
       // Given
       const value = fx.sampleValue(1)
@@ -58,7 +66,7 @@ export function vaultContract(name: string, makeFixture: () => Promise<VaultFixt
     })
 
     it('keeps the value out of the ref the store records', async (ctx) => {
-      if (fx.valueIsPublic) ctx.skip()
+      if (capabilities.valueIsPublic) ctx.skip()
       const value = fx.sampleValue(2)
       const key = await setValue(value)
       expect(JSON.stringify(key.ref)).not.toContain(value)
@@ -89,7 +97,7 @@ export function vaultContract(name: string, makeFixture: () => Promise<VaultFixt
     })
 
     it('is locked after relock: get throws KeyLockedError and status says locked', async (ctx) => {
-      if (fx.alwaysUnlocked) ctx.skip()
+      if (capabilities.alwaysUnlocked) ctx.skip()
       const key = await setValue(fx.sampleValue(7))
       await fx.vault.unlock([key], {})
       await fx.vault.relock([key])
@@ -111,7 +119,7 @@ export function vaultContract(name: string, makeFixture: () => Promise<VaultFixt
     })
 
     it('forgets a deleted key', async (ctx) => {
-      if (!fx.vault.del) ctx.skip()
+      if (!capabilities.hasDel) ctx.skip()
       const key = await setValue(fx.sampleValue(10))
       await fx.vault.del!(key)
       expect((await fx.vault.status(key)).state).not.toBe('unlocked')

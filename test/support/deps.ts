@@ -1,8 +1,11 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createDeps, type Deps } from '../../src/infra/deps.js'
+import { createDeps, type Deps } from '../../src/app/deps.js'
 import { resolvePaths } from '../../src/infra/paths.js'
 import { silentReporter } from '../../src/infra/reporter.js'
+import { runDoctor, type DoctorReport } from '../../src/operations/doctor/index.js'
+import { awsContext, type AwsContext } from '../../src/vaults/aws.iam.sso/aws-paths.js'
+import type { AppliedFix } from '../../src/vaults/aws.iam.sso/doctor/sso-session-fix.js'
 import { ScriptedPrompter } from './prompter.js'
 import { tempDir } from './temp.js'
 
@@ -45,4 +48,15 @@ export function makeTestDeps(home: TestHome, options: TestDepsOptions = {}): Dep
       readStdin: async () => options.stdin ?? '',
     },
   )
+}
+
+/** Test deps with the AWS CLI's paths too, as the aws.iam.sso vault and its doctor checks see them. */
+export function makeAwsTestDeps(home: TestHome, options: TestDepsOptions = {}): Deps & AwsContext {
+  return awsContext(makeTestDeps(home, options)) as Deps & AwsContext
+}
+
+/** `keyrack doctor` as the tests call it: its --path, --fix and --yes by name; the report it returns. */
+export async function doctorReport(options: { paths: string[]; cwd?: string; fix?: boolean; yes?: boolean }, deps: Deps): Promise<DoctorReport & { fixed?: AppliedFix[]; registered?: string[] }> {
+  const flags = { path: options.paths, fix: options.fix ?? false, yes: options.yes ?? false }
+  return (await runDoctor({ flags, ...(options.cwd ? { cwd: options.cwd } : {}) }, deps)).report
 }

@@ -112,7 +112,7 @@ describe('store parsing', () => {
 
 describe('stdin is text, byte for byte', () => {
   it('decodes UTF-8 exactly and refuses other bytes with exit 2 instead of replacing them', async () => {
-    const { decodeText } = await import('../../src/infra/deps.js')
+    const { decodeText } = await import('../../src/infra/stdin.js')
     expect(decodeText(Buffer.from('héllo ✓ 𝄞', 'utf8'))).toBe('héllo ✓ 𝄞')
     expect(decodeText(Buffer.from([0xef, 0xbb, 0xbf, 0x61]))).toBe('\ufeffa')
     for (const bytes of [[0x61, 0xe9, 0x62], [0xff], [0xed, 0xa0, 0x80], [0xc3]]) {

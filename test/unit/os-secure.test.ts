@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Agent } from '../../src/agent/server.js'
 import { KeyLockedError, PromptNotAllowedError, UsageError } from '../../src/domain/errors.js'
 import { Slug } from '../../src/domain/slug.js'
-import type { Deps } from '../../src/infra/deps.js'
+import type { Deps } from '../../src/app/deps.js'
 import { setKey } from '../../src/operations/set.js'
 import { OsSecureVault, WrongPassphraseError } from '../../src/vaults/os.secure/index.js'
 import type { VaultRegistry } from '../../src/vaults/registry.js'
@@ -27,6 +27,9 @@ interface RunOptions {
   stdin?: string
   now?: () => Date
 }
+
+/** What the store records now, as the operations hand it to a vault's sweep and diagnose. */
+const readStore = () => makeTestDeps(home).store.read()
 
 function run(options: RunOptions = {}) {
   const prompts = new ScriptedPrompter(options.answers ?? [], options.interactive ?? true)
@@ -277,7 +280,7 @@ describe('diagnose', () => {
     const b = await setWithEnv('B', 'vb')
     await rm(join(home.dir, '.config', 'keyrack', 'vaults', 'os.secure', 'values', String(b.ref.file)))
     // When
-    const checks = await run().vault.diagnose([a, b])
+    const checks = await run().vault.diagnose([a, b], readStore)
     // Then
     expect(checks.find((c) => c.id === 'os.secure.identity')?.status).toBe('ok')
     expect(checks.find((c) => c.id === 'os.secure.values')).toMatchObject({ status: 'fail', detail: expect.stringContaining('test.B') })
@@ -301,7 +304,7 @@ describe('replacing a value is a transaction', () => {
     expect(unlocked[0]?.outcome).toBe('unlocked')
     expect((await run().vault.get(old)).reveal()).toBe('old')
     // And the next command sweeps the unrecorded file, keeping the old one
-    expect(await run().vault.sweep()).toEqual([String(outcome.ref.file)])
+    expect(await run().vault.sweep(readStore)).toEqual([String(outcome.ref.file)])
     expect(await readdir(valuesDir())).toEqual([oldFile])
   })
 
@@ -314,10 +317,10 @@ describe('replacing a value is a transaction', () => {
     const old = await setWithEnv('A', 'old')
     const r = run({ env: { KEYRACK_PASSPHRASE: PASS }, stdin: 'new' })
     await r.vault.set(Slug.of('test', 'A'), { flags: { value: '-' }, previous: old })
-    const before = await run().vault.diagnose([old])
+    const before = await run().vault.diagnose([old], readStore)
     expect(before.find((c) => c.id === 'os.secure.leftovers')).toMatchObject({ status: 'warn', fix: expect.stringContaining('next keyrack set, del or unlock') })
-    await run().vault.sweep()
-    expect((await run().vault.diagnose([old])).find((c) => c.id === 'os.secure.leftovers')?.status).toBe('ok')
+    await run().vault.sweep(readStore)
+    expect((await run().vault.diagnose([old], readStore)).find((c) => c.id === 'os.secure.leftovers')?.status).toBe('ok')
   })
 
   it("the next set of the same key sweeps that key's own leftover too (its sweep runs after its lock is released)", async () => {
@@ -341,7 +344,7 @@ describe('replacing a value is a transaction', () => {
     const { withKeyLock } = await import('../../src/infra/key-lock.js')
     await withKeyLock(r.deps.paths.keyrackHome, Slug.of('test', 'A'), async () => {
       const outcome = await r.vault.set(Slug.of('test', 'A'), { flags: { value: '-' }, previous: old })
-      expect(await run().vault.sweep()).toEqual([])
+      expect(await run().vault.sweep(readStore)).toEqual([])
       expect(await readdir(valuesDir())).toContain(String(outcome.ref.file))
     })
   })

@@ -2,9 +2,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { CancelledError, KeyLockedError, RoundtripFailedError, UnavailableError, UsageError } from '../../src/domain/errors.js'
 import { Secret } from '../../src/domain/secret.js'
 import { Slug } from '../../src/domain/slug.js'
-import type { Deps } from '../../src/infra/deps.js'
+import type { Deps } from '../../src/app/deps.js'
 import { setKey } from '../../src/operations/set.js'
 import type { Reporter } from '../../src/infra/reporter.js'
+import { descriptor as osSecure } from '../../src/vaults/os.secure/descriptor.js'
 import type { SetInput, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../../src/vaults/vault.js'
 import { CANCEL, ScriptedPrompter } from '../support/prompter.js'
 import { makeTestDeps, makeTestHome, type TestHome } from '../support/deps.js'
@@ -180,10 +181,16 @@ class OldVault extends RecordingVault {
 }
 
 describe('the roundtrip in set: what each step hands on', () => {
-  it('unlocks for one minute unless the caller gives a duration', async () => {
-    await run()
-    await run({ force: true, unlock: { durationMs: 5_000 } })
-    expect(vault.unlockOptions.map((o) => o.durationMs)).toEqual([60_000, 5_000])
+  it("hands the vault its own unlock options: those given for its id, else its descriptor's reading of set's flags", async () => {
+    await run({ unlock: { 'os.direct': { durationMs: 5_000 }, 'os.secure': { durationMs: 1 } } })
+    await run({ force: true })
+    expect(vault.unlockOptions).toEqual([{ durationMs: 5_000 }, {}])
+  })
+
+  it('os.secure unlocks for one minute in the roundtrip unless --duration says otherwise; unlock itself has no default', () => {
+    expect(osSecure.parseUnlock({}, 'set')).toMatchObject({ durationMs: 60_000 })
+    expect(osSecure.parseUnlock({ duration: '5s' }, 'set')).toMatchObject({ durationMs: 5_000 })
+    expect(osSecure.parseUnlock({}, 'unlock')).not.toHaveProperty('durationMs')
   })
 
   it('an unlock that reports failed (without throwing) fails the roundtrip at unlock, with its reason, before any get', async () => {

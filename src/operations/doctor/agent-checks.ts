@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path'
 import { KeyrackError } from '../../domain/errors.js'
 import { checksOf, type Check } from '../../domain/check.js'
 import { AgentClient, AgentNotRunning, AgentVersionMismatch } from '../../infra/agent-client.js'
-import type { Deps } from '../../infra/deps.js'
+import type { Deps } from '../deps.js'
 import { isErrno } from '../../infra/fs.js'
 import { tildify } from '../../infra/paths.js'
 

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { KeyrackError } from '../../domain/errors.js'
 import type { Check } from '../../domain/check.js'
 import type { StoreData } from '../../domain/store-model.js'
-import type { Deps } from '../../infra/deps.js'
+import type { Deps } from '../deps.js'
 import { DIR_MODE, FILE_MODE, isErrno, modeOf } from '../../infra/fs.js'
 import { tildify } from '../../infra/paths.js'
 import { isVaultId, VAULT_IDS } from '../../vaults/registry.js'
@@ -45,7 +45,7 @@ export async function keyrackChecks(deps: Deps): Promise<{ checks: Check[]; data
         },
   )
   for (const group of await byVault(keys.filter((k) => isVaultId(k.vault)), deps)) {
-    if (group.vault.diagnose) checks.push(...(await group.vault.diagnose(group.keys)))
+    if (group.vault.diagnose) checks.push(...(await group.vault.diagnose(group.keys, () => deps.store.read())))
   }
   return { checks, data }
 }

@@ -4,7 +4,7 @@ import { formatDuration } from '../../domain/duration.js'
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
 import type { JsonObject } from '../../domain/store-model.js'
-import type { Deps } from '../../infra/deps.js'
+import { awsContext, type AwsContext } from './aws-paths.js'
 import { SystemAwsCli, type AwsCli } from './aws-cli.js'
 import { AwsConfigFile } from './config-file.js'
 import { SsoTokenRejectedError } from './errors.js'
@@ -12,7 +12,8 @@ import { sdkSsoPortalFactory, type SsoPortalFactory } from './portal.js'
 import { checkRoleCredentials } from './portal-http.js'
 import { canRefresh, isTokenLive, readSsoToken } from './sso-cache.js'
 import { sweepSignInLeftovers } from './sign-in-lock.js'
-import type { KeyState, SetInput, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../vault.js'
+import type { KeyState, SetInput, SetOutcome, StoredKey, UnlockResult, Vault, VaultContext } from '../vault.js'
+import type { AwsUnlockOptions } from './set-input.js'
 import { SsoSessions, type LiveSession } from './sessions.js'
 import { profilesOf, resolveProfile, sessionTarget, SsoProfileMissingError, type ProfileTarget, type SsoTarget } from './target.js'
 import { setFixOf, setUp, VAULT_ID } from './wizard.js'
@@ -36,11 +37,10 @@ export class AwsIamSsoVault implements Vault {
   readonly id = VAULT_ID
   private readonly sessions: SsoSessions
   private readonly proofs: CredentialProofCache
+  private readonly deps: AwsContext
 
-  constructor(
-    private readonly deps: Deps,
-    options: AwsIamSsoOptions = {},
-  ) {
+  constructor(ctx: VaultContext, options: AwsIamSsoOptions = {}) {
+    const deps = (this.deps = awsContext(ctx))
     this.proofs = new CredentialProofCache(join(deps.paths.vaultsDir, VAULT_ID, 'proofs'))
     this.sessions = new SsoSessions(deps, options.cli ?? new SystemAwsCli(deps.env), options.portal ?? sdkSsoPortalFactory(deps.env, deps.now))
   }
@@ -50,7 +50,7 @@ export class AwsIamSsoVault implements Vault {
     return setUp(slug, input.flags, this.deps, this.sessions)
   }
 
-  async unlock(keys: StoredKey[], options: UnlockOptions): Promise<UnlockResult[]> {
+  async unlock(keys: StoredKey[], options: AwsUnlockOptions = {}): Promise<UnlockResult[]> {
     const failed = (key: StoredKey, error: unknown): UnlockResult => {
       const err = error instanceof Error ? error : new Error(String(error))
       return { slug: key.slug, outcome: 'failed', detail: err.message, error: err }
@@ -182,7 +182,7 @@ export class AwsIamSsoVault implements Vault {
     return new Secret(profile.name)
   }
 
-  async relock(keys: StoredKey[]): Promise<string[]> {
+  async relock(keys: StoredKey[], others: readonly StoredKey[] = []): Promise<string[]> {
     await this.sweep()
     let config: AwsConfigFile | undefined
     try {
@@ -205,7 +205,7 @@ export class AwsIamSsoVault implements Vault {
       for (const p of profiles) await this.proofs.forget(p.profile.name)
       if (result.warning) notes.push(result.warning)
       if (result.hadToken) {
-        for (const other of await this.keysSharing(target, slugs, config)) notes.push(`${other} shares ${target.label} and is locked too`)
+        for (const other of this.keysSharing(others, target, slugs, config)) notes.push(`${other} shares ${target.label} and is locked too`)
       }
     }
     return notes
@@ -247,18 +247,14 @@ export class AwsIamSsoVault implements Vault {
     return session ? sessionTarget(session, '', '', this.deps.paths.ssoCache) : undefined
   }
 
-  /** Other keys in the store whose profile signs in through the same session (relock locks them too). */
-  private async keysSharing(target: SsoTarget, relocked: Set<string>, config: AwsConfigFile | undefined): Promise<string[]> {
-    try {
-      const data = await this.deps.store.read()
-      return Object.entries(data.keys)
-        .filter(([slug, entry]) => entry.vault === VAULT_ID && !relocked.has(slug))
-        .filter(([, entry]) => this.targetOf(entry.ref, config)?.tokenPath === target.tokenPath)
-        .map(([slug]) => slug)
-        .sort()
-    } catch {
-      return []
-    }
+  /** The store's other keys (relock's `others`) whose profile signs in through the same session (locked too). */
+  private keysSharing(others: readonly StoredKey[], target: SsoTarget, relocked: Set<string>, config: AwsConfigFile | undefined): string[] {
+    return others
+      .map((key) => ({ slug: key.slug.toString(), ref: key.ref }))
+      .filter(({ slug }) => !relocked.has(slug))
+      .filter(({ ref }) => this.targetOf(ref, config)?.tokenPath === target.tokenPath)
+      .map(({ slug }) => slug)
+      .sort()
   }
 }
 
@@ -269,6 +265,6 @@ function profileOf(key: StoredKey): string {
   return key.ref.profile
 }
 
-export function create(deps: Deps): Vault {
-  return new AwsIamSsoVault(deps, {})
+export function create(ctx: VaultContext): Vault {
+  return new AwsIamSsoVault(ctx, {})
 }

@@ -1,5 +1,5 @@
 import { basename, join } from 'node:path'
-import type { Deps } from '../../infra/deps.js'
+import type { AwsContext } from './aws-paths.js'
 import { readTextIfExists, withFileLock, writeFileAtomic } from '../../infra/fs.js'
 import type { RegisterClientInput, SsoPortal } from './portal.js'
 import { readSsoRegistration, registrationCachePath, writeSsoRegistration, type SignInFlow, type SsoRegistration } from './sso-cache.js'
@@ -61,7 +61,7 @@ export class KeyrackRegistrations {
   private readonly file: string
 
   constructor(
-    private readonly deps: Pick<Deps, 'paths' | 'now' | 'reporter'>,
+    private readonly deps: Pick<AwsContext, 'paths' | 'now' | 'reporter'>,
     private readonly portal: (ssoRegion: string) => Pick<SsoPortal, 'registerClient'>,
   ) {
     this.file = join(deps.paths.vaultsDir, 'aws.iam.sso', 'registrations.json')

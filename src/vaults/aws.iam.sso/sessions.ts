@@ -2,7 +2,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { formatDuration } from '../../domain/duration.js'
 import { UnavailableError } from '../../domain/errors.js'
-import type { Deps } from '../../infra/deps.js'
+import type { AwsContext } from './aws-paths.js'
 import { DIR_MODE, FILE_MODE, readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
 import { DEFAULT_SIGN_IN_TIMEOUT_MS, describeAwsCli, type AwsCli, type SsoLoginOptions } from './aws-cli.js'
 import { isRunning, SessionBusyError, SessionSignInLock } from './sign-in-lock.js'
@@ -59,7 +59,7 @@ export class SsoSessions {
   private readonly lockDir: string
 
   constructor(
-    private readonly deps: Deps,
+    private readonly deps: AwsContext,
     readonly cli: AwsCli,
     private readonly portalFactory: SsoPortalFactory,
   ) {

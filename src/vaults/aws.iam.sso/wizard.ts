@@ -1,8 +1,7 @@
-import { parseDuration } from '../../domain/duration.js'
 import { CancelledError, PromptNotAllowedError, UsageError } from '../../domain/errors.js'
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
-import type { Deps } from '../../infra/deps.js'
+import type { AwsContext } from './aws-paths.js'
 import { tildify } from '../../infra/paths.js'
 import { AwsConfigFile, ConfigChangedError, editAwsConfig, type ConfigWriteResult, type SectionValues } from './config-file.js'
 import { SsoAccessError } from './errors.js'
@@ -13,6 +12,7 @@ import type { Choice } from '../../infra/prompts.js'
 import type { SetOutcome } from '../vault.js'
 import { assertProfileName, assertRegion, orgNameOf, parseStartUrl, sameStartUrl, SSO_REGIONS, suggestProfileName, uniqueName } from './naming.js'
 import type { LoginRunner, SignInOptions, SsoSessions } from './sessions.js'
+import { readFlags } from './set-input.js'
 import { resolveProfile, sessionTarget, type SsoTarget } from './target.js'
 
 export const VAULT_ID = 'aws.iam.sso'
@@ -25,36 +25,6 @@ export function setFixOf(slug: Slug): string {
   return `Run: keyrack set --key ${slug.key} --env ${slug.env} --vault ${VAULT_ID}`
 }
 
-interface WizardFlags {
-  ssoStartUrl?: string
-  ssoRegion?: string
-  account?: string
-  role?: string
-  profile?: string
-  region?: string
-  force: boolean
-  signIn: SignInOptions
-}
-
-function readFlags(flags: Record<string, unknown>): WizardFlags {
-  const str = (name: string) => (typeof flags[name] === 'string' && flags[name] !== '' ? (flags[name] as string) : undefined)
-  const timeout = str('timeout')
-  const out: WizardFlags = { force: flags.force === true, signIn: { noBrowser: flags['no-browser'] === true, deviceCode: flags['device-code'] === true } }
-  for (const [key, flag] of [
-    ['ssoStartUrl', 'sso-start-url'],
-    ['ssoRegion', 'sso-region'],
-    ['account', 'account'],
-    ['role', 'role'],
-    ['profile', 'profile'],
-    ['region', 'region'],
-  ] as const) {
-    const value = str(flag)
-    if (value !== undefined) out[key] = value
-  }
-  if (timeout) out.signIn.timeoutMs = parseDuration(timeout, '--timeout')
-  return out
-}
-
 /**
  * `keyrack set --vault aws.iam.sso`: adopts an existing SSO profile (`--profile NAME` alone), or runs the wizard of the
  * aws.iam.sso design — start URL, SSO region, sso-session (reused per start URL, else named after the org), sign-in
@@ -62,7 +32,7 @@ function readFlags(flags: Record<string, unknown>): WizardFlags {
  * name — and writes the [sso-session] (if new) and [profile] sections, touching no other byte of the config. Every flag
  * is checked before any file is touched; a failure after a sign-in signs that session out again.
  */
-export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps: Deps, sessions: SsoSessions): Promise<SetOutcome> {
+export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps: AwsContext, sessions: SsoSessions): Promise<SetOutcome> {
   const flags = readFlags(rawFlags)
   const startUrlFlag = flags.ssoStartUrl === undefined ? undefined : parseStartUrl(flags.ssoStartUrl)
   if (flags.ssoRegion) assertRegion(flags.ssoRegion, '--sso-region')
@@ -222,7 +192,7 @@ async function signInWithTemporaryProfile(
   config: AwsConfigFile,
   sessionName: string,
   newSession: SectionValues | undefined,
-  deps: Deps,
+  deps: AwsContext,
   sessions: SsoSessions,
   options: SignInOptions,
   extra: Parameters<LoginRunner>[0],
@@ -243,7 +213,7 @@ async function signInWithTemporaryProfile(
   )
 }
 
-async function pickStartUrl(config: AwsConfigFile, deps: Deps): Promise<string> {
+async function pickStartUrl(config: AwsConfigFile, deps: AwsContext): Promise<string> {
   const choices: Choice<string>[] = []
   const seen = new Set<string>()
   const offer = (url: string | undefined, label: string) => {
@@ -288,7 +258,7 @@ function canonical(url: string): string {
   }
 }
 
-async function pickRegion(fallback: string, deps: Deps): Promise<string> {
+async function pickRegion(fallback: string, deps: AwsContext): Promise<string> {
   if (!deps.prompts.interactive) return fallback
   const regions: string[] = SSO_REGIONS.includes(fallback as (typeof SSO_REGIONS)[number]) ? [...SSO_REGIONS] : [fallback, ...SSO_REGIONS]
   const region = await deps.prompts.select({
@@ -329,7 +299,7 @@ export function matchRole(roles: SsoRole[], wanted: string, account: SsoAccount)
   throw new UsageError(`--role ${needle} matches several roles in ${account.accountName}: ${names(matches)}.`, { fix: 'Pass --role with the exact name.' })
 }
 
-async function pickAccount(accounts: SsoAccount[], wanted: string | undefined, deps: Deps): Promise<SsoAccount> {
+async function pickAccount(accounts: SsoAccount[], wanted: string | undefined, deps: AwsContext): Promise<SsoAccount> {
   if (wanted !== undefined) return matchAccount(accounts, wanted)
   const sorted = [...accounts].sort((a, b) => a.accountName.localeCompare(b.accountName))
   return deps.prompts.search({
@@ -339,7 +309,7 @@ async function pickAccount(accounts: SsoAccount[], wanted: string | undefined, d
   })
 }
 
-async function pickRole(roles: SsoRole[], account: SsoAccount, wanted: string | undefined, deps: Deps): Promise<SsoRole> {
+async function pickRole(roles: SsoRole[], account: SsoAccount, wanted: string | undefined, deps: AwsContext): Promise<SsoRole> {
   if (wanted !== undefined) return matchRole(roles, wanted, account)
   if (roles.length === 1) {
     deps.reporter.info(`Role: ${roles[0]!.roleName} (your only role in ${account.accountName})`)
@@ -369,7 +339,7 @@ function sameSettings(current: Record<string, string>, wanted: SectionValues): b
   return wanted.every(([k, v]) => current[k] === v) && MANAGED_KEYS.every((k) => k in current) && CONFLICTING_KEYS.every((k) => !(k in current))
 }
 
-async function confirmReplace(name: string, current: Record<string, string>, path: string, deps: Deps): Promise<void> {
+async function confirmReplace(name: string, current: Record<string, string>, path: string, deps: AwsContext): Promise<void> {
   const summary = Object.entries(current)
     .filter(([, v]) => v !== '')
     .map(([k, v]) => `${k} = ${v}`)

@@ -2,12 +2,11 @@ import { join } from 'node:path'
 import { KeyLockedError } from '../../domain/errors.js'
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
-import type { Deps } from '../../infra/deps.js'
 import { readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
-import { readValueInput } from '../value-input.js'
+import { readValueInput, valueOf } from '../value-input.js'
 import { leftoverCheck, ValueFiles } from '../value-files.js'
 import type { Check } from '../../domain/check.js'
-import type { KeyState, SetOutcome, StoredKey, UnlockResult, Vault } from '../vault.js'
+import type { KeyState, SetOutcome, StoredKey, UnlockResult, StoreReader, Vault, VaultContext } from '../vault.js'
 
 /**
  * os.direct: plaintext values for non-secret settings, one 0600 file per key under
@@ -18,7 +17,7 @@ export class OsDirectVault implements Vault {
 
   private readonly values: ValueFiles
 
-  constructor(private readonly deps: Deps) {
+  constructor(private readonly deps: VaultContext) {
     this.values = new ValueFiles(join(deps.paths.vaultsDir, this.id), '.value', (slug) => `${slug}.value`)
   }
 
@@ -27,7 +26,7 @@ export class OsDirectVault implements Vault {
   }
 
   async set(slug: Slug, input: { flags: Record<string, unknown>; previous?: StoredKey }): Promise<SetOutcome> {
-    const value = await readValueInput(slug, input.flags, this.deps)
+    const value = await readValueInput(slug, valueOf(input.flags).value, this.deps)
     // A new file under a new name; the old one stays in force until the store records the new (ValueFiles).
     const rev = process.getBuiltinModule('node:crypto').randomBytes(8).toString('hex')
     const name = this.values.newName(slug, rev)
@@ -73,15 +72,15 @@ export class OsDirectVault implements Vault {
     await removeIfExists(this.fileOf(key))
   }
 
-  async sweep(): Promise<string[]> {
-    return this.values.leftovers(this.deps.paths.keyrackHome, () => this.deps.store.read(), true)
+  async sweep(readStore: StoreReader): Promise<string[]> {
+    return this.values.leftovers(this.deps.paths.keyrackHome, readStore, true)
   }
 
-  async diagnose(): Promise<Check[]> {
-    return [await leftoverCheck(this.id, this.values, this.deps)]
+  async diagnose(_keys: StoredKey[], readStore: StoreReader): Promise<Check[]> {
+    return [await leftoverCheck(this.id, this.values, this.deps.paths.keyrackHome, readStore)]
   }
 }
 
-export function create(deps: Deps): Vault {
+export function create(deps: VaultContext): Vault {
   return new OsDirectVault(deps)
 }

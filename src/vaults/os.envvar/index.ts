@@ -2,8 +2,8 @@ import { KeyLockedError, UsageError } from '../../domain/errors.js'
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
 import type { Check } from '../../domain/check.js'
-import type { Deps } from '../../infra/deps.js'
-import type { KeyState, SetOutcome, StoredKey, UnlockResult, Vault } from '../vault.js'
+import { parseSet } from './input.js'
+import type { KeyState, SetOutcome, StoredKey, UnlockResult, Vault, VaultContext } from '../vault.js'
 
 const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/
 
@@ -14,15 +14,16 @@ const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/
 export class OsEnvvarVault implements Vault {
   readonly id = 'os.envvar'
 
-  constructor(private readonly deps: Deps) {}
+  constructor(private readonly deps: VaultContext) {}
 
   async set(slug: Slug, input: { flags: Record<string, unknown> }): Promise<SetOutcome> {
-    if (input.flags.value !== undefined) {
+    const flags = parseSet(input.flags)
+    if (flags.valueGiven) {
       throw new UsageError('os.envvar keys take no value: the value is read from the variable at get time.', {
         fix: `Drop --value; pass --from VAR to name the variable (default ${slug.key}).`,
       })
     }
-    const variable = typeof input.flags.from === 'string' ? input.flags.from : slug.key
+    const variable = flags.from ?? slug.key
     if (!VARIABLE.test(variable)) {
       throw new UsageError(`Invalid variable name ${JSON.stringify(variable)} for --from: it must match [A-Za-z_][A-Za-z0-9_]*.`, {
         fix: 'Pass --from with a variable name like GITHUB_TOKEN.',
@@ -91,6 +92,6 @@ function variableOf(key: StoredKey): string {
   return typeof key.ref.variable === 'string' ? key.ref.variable : key.slug.key
 }
 
-export function create(deps: Deps): Vault {
+export function create(deps: VaultContext): Vault {
   return new OsEnvvarVault(deps)
 }

@@ -3,10 +3,9 @@ import type { Check } from '../../domain/check.js'
 import { CorruptFileError, KeyLockedError, UnavailableError, UsageError } from '../../domain/errors.js'
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
-import type { Deps } from '../../infra/deps.js'
 import { keyIdOf, tryWithKeyIdLock } from '../../infra/key-lock.js'
-import { readValueInput } from '../value-input.js'
-import type { KeyState, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../vault.js'
+import { readValueInput, valueOf } from '../value-input.js'
+import type { KeyState, SetOutcome, StoredKey, StoreReader, UnlockOptions, UnlockResult, Vault, VaultContext } from '../vault.js'
 import { loadKeyring, type KeyringBinding, type KeyringEntry } from './native.js'
 
 // os.keychain: each value is one item of the operating system's keychain, through @napi-rs/keyring: the Secret
@@ -31,7 +30,7 @@ export class OsKeychainVault implements Vault {
   readonly id = 'os.keychain'
   private readonly service: string
 
-  constructor(private readonly deps: Deps) {
+  constructor(private readonly deps: VaultContext) {
     this.service = serviceOf(deps.paths.keyrackHome)
   }
 
@@ -62,7 +61,7 @@ export class OsKeychainVault implements Vault {
   }
 
   async set(slug: Slug, input: { flags: Record<string, unknown>; previous?: StoredKey }): Promise<SetOutcome> {
-    const value = await readValueInput(slug, input.flags, this.deps)
+    const value = await readValueInput(slug, valueOf(input.flags).value, this.deps)
     if (Buffer.byteLength(value.reveal()) > MAX_VALUE_BYTES) {
       throw new UsageError(`The value for ${slug} is over ${MAX_VALUE_BYTES / 1024} KiB, too large for os.keychain.`, { fix: 'Store a path to the file instead, or a smaller value.' })
     }
@@ -153,11 +152,11 @@ export class OsKeychainVault implements Vault {
    * failed (the old one). Each key's are removed under its key lock, reading the store there, so a set that is
    * between writing its item and recording it is never robbed.
    */
-  async sweep(): Promise<string[]> {
-    return this.leftovers(true)
+  async sweep(readStore: StoreReader): Promise<string[]> {
+    return this.leftovers(readStore, true)
   }
 
-  private async leftovers(remove: boolean): Promise<string[]> {
+  private async leftovers(readStore: StoreReader, remove: boolean): Promise<string[]> {
     const binding = await this.binding()
     const items = await this.call(() => binding.findCredentialsAsync(this.service), undefined)
     const byKey = new Map<string, string[]>()
@@ -166,7 +165,7 @@ export class OsKeychainVault implements Vault {
       if (match) byKey.set(match[1]!, [...(byKey.get(match[1]!) ?? []), account])
     }
     const recorded = async (slug: string) => {
-      const entry = (await this.deps.store.read()).keys[slug]
+      const entry = (await readStore()).keys[slug]
       return entry?.vault === this.id ? entry.ref.account : undefined
     }
     const found: string[] = []
@@ -185,11 +184,11 @@ export class OsKeychainVault implements Vault {
     return found
   }
 
-  async diagnose(keys: StoredKey[]): Promise<Check[]> {
+  async diagnose(keys: StoredKey[], readStore: StoreReader): Promise<Check[]> {
     const section = 'os.keychain'
     let leftovers: string[]
     try {
-      leftovers = await this.leftovers(false)
+      leftovers = await this.leftovers(readStore, false)
     } catch (error) {
       const fix = error instanceof UnavailableError || error instanceof KeyLockedError ? error.fix : undefined
       return [{ id: 'os.keychain.service', section, status: 'fail', detail: (error as Error).message, ...(fix ? { fix } : {}) }]
@@ -270,6 +269,6 @@ function setAgain(slug: Slug): string {
   return `keyrack set --key ${slug.key} --env ${slug.env} --vault os.keychain --force`
 }
 
-export function create(deps: Deps): Vault {
+export function create(deps: VaultContext): Vault {
   return new OsKeychainVault(deps)
 }

@@ -4,12 +4,12 @@ import { CancelledError, CorruptFileError, KeyLockedError, UsageError } from '..
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
 import { AgentClient } from '../../infra/agent-client.js'
-import type { Deps } from '../../infra/deps.js'
 import { modeOf, readBytesIfExists, readTextIfExists, removeIfExists, withFileLock, writeFileAtomic } from '../../infra/fs.js'
 import { leftoverCheck, ValueFiles } from '../value-files.js'
 import { tildify } from '../../infra/paths.js'
 import { readValueInput } from '../value-input.js'
-import type { KeyState, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../vault.js'
+import { parseSet, type OsSecureUnlockOptions } from './input.js'
+import type { KeyState, SetOutcome, StoredKey, UnlockResult, StoreReader, Vault, VaultContext } from '../vault.js'
 import { PASSPHRASE_ENV, PassphraseSource } from './passphrase.js'
 
 // os.secure: values encrypted at rest with age, one file per key under <keyrack home>/vaults/os.secure/values/,
@@ -50,7 +50,7 @@ export class OsSecureVault implements Vault {
   private identity: string | undefined
   private readonly values: ValueFiles
 
-  constructor(private readonly deps: Deps, private readonly options: OsSecureOptions = {}) {
+  constructor(private readonly deps: VaultContext, private readonly options: OsSecureOptions = {}) {
     this.passphrase = new PassphraseSource(deps, false)
     this.values = new ValueFiles(join(deps.paths.vaultsDir, this.id, 'values'), '.age', (slug) => `${slug}.age`)
     const idle = Number.parseInt(deps.env.KEYRACK_AGENT_IDLE_MS ?? '', 10)
@@ -97,14 +97,14 @@ export class OsSecureVault implements Vault {
   }
 
   async set(slug: Slug, input: { flags: Record<string, unknown>; previous?: StoredKey }): Promise<SetOutcome> {
-    const { flags } = input
-    if (flags['passphrase-stdin'] && flags.value === '-') {
+    const flags = parseSet(input.flags)
+    if (flags.passphraseStdin && flags.value === '-') {
       throw new UsageError('--value - and --passphrase-stdin both read stdin; keyrack cannot tell the value from the passphrase.', {
         fix: `Give the passphrase in the environment instead: ${PASSPHRASE_ENV}=... keyrack set --key ${slug.key} --env ${slug.env} --value -`,
       })
     }
-    if (flags['passphrase-stdin']) this.passphrase.useStdin()
-    const value = await readValueInput(slug, flags, this.deps)
+    if (flags.passphraseStdin) this.passphrase.useStdin()
+    const value = await readValueInput(slug, flags.value, this.deps)
     if (Buffer.byteLength(value.reveal()) > MAX_VALUE_BYTES) {
       throw new UsageError(`The value for ${slug} is over ${MAX_VALUE_BYTES / 1024} KiB, too large for os.secure.`, { fix: 'Store a path to the file instead, or a smaller value.' })
     }
@@ -159,7 +159,7 @@ export class OsSecureVault implements Vault {
     return recipient
   }
 
-  async unlock(keys: StoredKey[], options: UnlockOptions): Promise<UnlockResult[]> {
+  async unlock(keys: StoredKey[], options: OsSecureUnlockOptions = {}): Promise<UnlockResult[]> {
     if (keys.length === 0) return []
     if (options.passphraseStdin) this.passphrase.useStdin()
     const held = keys.map((key) => this.held(key))
@@ -260,11 +260,11 @@ export class OsSecureVault implements Vault {
     await removeIfExists(this.valueFile(key))
   }
 
-  async sweep(): Promise<string[]> {
-    return this.values.leftovers(this.deps.paths.keyrackHome, () => this.deps.store.read(), true)
+  async sweep(readStore: StoreReader): Promise<string[]> {
+    return this.values.leftovers(this.deps.paths.keyrackHome, readStore, true)
   }
 
-  async diagnose(keys: StoredKey[]): Promise<Check[]> {
+  async diagnose(keys: StoredKey[], readStore: StoreReader): Promise<Check[]> {
     const section = 'os.secure'
     if ((await modeOf(this.identityFile)) === undefined) {
       return keys.length === 0
@@ -279,7 +279,7 @@ export class OsSecureVault implements Vault {
         ? { id: 'os.secure.values', section, status: 'ok', detail: `${keys.length} encrypted value file(s) present` }
         : { id: 'os.secure.values', section, status: 'fail', detail: `missing encrypted values: ${missing.join(', ')}`, fix: 'Set those keys again with --force, or keyrack del them.' },
     )
-    checks.push(await leftoverCheck(section, this.values, this.deps))
+    checks.push(await leftoverCheck(section, this.values, this.deps.paths.keyrackHome, readStore))
     // The agent itself (running, socket modes) is checked by doctor's keyrack section.
     return checks
   }
@@ -304,6 +304,6 @@ function setAgain(slug: Slug): string {
   return `keyrack set --key ${slug.key} --env ${slug.env} --force`
 }
 
-export function create(deps: Deps): Vault {
+export function create(deps: VaultContext): Vault {
   return new OsSecureVault(deps)
 }

@@ -1,5 +1,5 @@
 import { UsageError } from '../../domain/errors.js'
-import type { Deps } from '../../infra/deps.js'
+import type { VaultContext } from '../vault.js'
 
 export const MIN_PASSPHRASE_LENGTH = 8
 export const PASSPHRASE_ENV = 'KEYRACK_PASSPHRASE'
@@ -18,7 +18,7 @@ export class PassphraseSource {
   /** The last passphrase was typed at a prompt: only then is the terminal silenced while it is checked. */
   private typed = false
 
-  constructor(private readonly deps: Pick<Deps, 'env' | 'prompts' | 'readStdin' | 'reporter'>, private fromStdin: boolean) {}
+  constructor(private readonly deps: Pick<VaultContext, 'env' | 'prompts' | 'readStdin' | 'reporter'>, private fromStdin: boolean) {}
 
   /** set learns from its flags that this run's passphrase is on stdin; the roundtrip's unlock then reads it there. */
   useStdin(): void {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { expandAwsPath, resolvePaths } from '../../../src/infra/paths.js'
+import { awsPaths, expandAwsPath } from '../../../src/vaults/aws.iam.sso/aws-paths.js'
 
 // AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE name the file the AWS CLI reads after botocore expands them
 // (configloader.raw_config_parse: os.path.expandvars, then os.path.expanduser). keyrack must read and write that
@@ -49,17 +49,17 @@ describe('expandAwsPath: as botocore expands AWS_CONFIG_FILE', () => {
   })
 
   it('resolves the config and credentials paths from the environment', () => {
-    const paths = resolvePaths({ HOME: '/home/u', AWS_CONFIG_FILE: '~/.aws/config-work', AWS_SHARED_CREDENTIALS_FILE: '$HOME/creds' })
+    const paths = awsPaths({ HOME: '/home/u', AWS_CONFIG_FILE: '~/.aws/config-work', AWS_SHARED_CREDENTIALS_FILE: '$HOME/creds' }, '/home/u')
     expect(paths.awsConfig).toBe('/home/u/.aws/config-work')
     expect(paths.awsCredentials).toBe('/home/u/creds')
-    expect(resolvePaths({ HOME: '/home/u' }).awsConfig).toBe('/home/u/.aws/config')
+    expect(awsPaths({ HOME: '/home/u' }, '/home/u').awsConfig).toBe('/home/u/.aws/config')
   })
 })
 
-describe('createDeps: the AWS SDK reads the same config file', () => {
+describe('the aws.iam.sso vault: the AWS SDK reads the same config file', () => {
   it('hands the expanded AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE to process.env (the SDK expands only ~/)', async () => {
     // Given
-    const { createDeps } = await import('../../../src/infra/deps.js')
+    const { createDeps } = await import('../../../src/app/deps.js')
     const saved = { config: process.env.AWS_CONFIG_FILE, credentials: process.env.AWS_SHARED_CREDENTIALS_FILE, home: process.env.HOME }
     try {
       process.env.HOME = '/home/u'
@@ -67,8 +67,9 @@ describe('createDeps: the AWS SDK reads the same config file', () => {
       process.env.AWS_SHARED_CREDENTIALS_FILE = '~/creds'
       // When
       const deps = createDeps({ json: true, noPrompt: true, version: '0.0.0-test' })
+      await deps.vaults.get('aws.iam.sso')
       // Then
-      expect(deps.paths.awsConfig).toBe('/home/u/.aws/config-work')
+      expect(awsPaths(deps.env, deps.paths.home).awsConfig).toBe('/home/u/.aws/config-work')
       expect(process.env.AWS_CONFIG_FILE).toBe('/home/u/.aws/config-work')
       expect(process.env.AWS_SHARED_CREDENTIALS_FILE).toBe('/home/u/creds')
     } finally {

@@ -4,12 +4,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Check } from '../../../src/domain/check.js'
 import { sdkSsoPortalFactory } from '../../../src/vaults/aws.iam.sso/portal.js'
 import { registrationCachePath } from '../../../src/vaults/aws.iam.sso/sso-cache.js'
-import type { Deps } from '../../../src/infra/deps.js'
+import type { Deps } from '../../../src/app/deps.js'
+import type { AwsContext } from '../../../src/vaults/aws.iam.sso/aws-paths.js'
 import type { Reporter } from '../../../src/infra/reporter.js'
-import { runDoctor } from '../../../src/operations/doctor/index.js'
 import { chooseFlow } from '../../../src/vaults/aws.iam.sso/flow.js'
 import { KeyrackRegistrations, type RegistrationTarget } from '../../../src/vaults/aws.iam.sso/registration.js'
-import { makeTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
+import { makeAwsTestDeps, makeTestHome, type TestHome, doctorReport } from '../../support/deps.js'
 import { FakeSso } from '../../support/fake-sso/server.js'
 import { makeBin } from '../doctor/fixtures.js'
 
@@ -21,7 +21,7 @@ const DAY = 24 * 3_600_000
 
 let home: TestHome
 let fake: FakeSso
-let deps: Deps
+let deps: Deps & AwsContext
 let warnings: string[]
 
 beforeEach(async () => {
@@ -29,7 +29,7 @@ beforeEach(async () => {
   fake = await FakeSso.start()
   warnings = []
   const reporter: Reporter = { step() {}, info() {}, warn: (t) => void warnings.push(t), progress: () => ({ done() {}, fail() {} }) }
-  deps = { ...makeTestDeps(home, { env: { AWS_ENDPOINT_URL_SSO: fake.url, AWS_ENDPOINT_URL_SSO_OIDC: fake.url } }), reporter }
+  deps = { ...makeAwsTestDeps(home, { env: { AWS_ENDPOINT_URL_SSO: fake.url, AWS_ENDPOINT_URL_SSO_OIDC: fake.url } }), reporter }
 })
 afterEach(async () => {
   await fake.close()
@@ -150,7 +150,7 @@ describe('doctor: whose sign-in client each sso-session has', () => {
 
   async function registrationCheck(fix = false): Promise<Check> {
     const PATH = await makeBin(join(home.dir, 'tools'), ['2.36.7'])
-    const report = await runDoctor({ paths: [], cwd: home.dir, fix }, { ...deps, env: { ...deps.env, PATH } })
+    const report = await doctorReport({ paths: [], cwd: home.dir, fix }, { ...deps, env: { ...deps.env, PATH } })
     const found = report.checks.filter((c) => c.id === 'sso-cache.registration')
     expect(found).toHaveLength(1)
     return found[0]!

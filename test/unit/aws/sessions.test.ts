@@ -7,11 +7,12 @@ import type { AwsCli, AwsCliInfo } from '../../../src/vaults/aws.iam.sso/aws-cli
 import { SsoSignInError, SsoTokenRejectedError } from '../../../src/vaults/aws.iam.sso/errors.js'
 import type { SsoPortal } from '../../../src/vaults/aws.iam.sso/portal.js'
 import { isTokenLive, TOKEN_EXPIRY_WINDOW_MS } from '../../../src/vaults/aws.iam.sso/sso-cache.js'
-import type { Deps } from '../../../src/infra/deps.js'
+import type { Deps } from '../../../src/app/deps.js'
+import type { AwsContext } from '../../../src/vaults/aws.iam.sso/aws-paths.js'
 import type { Reporter } from '../../../src/infra/reporter.js'
 import { SsoSessions } from '../../../src/vaults/aws.iam.sso/sessions.js'
 import { sessionTarget, type SsoTarget } from '../../../src/vaults/aws.iam.sso/target.js'
-import { makeTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
+import { makeAwsTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
 
 // SsoSessions, the part of aws.iam.sso that decides between "live", "renew silently" and "sign in", and signs one
 // session out. The aws CLI and IAM Identity Center are faked at their interfaces; token files are real
@@ -21,7 +22,7 @@ const NOW = new Date('2026-01-02T03:00:00.000Z')
 const MIN = 60_000
 
 let home: TestHome
-let deps: Deps
+let deps: Deps & AwsContext
 let warnings: string[]
 let target: SsoTarget
 let cliInfo: AwsCliInfo
@@ -71,7 +72,7 @@ beforeEach(async () => {
   home = await makeTestHome()
   warnings = []
   const reporter: Reporter = { step() {}, info() {}, warn: (t) => void warnings.push(t), progress: () => ({ done() {}, fail() {} }) }
-  deps = { ...makeTestDeps(home), reporter, now: () => NOW }
+  deps = { ...makeAwsTestDeps(home), reporter, now: () => NOW }
   target = sessionTarget('acme', 'https://acme.awsapps.com/start', 'us-east-1', deps.paths.ssoCache)
   cliInfo = { path: '/usr/bin/aws', version: '2.9.19', shadowedBy: [] }
   portal = { refreshes: 0, logouts: [] }

@@ -7,12 +7,14 @@ import { Slug } from '../../../src/domain/slug.js'
 import { AwsConfigFile } from '../../../src/vaults/aws.iam.sso/config-file.js'
 import { SsoAccessError } from '../../../src/vaults/aws.iam.sso/errors.js'
 import { registrationCachePath, roleCredentialsCachePath, tokenCachePath } from '../../../src/vaults/aws.iam.sso/sso-cache.js'
-import type { Deps } from '../../../src/infra/deps.js'
+import type { Deps } from '../../../src/app/deps.js'
+import { relockKeys } from '../../../src/operations/relock.js'
+import type { AwsContext } from '../../../src/vaults/aws.iam.sso/aws-paths.js'
 import { PROOF_TTL_MS } from '../../../src/vaults/aws.iam.sso/proof-cache.js'
 import { AwsIamSsoVault } from '../../../src/vaults/aws.iam.sso/index.js'
 import { SsoProfileMissingError } from '../../../src/vaults/aws.iam.sso/target.js'
 import type { StoredKey } from '../../../src/vaults/vault.js'
-import { makeTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
+import { makeAwsTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
 import { FakeSso, type FakeSsoOptions } from '../../support/fake-sso/server.js'
 import { ScriptedPrompter } from '../../support/prompter.js'
 import { DeviceFlowAwsCli } from './support/device-flow-cli.js'
@@ -42,7 +44,7 @@ const EXISTING = [
 interface World {
   home: TestHome
   fake: FakeSso
-  deps: Deps
+  deps: Deps & AwsContext
   cli: DeviceFlowAwsCli
   vault: AwsIamSsoVault
   config(): Promise<string | undefined>
@@ -60,7 +62,7 @@ afterEach(async () => {
 async function world(options: { config?: string; fake?: FakeSsoOptions; prompts?: ScriptedPrompter } = {}): Promise<World> {
   const home = await makeTestHome()
   const fake = await FakeSso.start(options.fake)
-  const deps = makeTestDeps(home, {
+  const deps = makeAwsTestDeps(home, {
     env: { AWS_ENDPOINT_URL_SSO: fake.url, AWS_ENDPOINT_URL_SSO_OIDC: fake.url },
     ...(options.prompts ? { prompts: options.prompts } : {}),
   })
@@ -97,6 +99,11 @@ async function setKey(w: World, flags: Record<string, unknown>, s: Slug = slug):
 }
 
 /** The key was set by ANOTHER keyrack process: a fresh vault instance that signed nothing in. */
+/** `keyrack relock --key` of one key in a later run: the operation hands the vault the store's other keys. */
+async function relockThroughStore(w: World, key: StoredKey): Promise<string[]> {
+  return (await relockKeys({ slug: key.slug }, { ...w.deps, vaults: { get: async () => laterRun(w) } })).notes
+}
+
 function laterRun(w: World): AwsIamSsoVault {
   return new AwsIamSsoVault(w.deps, { cli: w.cli })
 }
@@ -553,7 +560,7 @@ describe('aws.iam.sso get and status', () => {
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
     const closed = `http://127.0.0.1:${(server.address() as { port: number }).port}`
     await new Promise((done) => server.close(done))
-    const deps = makeTestDeps(w.home, { env: { AWS_ENDPOINT_URL_SSO: closed } })
+    const deps = makeAwsTestDeps(w.home, { env: { AWS_ENDPOINT_URL_SSO: closed } })
     // When
     const error = await errorOf(new AwsIamSsoVault(deps, { cli: w.cli }).get(key))
     // Then
@@ -588,7 +595,7 @@ describe('aws.iam.sso relock', () => {
     for (const path of [acmeCreds, otherCreds]) await writeFile(path, JSON.stringify({ ProviderType: 'sso', Credentials: {} }))
     const cacheBefore = (await readdir(w.deps.paths.ssoCache)).sort()
     // When key A is relocked
-    const notes = await laterRun(w).relock([a])
+    const notes = await relockThroughStore(w, a)
     // Then acme's token and acme's cached role credentials are gone, the service was told, and B is named
     expect(existsSync(w.tokenPath('acme'))).toBe(false)
     expect(existsSync(acmeCreds)).toBe(false)
@@ -695,8 +702,8 @@ describe('aws.iam.sso relock and get: what mutation testing found untested', () 
     for (const k of [a, b]) await w.deps.store.put(k.slug.toString(), { vault: 'aws.iam.sso', ref: k.ref }, new Date())
     await w.deps.store.put('test.NOTE', { vault: 'os.direct', ref: b.ref }, new Date())
     // When A is relocked twice
-    const first = await laterRun(w).relock([a])
-    const second = await laterRun(w).relock([a])
+    const first = await relockThroughStore(w, a)
+    const second = await relockThroughStore(w, a)
     // Then
     expect(first).toEqual(['test.B shares sso-session acme and is locked too'])
     expect(second).toEqual([])
@@ -711,7 +718,7 @@ describe('aws.iam.sso relock and get: what mutation testing found untested', () 
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
     const closed = `http://127.0.0.1:${(server.address() as { port: number }).port}`
     await new Promise((done) => server.close(done))
-    const deps = makeTestDeps(w.home, { env: { AWS_ENDPOINT_URL_SSO: closed, AWS_ENDPOINT_URL_SSO_OIDC: closed } })
+    const deps = makeAwsTestDeps(w.home, { env: { AWS_ENDPOINT_URL_SSO: closed, AWS_ENDPOINT_URL_SSO_OIDC: closed } })
     // When
     const notes = await new AwsIamSsoVault(deps, { cli: w.cli }).relock([key])
     // Then

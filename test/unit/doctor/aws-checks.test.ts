@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Check } from '../../../src/domain/check.js'
 import { registrationCachePath, tokenCachePath } from '../../../src/vaults/aws.iam.sso/sso-cache.js'
-import { runDoctor, type DoctorReport } from '../../../src/operations/doctor/index.js'
-import { makeTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
+import type { DoctorReport } from '../../../src/operations/doctor/index.js'
+import { makeTestDeps, makeTestHome, type TestHome, doctorReport } from '../../support/deps.js'
 import { makeBin, writeTree } from './fixtures.js'
 
 // The aws checks of doctor, each on its passing and its failing side, against real files in a throwaway HOME.
@@ -20,7 +20,7 @@ afterEach(async () => {
 
 async function doctor(awsVersions: string[] = ['2.23.0']): Promise<DoctorReport> {
   const PATH = await makeBin(join(home.dir, 'tools'), awsVersions)
-  return runDoctor({ paths: [], cwd: home.dir }, makeTestDeps(home, { env: { PATH } }))
+  return doctorReport({ paths: [], cwd: home.dir }, makeTestDeps(home, { env: { PATH } }))
 }
 
 const byId = (report: DoctorReport, id: string): Check[] => report.checks.filter((c) => c.id === id)

@@ -4,9 +4,8 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Check } from '../../../src/domain/check.js'
 import { PromptNotAllowedError } from '../../../src/domain/errors.js'
-import type { Deps } from '../../../src/infra/deps.js'
-import { runDoctor } from '../../../src/operations/doctor/index.js'
-import { makeTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
+import type { Deps } from '../../../src/app/deps.js'
+import { makeTestDeps, makeTestHome, type TestHome, doctorReport } from '../../support/deps.js'
 import { ScriptedPrompter } from '../../support/prompter.js'
 import { makeBin, makeTestRepo, writeTree, type TestRepo } from './fixtures.js'
 
@@ -70,7 +69,7 @@ describe('doctor: stray --sso-session sign-ins', () => {
     // Given
     await writeTree(home.dir, { '.bashrc': "alias l='aws sso login --profile acme.admin'\n" })
     // When
-    const report = await runDoctor({ paths: [], cwd: home.dir }, deps())
+    const report = await doctorReport({ paths: [], cwd: home.dir }, deps())
     // Then
     expect(usageChecks(report.checks)).toEqual([expect.objectContaining({ status: 'ok', detail: expect.stringContaining('no `aws sso login --sso-session` in') })])
     expect(report.exitCode).toBe(0)
@@ -80,7 +79,7 @@ describe('doctor: stray --sso-session sign-ins', () => {
     // Given
     await writeTree(home.dir, { '.bashrc': "export A=1\nalias l='aws sso login --sso-session acme'\n" })
     // When
-    const report = await runDoctor({ paths: [], cwd: home.dir }, deps())
+    const report = await doctorReport({ paths: [], cwd: home.dir }, deps())
     // Then
     expect(usageChecks(report.checks)).toEqual([
       {
@@ -96,14 +95,14 @@ describe('doctor: stray --sso-session sign-ins', () => {
 
   it('lists the profiles when several use the session', async () => {
     await writeTree(home.dir, { '.zshrc': 'aws sso login --sso-session=beta\n' })
-    const [check] = usageChecks((await runDoctor({ paths: [], cwd: home.dir }, deps())).checks)
+    const [check] = usageChecks((await doctorReport({ paths: [], cwd: home.dir }, deps())).checks)
     expect(check).toMatchObject({ status: 'fail', detail: '~/.zshrc:1: aws sso login --sso-session=beta' })
     expect(check!.fix).toBe('Use one of the profiles with sso_session = beta: beta.read, beta.write, e.g. aws sso login --profile=beta.read')
   })
 
   it('names the keyrack command that creates a profile when none uses the session', async () => {
     await writeTree(home.dir, { '.profile': 'aws sso login --sso-session lonely\naws sso login --sso-session ghost\n' })
-    const checks = usageChecks((await runDoctor({ paths: [], cwd: home.dir }, deps())).checks)
+    const checks = usageChecks((await doctorReport({ paths: [], cwd: home.dir }, deps())).checks)
     expect(checks.map((c) => c.fix)).toEqual([
       'No profile uses sso-session lonely. Create one: keyrack set --key AWS_PROFILE --env <env> --vault aws.iam.sso --sso-start-url https://lonely.awsapps.com/start --sso-region ap-south-1, then sign in with --profile',
       'No profile uses sso-session ghost. Create one: keyrack set --key AWS_PROFILE --env <env> --vault aws.iam.sso --sso-start-url <start-url> --sso-region <region>, then sign in with --profile',
@@ -112,7 +111,7 @@ describe('doctor: stray --sso-session sign-ins', () => {
 
   it('names the profiles to choose from when the session is computed at run time', async () => {
     await writeTree(home.dir, { '.bashrc': 'l() { aws sso login --sso-session "$1"; }\n' })
-    const [check] = usageChecks((await runDoctor({ paths: [], cwd: home.dir }, deps())).checks)
+    const [check] = usageChecks((await doctorReport({ paths: [], cwd: home.dir }, deps())).checks)
     expect(check!.fix).toBe(
       'Sign in by profile instead: l() { aws sso login --profile "<profile>"; }   (profiles with an sso-session: acme.admin, beta.read, beta.write)',
     )
@@ -120,14 +119,14 @@ describe('doctor: stray --sso-session sign-ins', () => {
 
   it('asks to remove the flag, not to add a second --profile, when the command already has one', async () => {
     await writeTree(home.dir, { '.bashrc': 'aws sso login --profile acme.admin --sso-session acme\n' })
-    const report = await runDoctor({ paths: [], cwd: home.dir, fix: true, yes: true }, deps())
+    const report = await doctorReport({ paths: [], cwd: home.dir, fix: true, yes: true }, deps())
     expect(usageChecks(report.checks)[0]!.fix).toBe('Remove `--sso-session acme`: the command already signs in with --profile')
     expect(report.fixed).toEqual([])
   })
 
   it('reports hits in the repository doctor runs in, with the path', async () => {
     await repo.commit({ 'bin/login': '#!/bin/sh\naws sso login \\\n  --sso-session acme\n' })
-    const [check] = usageChecks((await runDoctor({ paths: [], cwd: repo.dir }, deps())).checks)
+    const [check] = usageChecks((await doctorReport({ paths: [], cwd: repo.dir }, deps())).checks)
     expect(check).toMatchObject({ status: 'fail', detail: `${repo.dir}/bin/login:3: aws sso login --sso-session acme` })
   })
 })
@@ -150,7 +149,7 @@ describe('doctor --fix', () => {
     await writeFile(bashrc, BASHRC, { mode: 0o644 })
     const prompts = new ScriptedPrompter([true])
     // When
-    const report = await runDoctor({ paths: [], cwd: home.dir, fix: true }, deps(prompts))
+    const report = await doctorReport({ paths: [], cwd: home.dir, fix: true }, deps(prompts))
     // Then: the question named the flag that answers it
     expect(prompts.asked).toEqual([{ kind: 'confirm', message: expect.stringContaining('Rewrite 2 line(s) in 1 file(s)?'), flag: '--yes' }])
     expect(await readFile(bashrc, 'utf8')).toBe(
@@ -175,7 +174,7 @@ describe('doctor --fix', () => {
   it('changes nothing when the user says no', async () => {
     const bashrc = join(home.dir, '.bashrc')
     await writeFile(bashrc, BASHRC)
-    const report = await runDoctor({ paths: [], cwd: home.dir, fix: true }, deps(new ScriptedPrompter([false])))
+    const report = await doctorReport({ paths: [], cwd: home.dir, fix: true }, deps(new ScriptedPrompter([false])))
     expect(await readFile(bashrc, 'utf8')).toBe(BASHRC)
     await expect(stat(`${bashrc}.keyrack-backup`)).rejects.toMatchObject({ code: 'ENOENT' })
     expect(report.fixed).toEqual([])
@@ -187,12 +186,12 @@ describe('doctor --fix', () => {
     const bashrc = join(home.dir, '.bashrc')
     await writeFile(bashrc, BASHRC)
     // When / Then: a run that may not prompt fails naming the flag
-    const refused = runDoctor({ paths: [], cwd: home.dir, fix: true }, deps(new ScriptedPrompter([], false)))
+    const refused = doctorReport({ paths: [], cwd: home.dir, fix: true }, deps(new ScriptedPrompter([], false)))
     await expect(refused).rejects.toBeInstanceOf(PromptNotAllowedError)
     await expect(refused).rejects.toMatchObject({ fix: 'Pass --yes.' })
     expect(await readFile(bashrc, 'utf8')).toBe(BASHRC)
     // When: --yes, with a prompter that would fail on any question
-    const report = await runDoctor({ paths: [], cwd: home.dir, fix: true, yes: true }, deps(new ScriptedPrompter([], false)))
+    const report = await doctorReport({ paths: [], cwd: home.dir, fix: true, yes: true }, deps(new ScriptedPrompter([], false)))
     // Then
     expect(report.fixed).toHaveLength(1)
     expect(await readFile(bashrc, 'utf8')).toContain("alias l='aws sso login --profile acme.admin'")
@@ -202,10 +201,10 @@ describe('doctor --fix', () => {
     // Given: a tracked script, fixed once, then broken again
     await repo.commit({ 'scripts/login.sh': 'aws sso login --sso-session acme\n' })
     const script = join(repo.dir, 'scripts/login.sh')
-    await runDoctor({ paths: [], cwd: repo.dir, fix: true, yes: true }, deps())
+    await doctorReport({ paths: [], cwd: repo.dir, fix: true, yes: true }, deps())
     await writeFile(script, 'aws sso login --sso-session=acme\n')
     // When
-    const report = await runDoctor({ paths: [], cwd: repo.dir, fix: true, yes: true }, deps())
+    const report = await doctorReport({ paths: [], cwd: repo.dir, fix: true, yes: true }, deps())
     // Then
     expect(await readFile(script, 'utf8')).toBe('aws sso login --profile=acme.admin\n')
     expect(await readFile(`${script}.keyrack-backup`, 'utf8')).toBe('aws sso login --sso-session acme\n')
@@ -219,7 +218,7 @@ describe('doctor --fix', () => {
     await writeTree(home.dir, { 'dotfiles/zshrc': 'aws sso login --sso-session acme\n' })
     await symlink(join(home.dir, 'dotfiles/zshrc'), join(home.dir, '.zshrc'))
     // When
-    await runDoctor({ paths: [], cwd: home.dir, fix: true, yes: true }, deps())
+    await doctorReport({ paths: [], cwd: home.dir, fix: true, yes: true }, deps())
     // Then
     expect((await lstat(join(home.dir, '.zshrc'))).isSymbolicLink()).toBe(true)
     expect(await readlink(join(home.dir, '.zshrc'))).toBe(join(home.dir, 'dotfiles/zshrc'))
@@ -233,7 +232,7 @@ describe('doctor --fix', () => {
     await d.store.put('test.NOTE', { vault: 'os.direct', ref: { note: 'aws sso login --sso-session acme' } }, new Date())
     const before = await readFile(d.paths.store, 'utf8')
     // When
-    const report = await runDoctor({ paths: [], cwd: home.dir, fix: true, yes: true }, d)
+    const report = await doctorReport({ paths: [], cwd: home.dir, fix: true, yes: true }, d)
     // Then
     expect(report.fixed?.map((f) => f.file)).toEqual([d.paths.store])
     expect((await d.store.read()).keys['test.NOTE']!.ref).toEqual({ note: 'aws sso login --profile acme.admin' })
@@ -245,7 +244,7 @@ describe('doctor --fix', () => {
   it('leaves alone what needs a choice (several profiles, none, computed)', async () => {
     const text = 'aws sso login --sso-session beta\naws sso login --sso-session ghost\naws sso login --sso-session $S\n'
     await writeTree(home.dir, { '.bashrc': text })
-    const report = await runDoctor({ paths: [], cwd: home.dir, fix: true }, deps(new ScriptedPrompter([])))
+    const report = await doctorReport({ paths: [], cwd: home.dir, fix: true }, deps(new ScriptedPrompter([])))
     expect(report.fixed).toEqual([])
     expect(await readFile(join(home.dir, '.bashrc'), 'utf8')).toBe(text)
     expect(report.exitCode).toBe(7)

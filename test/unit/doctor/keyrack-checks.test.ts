@@ -3,9 +3,9 @@ import { dirname, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Agent } from '../../../src/agent/server.js'
 import type { Check } from '../../../src/domain/check.js'
-import type { Deps } from '../../../src/infra/deps.js'
-import { runDoctor, type DoctorReport } from '../../../src/operations/doctor/index.js'
-import { makeTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
+import type { Deps } from '../../../src/app/deps.js'
+import type { DoctorReport } from '../../../src/operations/doctor/index.js'
+import { makeTestDeps, makeTestHome, type TestHome, doctorReport } from '../../support/deps.js'
 import { makeBin } from './fixtures.js'
 
 // keyrack's own checks: the store, its permissions, known vaults, os.envvar variables, the agent.
@@ -25,7 +25,7 @@ afterEach(async () => {
   await home.cleanup()
 })
 
-const doctor = () => runDoctor({ paths: [], cwd: home.dir }, deps)
+const doctor = () => doctorReport({ paths: [], cwd: home.dir }, deps)
 const byId = (report: DoctorReport, id: string): Check[] => report.checks.filter((c) => c.id === id)
 const one = (report: DoctorReport, id: string): Check => {
   const found = byId(report, id)

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { UsageError } from '../../../src/domain/errors.js'
 import { scanForSsoSessionUsage } from '../../../src/vaults/aws.iam.sso/doctor/sso-session-scan.js'
-import { makeTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
+import { makeAwsTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
 import { makeTestRepo, writeTree, type TestRepo } from './fixtures.js'
 
 const LOGIN = (session: string) => `aws sso login --sso-session ${session}\n`
@@ -51,7 +51,7 @@ describe('scanForSsoSessionUsage: HOME', () => {
       ),
       'unrelated.sh': LOGIN('not-a-startup-file'),
     })
-    const deps = makeTestDeps(home)
+    const deps = makeAwsTestDeps(home)
     // When
     const scan = await scanForSsoSessionUsage({ paths: [] }, deps)
     // Then
@@ -77,7 +77,7 @@ describe('scanForSsoSessionUsage: HOME', () => {
   it('reads zsh files from $ZDOTDIR and fish from $XDG_CONFIG_HOME', async () => {
     // Given
     await writeTree(home.dir, { 'zdot/.zshrc': LOGIN('zd'), 'xdg/fish/config.fish': LOGIN('xf') })
-    const deps = makeTestDeps(home, { env: { ZDOTDIR: join(home.dir, 'zdot'), XDG_CONFIG_HOME: join(home.dir, 'xdg') } })
+    const deps = makeAwsTestDeps(home, { env: { ZDOTDIR: join(home.dir, 'zdot'), XDG_CONFIG_HOME: join(home.dir, 'xdg') } })
     // When
     const scan = await scanForSsoSessionUsage({ paths: [] }, deps)
     // Then
@@ -95,7 +95,7 @@ describe('scanForSsoSessionUsage: HOME', () => {
       '.profile': LOGIN('big') + 'x'.repeat(1024 * 1024),
     })
     // When
-    const scan = await scanForSsoSessionUsage({ paths: [] }, makeTestDeps(home))
+    const scan = await scanForSsoSessionUsage({ paths: [] }, makeAwsTestDeps(home))
     // Then
     expect(scan.usages).toEqual([])
     expect(scan.skipped.map((s) => [s.file.replace(home.dir, '~'), s.reason])).toEqual(
@@ -119,7 +119,7 @@ describe('scanForSsoSessionUsage: repositories', () => {
     })
     await writeTree(repo.dir, { 'untracked.sh': LOGIN('untracked'), 'ignored.sh': LOGIN('ignored') })
     // When: doctor runs in a subfolder of the repository
-    const scan = await scanForSsoSessionUsage({ cwd: join(repo.dir, 'scripts'), paths: [] }, makeTestDeps(home))
+    const scan = await scanForSsoSessionUsage({ cwd: join(repo.dir, 'scripts'), paths: [] }, makeAwsTestDeps(home))
     // Then
     expect(where(scan.usages)).toEqual([
       ['repo/docs/README.md', 3, 'docs'],
@@ -143,7 +143,7 @@ describe('scanForSsoSessionUsage: repositories', () => {
       'pic.png': Buffer.concat([Buffer.from(LOGIN('binary')), Buffer.from([0])]),
     })
     // When: doctor runs outside any repository
-    const scan = await scanForSsoSessionUsage({ cwd: home.dir, paths: [repo.dir, 'plain'] }, makeTestDeps(home))
+    const scan = await scanForSsoSessionUsage({ cwd: home.dir, paths: [repo.dir, 'plain'] }, makeAwsTestDeps(home))
     // Then
     expect(where(scan.usages)).toEqual([
       ['repo/a.sh', 1, 'repo-tracked'],
@@ -157,7 +157,7 @@ describe('scanForSsoSessionUsage: repositories', () => {
     await writeTree(home.dir, { '.bashrc': 'alias l="aws sso\tlogin --sso-session tab"\n' })
     await repo.commit({ 'ci/login.sh': '#!/bin/sh\naws sso  login --sso-session spaces\naws sso \\\n  login \\\n  --sso-session continued\n' })
     // When
-    const scan = await scanForSsoSessionUsage({ cwd: repo.dir, paths: [] }, makeTestDeps(home))
+    const scan = await scanForSsoSessionUsage({ cwd: repo.dir, paths: [] }, makeAwsTestDeps(home))
     // Then
     expect(where(scan.usages)).toEqual([
       ['~/.bashrc', 1, 'tab'],
@@ -168,13 +168,13 @@ describe('scanForSsoSessionUsage: repositories', () => {
 
   it('finds nothing in a clean repository', async () => {
     await repo.commit({ 'login.sh': 'aws sso login --profile acme.admin\n' })
-    const scan = await scanForSsoSessionUsage({ cwd: repo.dir, paths: [] }, makeTestDeps(home))
+    const scan = await scanForSsoSessionUsage({ cwd: repo.dir, paths: [] }, makeAwsTestDeps(home))
     expect(scan.usages).toEqual([])
     expect(scan.problems).toEqual([])
   })
 
   it('rejects a --path that is not a folder (exit 2)', async () => {
-    await expect(scanForSsoSessionUsage({ cwd: home.dir, paths: ['nope'] }, makeTestDeps(home))).rejects.toBeInstanceOf(UsageError)
+    await expect(scanForSsoSessionUsage({ cwd: home.dir, paths: ['nope'] }, makeAwsTestDeps(home))).rejects.toBeInstanceOf(UsageError)
   })
 
   it("reports a git that fails (macOS's stub without the Command Line Tools) instead of silently skipping the repository", async () => {
@@ -182,7 +182,7 @@ describe('scanForSsoSessionUsage: repositories', () => {
     const bin = join(home.dir, 'stub-bin')
     await writeTree(bin, { git: '#!/bin/sh\necho "xcrun: error: invalid active developer path (/Library/Developer/CommandLineTools)" >&2\nexit 1\n' })
     await chmod(join(bin, 'git'), 0o755)
-    const deps = makeTestDeps(home, { env: { PATH: bin } })
+    const deps = makeAwsTestDeps(home, { env: { PATH: bin } })
     // When
     const scan = await scanForSsoSessionUsage({ cwd: repo.dir, paths: [] }, deps)
     // Then
@@ -192,7 +192,7 @@ describe('scanForSsoSessionUsage: repositories', () => {
   it('reports a tree it cannot scan when git is missing, and still scans HOME', async () => {
     // Given: no git on PATH
     await writeTree(home.dir, { '.bashrc': LOGIN('home'), 'plain/x.sh': LOGIN('x') })
-    const deps = makeTestDeps(home, { env: { PATH: join(home.dir, 'empty-bin') } })
+    const deps = makeAwsTestDeps(home, { env: { PATH: join(home.dir, 'empty-bin') } })
     // When
     const scan = await scanForSsoSessionUsage({ cwd: repo.dir, paths: [join(home.dir, 'plain')] }, deps)
     // Then

@@ -3,7 +3,7 @@ import { KeyrackError } from '../../../domain/errors.js'
 import { checksOf, type Check } from '../../../domain/check.js'
 import { resolveAwsCli } from '../aws-cli.js'
 import { versionAtLeast } from '../flow.js'
-import type { Deps } from '../../../infra/deps.js'
+import type { AwsContext } from '../aws-paths.js'
 
 export const AWS_CLI_SECTION = 'aws cli'
 /** `aws sso login --use-device-code` (and PKCE by default) arrived in AWS CLI 2.22.0 (docs/aws-sso-facts.md). */
@@ -13,7 +13,7 @@ const DEVICE_CODE_FLAG_SINCE = [2, 22, 0] as const
  * The aws CLI keyrack signs in with: a v2 on PATH (which, and its version); any earlier `aws` on PATH that is not
  * v2 (a pip/pyenv v1 that the user's shell runs instead), named with both paths; and whether it has --use-device-code.
  */
-export async function awsCliChecks(deps: Deps): Promise<Check[]> {
+export async function awsCliChecks(deps: AwsContext): Promise<Check[]> {
   const check = checksOf(AWS_CLI_SECTION)
   let cli
   try {

@@ -1,7 +1,7 @@
 import { KeyrackError } from '../../../domain/errors.js'
 import { checksOf, type Check } from '../../../domain/check.js'
 import { AwsConfigFile, type AwsProfileInfo, type SsoSessionInfo } from '../config-file.js'
-import type { Deps } from '../../../infra/deps.js'
+import type { AwsContext } from '../aws-paths.js'
 
 export const AWS_CONFIG_SECTION = 'aws config'
 const SCOPES = 'sso:account:access'
@@ -13,7 +13,7 @@ export interface LoadedAwsConfig {
 }
 
 /** The AWS config, read once per doctor run through the one config reader; a parse failure becomes a check. */
-export async function loadAwsConfig(deps: Deps): Promise<LoadedAwsConfig> {
+export async function loadAwsConfig(deps: AwsContext): Promise<LoadedAwsConfig> {
   try {
     return { config: await AwsConfigFile.load(deps.paths.awsConfig) }
   } catch (error) {

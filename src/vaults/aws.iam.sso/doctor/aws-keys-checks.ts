@@ -6,10 +6,10 @@ import { KeyrackError } from '../../../domain/errors.js'
 import { AwsConfigFile } from '../config-file.js'
 import { OWNER_FILE, SESSION_LOCK_PREFIX } from '../sign-in-lock.js'
 import { pidOfTemporaryProfile, TEMP_CONFIG_DIR_PREFIX } from '../temp-config.js'
-import type { Deps } from '../../../infra/deps.js'
+import type { AwsContext } from '../aws-paths.js'
 import { isErrno } from '../../../infra/fs.js'
 import { tildify } from '../../../infra/paths.js'
-import { selectKeys } from '../../../operations/scope.js'
+import { Slug } from '../../../domain/slug.js'
 
 export const AWS_KEYS_SECTION = 'aws.iam.sso keys'
 const VAULT = 'aws.iam.sso'
@@ -22,10 +22,13 @@ const VAULT = 'aws.iam.sso'
  * keyrack's aws.iam.sso keys against the AWS config: each key's profile exists and signs in through an
  * sso-session; and nothing is left of a `set` that was killed mid-way (a temporary config or profile).
  */
-export async function awsKeysChecks(data: StoreData | undefined, config: AwsConfigFile | undefined, deps: Deps): Promise<Check[]> {
+export async function awsKeysChecks(data: StoreData | undefined, config: AwsConfigFile | undefined, deps: AwsContext): Promise<Check[]> {
   const show = (path: string) => tildify(path, deps.paths.home)
   const file = show(deps.paths.awsConfig)
-  const keys = data ? selectKeys(data, {}).filter((k) => k.vault === VAULT) : []
+  const keys = Object.entries(data?.keys ?? {})
+    .filter(([, entry]) => entry.vault === VAULT)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) // slug order, as `list` shows them
+    .map(([text, entry]) => ({ slug: Slug.parse(text), ref: entry.ref }))
   const checks: Check[] = []
   const check = (id: string, status: Check['status'], detail: string, fix?: string) =>
     checks.push({ id, section: AWS_KEYS_SECTION, status, detail, ...(fix && status !== 'ok' ? { fix } : {}) })
@@ -77,7 +80,7 @@ export async function awsKeysChecks(data: StoreData | undefined, config: AwsConf
   return checks
 }
 
-async function leftoverChecks(config: AwsConfigFile | undefined, deps: Deps, show: (p: string) => string): Promise<Check[]> {
+async function leftoverChecks(config: AwsConfigFile | undefined, deps: AwsContext, show: (p: string) => string): Promise<Check[]> {
   const checks: Check[] = []
   const tempRoot = join(deps.paths.vaultsDir, VAULT)
   let entries: string[] = []

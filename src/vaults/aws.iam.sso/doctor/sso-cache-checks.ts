@@ -12,7 +12,7 @@ import {
 } from '../sso-cache.js'
 import { resolveAwsCli } from '../aws-cli.js'
 import { sdkSsoPortalFactory } from '../portal.js'
-import type { Deps } from '../../../infra/deps.js'
+import type { AwsContext } from '../aws-paths.js'
 import type { StoreData } from '../../../domain/store-model.js'
 import { chooseFlow } from '../flow.js'
 import { KeyrackRegistrations, type RegistrationTarget } from '../registration.js'
@@ -41,7 +41,7 @@ interface SignInTarget {
  * Per sso-session (and legacy profile) of the AWS config: the token's state (live / expiring / expired / signed out)
  * and the client registration's days left; then the cache files' modes (tokens and role credentials are secrets).
  */
-export async function ssoCacheChecks(config: AwsConfigFile | undefined, deps: Deps, data?: StoreData): Promise<Check[]> {
+export async function ssoCacheChecks(config: AwsConfigFile | undefined, deps: AwsContext, data?: StoreData): Promise<Check[]> {
   const checks: Check[] = []
   const show = (path: string) => tildify(path, deps.paths.home)
   const now = deps.now()
@@ -209,7 +209,7 @@ const noPortal = (): never => {
  * keyrack's with under 14 days left, registers keyrack's own client for the flow the next sign-in uses. Returns one
  * line per session it re-registered (or could not).
  */
-export async function fixRegistrations(config: AwsConfigFile | undefined, deps: Deps, data?: StoreData): Promise<string[]> {
+export async function fixRegistrations(config: AwsConfigFile | undefined, deps: AwsContext, data?: StoreData): Promise<string[]> {
   const used = sessionsOfKeys(config, data)
   const registrations = new KeyrackRegistrations(deps, sdkSsoPortalFactory(deps.env, deps.now))
   const now = deps.now().getTime()
@@ -235,7 +235,7 @@ export async function fixRegistrations(config: AwsConfigFile | undefined, deps: 
 }
 
 /** Tokens, registrations (client secrets) and role credentials: every cache file must be 0600 (the CLI writes 0600). */
-async function cacheModesCheck(deps: Deps, show: (p: string) => string): Promise<Check> {
+async function cacheModesCheck(deps: AwsContext, show: (p: string) => string): Promise<Check> {
   const files = [...(await listSsoCacheFiles(deps.paths.ssoCache)), ...(await listSsoCacheFiles(deps.paths.cliCache))]
   const loose: string[] = []
   for (const file of files) {

@@ -1,7 +1,7 @@
 import { open, readdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { UsageError } from '../../../domain/errors.js'
-import type { Deps } from '../../../infra/deps.js'
+import type { AwsContext } from '../aws-paths.js'
 import { isErrno } from '../../../infra/fs.js'
 import { gitGrepFiles, gitTopLevel, GitUnusableError, type GrepScope } from '../../../infra/git.js'
 import { tildify } from '../../../infra/paths.js'
@@ -37,7 +37,7 @@ interface Candidate {
 }
 
 /** Shell start-up files in HOME (bash, zsh incl. $ZDOTDIR, sh, fish), existing or not. */
-export async function startupFiles(deps: Deps): Promise<string[]> {
+export async function startupFiles(deps: AwsContext): Promise<string[]> {
   const home = deps.paths.home
   const files = ['.bashrc', '.bash_profile', '.bash_login', '.bash_aliases', '.profile', '.zshrc', '.zprofile', '.zshenv', '.zlogin'].map((f) =>
     join(home, f),
@@ -53,7 +53,7 @@ export async function startupFiles(deps: Deps): Promise<string[]> {
   return files
 }
 
-export async function scanForSsoSessionUsage(options: ScanOptions, deps: Deps): Promise<ScanResult> {
+export async function scanForSsoSessionUsage(options: ScanOptions, deps: AwsContext): Promise<ScanResult> {
   const show = (path: string) => tildify(path, deps.paths.home)
   const result: ScanResult = { usages: [], scanned: [], skipped: [], problems: [] }
   const candidates = new Map<string, Candidate>()
@@ -114,7 +114,7 @@ interface Tree {
   scope: GrepScope
 }
 
-async function treesToScan(options: ScanOptions, deps: Deps): Promise<Tree[]> {
+async function treesToScan(options: ScanOptions, deps: AwsContext): Promise<Tree[]> {
   const trees: Tree[] = []
   const seen = new Set<string>()
   const push = (tree: Tree) => {

@@ -1,0 +1,12 @@
+import type { StoreFile } from '../infra/store-file.js'
+import type { VaultRegistry } from '../vaults/registry.js'
+import type { VaultContext } from '../vaults/vault.js'
+
+/**
+ * What operations work with: the vaults' context plus keyrack's own store and the vaults of this run. Built once per
+ * run by the composition root (src/app/deps.ts); tests build their own. Vaults never see the store or the registry.
+ */
+export interface Deps extends VaultContext {
+  store: StoreFile
+  vaults: Pick<VaultRegistry, 'get'>
+}
