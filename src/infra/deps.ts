@@ -56,7 +56,7 @@ export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): 
     store: new StoreFile(paths),
     vaults: new VaultRegistry(() => deps),
     version: context.version,
-    selfCommand: selfCommand(),
+    selfCommand: selfCommand(env),
     now: () => new Date(),
     readStdin,
     ...overrides,
@@ -64,7 +64,11 @@ export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): 
   return deps
 }
 
-function selfCommand(): string[] {
+export function selfCommand(env: Env): string[] {
+  // KEYRACK_AGENT_COMMAND, a test/CI aid: the words of a command line that runs keyrack, for an executable that cannot
+  // re-run itself, such as one for another CPU under qemu-user without binfmt_misc (scripts/smoke-target.sh).
+  const override = env.KEYRACK_AGENT_COMMAND?.trim()
+  if (override) return override.split(/\s+/)
   // In a single executable, process.execPath is keyrack itself; otherwise it is node and argv[1] the script.
   return isSea() ? [process.execPath] : [process.execPath, process.argv[1] ?? '']
 }
