@@ -7,7 +7,7 @@
 // Each gets a sha256sum-format checksum file beside it.
 //
 //   node scripts/build-binary.mjs [--target linux-x64|linux-arm64|darwin-x64|darwin-arm64] [--out dist/keyrack]
-//                                 [--work dist/.sea] [--no-strip]
+//                                 [--work dist/.sea] [--no-strip]   (other targets: dist/keyrack-<target>, dist/.sea-<target>)
 import { execFileSync, spawnSync } from 'node:child_process'
 import { chmod, copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
@@ -17,11 +17,12 @@ import { checkExecutable, fetchPackage, napiPackage, parseTarget, writeChecksum 
 
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
 const { values: options } = parseArgs({
-  options: { target: { type: 'string' }, out: { type: 'string' }, work: { type: 'string', default: 'dist/.sea' }, 'no-strip': { type: 'boolean' } },
+  options: { target: { type: 'string' }, out: { type: 'string' }, work: { type: 'string' }, 'no-strip': { type: 'boolean' } },
 })
 const target = parseTarget(options.target)
 const out = resolve(ROOT, options.out ?? (target.host ? 'dist/keyrack' : `dist/keyrack-${target.name}`))
-const work = resolve(ROOT, options.work)
+// One work folder per target, so builds for two targets can run side by side.
+const work = resolve(ROOT, options.work ?? (target.host ? 'dist/.sea' : `dist/.sea-${target.name}`))
 const started = Date.now()
 const step = (text) => console.error(`build-binary: ${text} (${((Date.now() - started) / 1000).toFixed(1)}s)`)
 
