@@ -51,8 +51,9 @@ quiet() { # quiet <command...>: succeeds; what it prints is not checked, a crash
   "$@" >"$work/out" 2>&1 || fail "$* exited $? ($(cat "$work/out"))"
 }
 
-version="$(keyrack --version)"
+version="$(keyrack --version 2>"$work/stderr")" || fail "--version exited $? ($(cat "$work/stderr"))"
 case "$version" in "keyrack/$(node -p 'require("./package.json").version') linux-arm64 node-v"*) ;; *) fail "--version printed $version" ;; esac
+[ ! -s "$work/stderr" ] || fail "--version wrote to stderr: $(cat "$work/stderr")"
 printf '%s' 'https://api.test.example' | quiet keyrack set --key API_URL --env test --vault os.direct --value -
 expect 'https://api.test.example' keyrack get --key API_URL --env test
 printf '%s' 's3cret value' | KEYRACK_PASSPHRASE=smoke-passphrase quiet keyrack set --key DB_PASSWORD --env test --vault os.secure --value -
