@@ -19,7 +19,13 @@ const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
 const { values: options } = parseArgs({
   options: { target: { type: 'string' }, out: { type: 'string' }, work: { type: 'string' }, 'no-strip': { type: 'boolean' } },
 })
-const target = parseTarget(options.target)
+let target
+try {
+  target = parseTarget(options.target)
+} catch (error) {
+  console.error(`build-binary: ${error.message}`)
+  process.exit(2)
+}
 const out = resolve(ROOT, options.out ?? (target.host ? 'dist/keyrack' : `dist/keyrack-${target.name}`))
 // One work folder per target, so builds for two targets can run side by side.
 const work = resolve(ROOT, options.work ?? (target.host ? 'dist/.sea' : `dist/.sea-${target.name}`))
