@@ -2,23 +2,39 @@
 // binary the project pins (the `node` devDependency), with keyrack bundled by esbuild. Needs `npm run build` first
 // (it embeds the oclif manifest that build writes); `npm run build:binary` does both.
 //
-//   node scripts/build-binary.mjs [--out dist/keyrack] [--work dist/.sea] [--no-strip]
+// --target builds for another platform (issue 16) from THAT platform's Node package of the pinned version, fetched
+// from the npm registry (scripts/sea-target.mjs). The host target is dist/keyrack; another is dist/keyrack-<target>.
+// Each gets a sha256sum-format checksum file beside it.
+//
+//   node scripts/build-binary.mjs [--target linux-x64|linux-arm64|darwin-x64|darwin-arm64] [--out dist/keyrack]
+//                                 [--work dist/.sea] [--no-strip]   (other targets: dist/keyrack-<target>, dist/.sea-<target>)
 import { execFileSync, spawnSync } from 'node:child_process'
 import { chmod, copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { bundleSea, ROOT } from './bundle.mjs'
+import { checkExecutable, fetchPackage, napiPackage, parseTarget, writeChecksum } from './sea-target.mjs'
 
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
 const { values: options } = parseArgs({
-  options: { out: { type: 'string', default: 'dist/keyrack' }, work: { type: 'string', default: 'dist/.sea' }, 'no-strip': { type: 'boolean' } },
+  options: { target: { type: 'string' }, out: { type: 'string' }, work: { type: 'string' }, 'no-strip': { type: 'boolean' } },
 })
-const out = resolve(ROOT, options.out)
-const work = resolve(ROOT, options.work)
+let target
+try {
+  target = parseTarget(options.target)
+} catch (error) {
+  console.error(`build-binary: ${error.message}`)
+  process.exit(2)
+}
+const out = resolve(ROOT, options.out ?? (target.host ? 'dist/keyrack' : `dist/keyrack-${target.name}`))
+// One work folder per target, so builds for two targets can run side by side.
+const work = resolve(ROOT, options.work ?? (target.host ? 'dist/.sea' : `dist/.sea-${target.name}`))
 const started = Date.now()
 const step = (text) => console.error(`build-binary: ${text} (${((Date.now() - started) / 1000).toFixed(1)}s)`)
 
-// 1. The Node to embed is the one running this script, which must be the pinned one.
+// 1. The Node to embed: for the host, the one running this script, which must be the pinned one; for another target,
+// the same version's package for that platform. The host's Node makes the SEA blob for both: without a code cache
+// or snapshot the blob holds only the scripts and assets, which any Node of the same version reads.
 const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
 const pinned = JSON.parse(await readFile(join(ROOT, 'node_modules/node/package.json'), 'utf8')).version
 if (process.version !== `v${pinned}`) {
@@ -26,10 +42,15 @@ if (process.version !== `v${pinned}`) {
 }
 const manifest = JSON.parse(await readFile(join(ROOT, 'oclif.manifest.json'), 'utf8').catch(() => '{}'))
 if (manifest.version !== pkg.version) throw new Error('oclif.manifest.json is missing or stale: run `npm run build` first')
+const cache = join(ROOT, 'node_modules/.cache/keyrack-node')
+const fetchTargetPackage = (name, version) => fetchPackage(name, version, cache)
+const nodeBinary = target.host ? process.execPath : join(await fetchTargetPackage(target.nodePackage, pinned), 'bin/node')
+if (!target.host) step(`${target.nodePackage}@${pinned}`)
 
-// 2. Bundles: the main script (keyrack's code) and the vendor bundles with their code caches.
+// 2. Bundles: the main script (keyrack's code) and the vendor bundles, with their code caches for the host only: V8
+// accepts a code cache only from the very Node build and CPU that made it, and rejects it (with a warning) elsewhere.
 await rm(work, { recursive: true, force: true })
-const { main, assets } = await bundleSea(work)
+const { main, assets } = await bundleSea(work, { codeCache: target.host, target: { ...target, fetchPackage: fetchTargetPackage, napiPackage: (base) => napiPackage(base, target) } })
 step(`bundled ${Object.keys(assets).filter((a) => a.endsWith('.cjs')).join(', ')}`)
 
 // 3. The SEA preparation blob. The main script gets a V8 code cache; it never uses import() (esbuild turned it into
@@ -39,7 +60,7 @@ const seaConfig = {
   main,
   output: blob,
   disableExperimentalSEAWarning: true,
-  useCodeCache: true,
+  useCodeCache: target.host,
   useSnapshot: false,
   assets: {
     'package.json': join(ROOT, 'package.json'),
@@ -51,22 +72,26 @@ await writeFile(join(work, 'sea-config.json'), JSON.stringify(seaConfig, null, 2
 execFileSync(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')], { stdio: ['ignore', 'ignore', 'inherit'] })
 step('wrote the SEA blob')
 
-// 4. A copy of the pinned node binary, stripped of its symbols and debug info where that is possible, then the blob.
+// 4. A copy of the target's node binary, stripped of its symbols and debug info where that is possible, then the blob.
+// A darwin binary is signed: on a Mac the signature is removed first and a new ad-hoc one made after injecting (the
+// old one no longer matches). Elsewhere there is no codesign: the README says what to run on a Mac.
+const canSign = target.platform === 'darwin' && process.platform === 'darwin'
 await rm(out, { force: true })
-await copyFile(process.execPath, out)
+await rm(`${out}.sha256`, { force: true })
+await copyFile(nodeBinary, out)
 await chmod(out, 0o755)
 const unstrippedSize = (await stat(out)).size
 let stripped = false
-if (process.platform === 'darwin') {
+if (canSign) {
   execFileSync('codesign', ['--remove-signature', out])
-} else if (!options['no-strip']) {
+} else if (target.platform === 'linux' && target.arch === process.arch && !options['no-strip']) {
   try {
     // binutils warns about node's many ELF notes ("Can't find string offset"); only a failure is worth showing.
     execFileSync('strip', [out], { stdio: ['ignore', 'ignore', 'pipe'] })
     stripped = true
   } catch (error) {
     console.error(`build-binary: strip failed (${String(error.stderr ?? error.message).trim()}); keeping the unstripped binary`)
-    await copyFile(process.execPath, out)
+    await copyFile(nodeBinary, out)
   }
 }
 const { inject } = await import('postject')
@@ -80,15 +105,18 @@ console.warn = (...args) => {
 try {
   await inject(out, 'NODE_SEA_BLOB', await readFile(blob), {
     sentinelFuse: SENTINEL_FUSE,
-    ...(process.platform === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}),
+    ...(target.platform === 'darwin' ? { machoSegmentName: 'NODE_SEA' } : {}),
   })
 } finally {
   console.warn = warn
 }
-if (process.platform === 'darwin') execFileSync('codesign', ['--sign', '-', out])
+if (canSign) execFileSync('codesign', ['--sign', '-', out])
+checkExecutable(await readFile(out), target, await readFile(blob))
 step('injected the blob')
 
-// 5. Prove it runs: the fast path, oclif from the embedded manifest, and every vendor bundle's code cache accepted.
+// 5. Prove it runs: the fast path, oclif from the embedded manifest, and every vendor bundle's code cache accepted. An
+// executable for another target cannot run here (scripts/smoke-target.sh runs linux-arm64 under qemu-user); its
+// structure was checked in step 4.
 const run = (args) => {
   const result = spawnSync(out, args, { env: { ...process.env, KEYRACK_DEBUG: '1' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   if (result.status !== 0 || result.stderr.includes('rejected')) {
@@ -96,9 +124,17 @@ const run = (args) => {
   }
   return result.stdout
 }
-const version = run(['--version'])
-if (!version.startsWith(`keyrack/${pkg.version} `)) throw new Error(`${out} --version printed ${JSON.stringify(version)}`)
-if (!run(['--help']).includes('get')) throw new Error(`${out} --help does not list the commands`)
+let version = 'not run on this host'
+if (target.host) {
+  version = run(['--version']).trim()
+  if (!version.startsWith(`keyrack/${pkg.version} `)) throw new Error(`${out} --version printed ${JSON.stringify(version)}`)
+  if (!run(['--help']).includes('get')) throw new Error(`${out} --help does not list the commands`)
+}
+const checksum = await writeChecksum(out)
 const size = (await stat(out)).size
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
-step(`${options.out}: ${mb(size)} (node ${process.version}${stripped ? `, stripped from ${mb(unstrippedSize)}` : ', not stripped'}), ${version.trim()}`)
+const rel = (file) => relative(ROOT, file)
+step(`${rel(out)} (${target.name}): ${mb(size)} (node v${pinned}${stripped ? `, stripped from ${mb(unstrippedSize)}` : ', not stripped'}), ${version}; ${rel(checksum)}`)
+if (target.platform === 'darwin' && !canSign) {
+  console.error(`build-binary: ${rel(out)} is NOT signed (no codesign here) and macOS kills it at launch until it is: on a Mac run\n  codesign --sign - --force ${rel(out)}\n(see the README's build section)`)
+}

@@ -84,9 +84,10 @@ export async function bundleLauncher({ strict = true, write = true } = {}) {
 
 /**
  * The single executable's JavaScript: main.cjs (keyrack's own code, the SEA main script) and one vendor bundle per
- * family with its V8 code cache. Returns the assets for the SEA config.
+ * family with its V8 code cache. Returns the assets for the SEA config. `codeCache: false` (an executable for another
+ * target, whose V8 would reject this Node's caches) leaves the caches out; `target` is passed to the vaults' hooks.
  */
-export async function bundleSea(outDir) {
+export async function bundleSea(outDir, { codeCache = true, target } = {}) {
   await mkdir(join(outDir, 'vendor'), { recursive: true })
   const used = new Map() // family -> Set of specifiers keyrack imports
   const vendorLoader = join(ROOT, 'src/sea/vendor.ts')
@@ -142,9 +143,9 @@ export async function bundleSea(outDir) {
       metafile: false,
       ...WRAPPED,
     })
-    const source = await readFile(file, 'utf8')
-    await writeFile(join(outDir, 'vendor', `${family}.cache`), codeCacheOf(source, file))
     assets[`vendor/${family}.cjs`] = file
+    if (!codeCache) continue
+    await writeFile(join(outDir, 'vendor', `${family}.cache`), codeCacheOf(await readFile(file, 'utf8'), file))
     assets[`vendor/${family}.cache`] = join(outDir, 'vendor', `${family}.cache`)
   }
   // Files a vault needs in the executable besides code (os.keychain: its native module): each vault folder may hold a
@@ -152,7 +153,7 @@ export async function bundleSea(outDir) {
   for (const vault of await readdir(join(ROOT, 'src/vaults'), { withFileTypes: true })) {
     const hook = join(ROOT, 'src/vaults', vault.name, 'sea-assets.mjs')
     if (!vault.isDirectory() || !existsSync(hook)) continue
-    Object.assign(assets, await (await import(pathToFileURL(hook).href)).seaAssets({ root: ROOT, outDir }))
+    Object.assign(assets, await (await import(pathToFileURL(hook).href)).seaAssets({ root: ROOT, outDir, target }))
   }
   return { main: join(outDir, 'main.cjs'), assets, metafile: main.metafile }
 }

@@ -1,5 +1,6 @@
-// Empties dist/ for `npm run build`, except what build does not rebuild: the single executable (dist/keyrack) and its
-// work folder (dist/.sea), both written by `npm run build:binary`. `prepare` runs the build, so a plain `rm -rf dist`
+// Empties dist/ for `npm run build`, except what build does not rebuild: the single executables (dist/keyrack and
+// dist/keyrack-<target>), their checksum files and work folders (dist/.sea, dist/.sea-<target>), all written by
+// `npm run build:binary`. `prepare` runs the build, so a plain `rm -rf dist`
 // deleted a built executable on `npm install` or on the first `npx keyrack` with a cold cache.
 // Everything else goes, so a source file that was removed or renamed leaves no stale module behind.
 //
@@ -9,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** Built by build:binary, which replaces them itself (it removes its work folder and output before writing). */
-const KEEP = new Set(['keyrack', '.sea'])
+const kept = (name) => /^keyrack(-[a-z0-9-]+)?(\.sha256)?$/.test(name) || /^\.sea(-[a-z0-9-]+)?$/.test(name)
 
 const dir = resolve(process.argv[2] ?? fileURLToPath(new URL('../dist', import.meta.url)))
 let names
@@ -21,5 +22,5 @@ try {
   names = []
 }
 for (const name of names) {
-  if (!KEEP.has(name)) await rm(join(dir, name), { recursive: true, force: true })
+  if (!kept(name)) await rm(join(dir, name), { recursive: true, force: true })
 }

@@ -1,6 +1,6 @@
 import { isSea } from 'node:sea'
 import type { Deps } from '../operations/deps.js'
-import { resolvePaths } from '../infra/paths.js'
+import { resolvePaths, type Env } from '../infra/paths.js'
 import { TerminalPrompter, type Prompter } from '../infra/prompts.js'
 import { silentReporter, StderrReporter, type Reporter } from '../infra/reporter.js'
 import { readStdin } from '../infra/stdin.js'
@@ -39,7 +39,7 @@ export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): 
       return (reporter ??= context.json ? silentReporter : new StderrReporter())
     },
     version: context.version,
-    selfCommand: selfCommand(),
+    selfCommand: selfCommand(env),
     now: () => new Date(),
     readStdin,
     ...given,
@@ -64,7 +64,11 @@ export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): 
   }
 }
 
-function selfCommand(): string[] {
+export function selfCommand(env: Env): string[] {
+  // KEYRACK_AGENT_COMMAND, a test/CI aid: the words of a command line that runs keyrack, for an executable that cannot
+  // re-run itself, such as one for another CPU under qemu-user without binfmt_misc (scripts/smoke-target.sh).
+  const override = env.KEYRACK_AGENT_COMMAND?.trim()
+  if (override) return override.split(/\s+/)
   // In a single executable, process.execPath is keyrack itself; otherwise it is node and argv[1] the script.
   return isSea() ? [process.execPath] : [process.execPath, process.argv[1] ?? '']
 }

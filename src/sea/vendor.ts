@@ -24,9 +24,11 @@ function compileChunk(chunk: string): Exports {
   const filename = `${process.execPath}/vendor/${chunk}.cjs`
   // Already inside its CommonJS wrapper (scripts/bundle.mjs): compiled as is, the bytes its code cache was made from.
   const source = sea.getAsset(`vendor/${chunk}.cjs`, 'utf8')
-  const cachedData = new Uint8Array(sea.getRawAsset(`vendor/${chunk}.cache`))
+  // An executable built for another target has no code caches (V8 would reject this build's): compiled from source.
+  const hasCache = sea.getAssetKeys().includes(`vendor/${chunk}.cache`)
+  const cachedData = hasCache ? new Uint8Array(sea.getRawAsset(`vendor/${chunk}.cache`)) : undefined
   const script = new vm.Script(source, { filename, cachedData })
-  if (script.cachedDataRejected && process.env.KEYRACK_DEBUG) process.stderr.write(`keyrack: code cache of ${chunk} rejected\n`)
+  if (hasCache && script.cachedDataRejected && process.env.KEYRACK_DEBUG) process.stderr.write(`keyrack: code cache of ${chunk} rejected\n`)
   const module = { exports: {} as Exports }
   const run = script.runInThisContext() as (...args: unknown[]) => void
   run(module.exports, requireBuiltin, module, filename, process.execPath)
