@@ -10,7 +10,10 @@ export default class Relock extends KeyrackCommand {
     const { flags } = await this.parse(Relock)
     const deps = this.depsFor(flags)
     const report = await relockKeys(scopeOf(flags), deps)
-    for (const key of report.keys) deps.reporter.step(`${key.slug}: locked`)
+    for (const key of report.keys) {
+      if (key.state === 'locked') deps.reporter.step(`${key.slug}: locked`)
+      else deps.reporter.info(`${key.slug}: not locked, ${key.vault} keys are always readable`)
+    }
     for (const note of report.notes) deps.reporter.info(note)
     return report
   }

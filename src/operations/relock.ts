@@ -1,8 +1,13 @@
+import { VAULTS } from '../vaults/registry.js'
 import type { Deps } from './deps.js'
 import { byVault, requireKeys, selectKeys, type Scope } from './scope.js'
 
 export interface RelockReport {
-  keys: Array<{ slug: string; vault: string }>
+  /**
+   * Each key and what relock made of it: `locked`, or `always-readable` for a vault that cannot lock (its descriptor
+   * says alwaysUnlocked: os.direct, os.envvar, os.keychain), so nobody is told a key is locked that still reads.
+   */
+  keys: Array<{ slug: string; vault: string; state: 'locked' | 'always-readable' }>
   /** Side effects worth telling, e.g. "test.OTHER shares the acme session and is locked too". */
   notes: string[]
 }
@@ -18,5 +23,9 @@ export async function relockKeys(scope: Scope, deps: Deps): Promise<RelockReport
     const others = selectKeys(data, {}).filter((k) => k.vault === group.vault.id && !relocked.has(k.slug.toString()))
     notes.push(...(await group.vault.relock(group.keys, others)))
   }
-  return { keys: keys.map((k) => ({ slug: k.slug.toString(), vault: k.vault })), notes }
+  const lockable = (vault: string) => !VAULTS.find((d) => d.id === vault)?.capabilities.alwaysUnlocked
+  return {
+    keys: keys.map((k) => ({ slug: k.slug.toString(), vault: k.vault, state: lockable(k.vault) ? 'locked' : 'always-readable' })),
+    notes,
+  }
 }

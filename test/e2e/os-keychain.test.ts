@@ -49,6 +49,8 @@ describe.skipIf(missing)('os.keychain from the CLI', () => {
     const relock = await cli.run(['relock', '--env', 'test'])
     expect(relock.exitCode, relock.stderr).toBe(0)
     expect(relock.stderr).toContain('os.keychain: nothing was locked (test.TOKEN)')
+    expect(relock.stderr).toContain('test.TOKEN: not locked, os.keychain keys are always readable')
+    expect(relock.stderr).not.toMatch(/test\.TOKEN: locked/)
     expect((await cli.run(['get', '--key', 'TOKEN', '--env', 'test'])).exitCode).toBe(0)
 
     const list = await cli.run(['list', '--json'])

@@ -241,7 +241,7 @@ describe('unlockKeys', () => {
 })
 
 describe('relockKeys', () => {
-  it('hands each vault its keys once, and gathers what the vaults say happened beside', async () => {
+  it('hands each vault its keys once, gathers what the vaults say happened beside, and calls a key of a vault that cannot lock always readable', async () => {
     await given({ 'test.B': 'os.direct', 'test.A': 'os.secure', 'test.C': 'os.secure', 'prod.A': 'os.secure' })
     secure.relockNotes = ['test.OTHER shares the acme session and is locked too']
     const report = await relockKeys({ env: 'test' }, deps)
@@ -249,9 +249,9 @@ describe('relockKeys', () => {
     expect(direct.batches).toEqual([['relock', ['test.B']]])
     expect(report).toEqual({
       keys: [
-        { slug: 'test.A', vault: 'os.secure' },
-        { slug: 'test.B', vault: 'os.direct' },
-        { slug: 'test.C', vault: 'os.secure' },
+        { slug: 'test.A', vault: 'os.secure', state: 'locked' },
+        { slug: 'test.B', vault: 'os.direct', state: 'always-readable' },
+        { slug: 'test.C', vault: 'os.secure', state: 'locked' },
       ],
       notes: ['test.OTHER shares the acme session and is locked too'],
     })
