@@ -3,7 +3,8 @@ import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { isRunning, SessionBusyError, SessionSignInLock, sweepSignInLeftovers } from '../../../src/vaults/aws.iam.sso/sign-in-lock.js'
+import { SessionBusyError, SessionSignInLock, sweepSignInLeftovers } from '../../../src/vaults/aws.iam.sso/sign-in-lock.js'
+import { isRunning } from '../../../src/infra/pid.js'
 
 // Issue 10, items 13 and 17: one sign-in per session across processes, and what a kill -9 during a sign-in leaves.
 

@@ -8,6 +8,7 @@ import { OWNER_FILE, SESSION_LOCK_PREFIX } from '../sign-in-lock.js'
 import { pidOfTemporaryProfile, TEMP_CONFIG_DIR_PREFIX } from '../temp-config.js'
 import type { Deps } from '../../../infra/deps.js'
 import { isErrno } from '../../../infra/fs.js'
+import { isRunning } from '../../../infra/pid.js'
 import { tildify } from '../../../infra/paths.js'
 import { selectKeys } from '../../../operations/scope.js'
 
@@ -157,14 +158,4 @@ async function signInPidOf(configFile: string): Promise<number | undefined> {
     if (pid !== undefined) return pid
   }
   return undefined
-}
-
-function isRunning(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return isErrno(error, 'EPERM')
-  }
 }
