@@ -7,9 +7,9 @@ import type { JsonObject } from '../../domain/store-model.js'
 import type { Deps } from '../../infra/deps.js'
 import { SystemAwsCli, type AwsCli } from './aws-cli.js'
 import { AwsConfigFile } from './config-file.js'
-import { SsoTokenRejectedError } from './errors.js'
+import { SsoAccessError, SsoTokenRejectedError } from './errors.js'
 import { sdkSsoPortalFactory, type SsoPortalFactory } from './portal.js'
-import { checkRoleCredentials } from './portal-http.js'
+import { checkRoleCredentials, refusalMessage } from './portal-http.js'
 import { canRefresh, isTokenLive, readSsoToken } from './sso-cache.js'
 import { sweepSignInLeftovers } from './sign-in-lock.js'
 import type { KeyState, SetInput, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../vault.js'
@@ -139,14 +139,27 @@ export class AwsIamSsoVault implements Vault {
     return this.swept
   }
 
-  /** Role credentials resolve for each key's profile (GetRoleCredentials with the session's token). */
+  /**
+   * Role credentials resolve for each key's profile: the same GetRoleCredentials as `get`, read the same way. A 401
+   * is a token the service ended (SsoTokenRejectedError: unlock signs in once more); a 403 once signed in is a role
+   * the identity does not have (SsoAccessError: set reports it as its own failure).
+   */
   private async prove(target: SsoTarget, members: Array<{ resolved: ProfileTarget }>, live: LiveSession): Promise<Array<Error | undefined>> {
-    const portal = this.sessions.portal(target.ssoRegion)
     const out: Array<Error | undefined> = []
     for (const { resolved } of members) {
+      const query = { ssoRegion: target.ssoRegion, accessToken: live.token.accessToken, accountId: resolved.accountId, roleName: resolved.roleName }
       try {
-        await portal.proveRoleCredentials(live.token.accessToken, resolved.accountId, resolved.roleName)
-        out.push(undefined)
+        const check = await checkRoleCredentials(this.deps.env, query)
+        if (check.resolved) {
+          out.push(undefined)
+          continue
+        }
+        const message = refusalMessage(check, resolved.profile.name, target.label, query)
+        out.push(
+          check.status === 401
+            ? new SsoTokenRejectedError(message, { fix: 'Sign in again: keyrack unlock for the key.' })
+            : new SsoAccessError(message, { fix: 'Ask your AWS administrator for that permission set, or run keyrack set again to pick another account or role.' }),
+        )
       } catch (error) {
         out.push(error instanceof Error ? error : new Error(String(error)))
       }
@@ -171,12 +184,7 @@ export class AwsIamSsoVault implements Vault {
     const check = await checkRoleCredentials(this.deps.env, { ssoRegion: target.ssoRegion, accessToken: token.accessToken, accountId, roleName })
     if (!check.resolved) {
       await this.proofs.forget(profile.name)
-      const role = `role ${roleName} in account ${accountId}`
-      const why =
-        check.status === 401
-          ? `${target.label} was ended on the service (signed out elsewhere, or revoked), though its token file has not expired`
-          : `${target.label} was ended on the service, or the ${role} is no longer assigned to you`
-      throw new KeyLockedError(`${key.slug} is locked: IAM Identity Center refused credentials for the AWS profile ${profile.name} (${check.errorType}): ${why}.`, { fix })
+      throw new KeyLockedError(`${key.slug} is locked: ${refusalMessage(check, profile.name, target.label, { accountId, roleName })}`, { fix })
     }
     await this.proofs.record(subject, this.deps.now())
     return new Secret(profile.name)

@@ -465,6 +465,10 @@ describe('aws.iam.sso unlock', () => {
     const [denied, missing] = await laterRun(w).unlock([key, gone], {})
     expect(denied?.outcome).toBe('failed')
     expect(denied?.error).toBeInstanceOf(SsoAccessError)
+    // One GetRoleCredentials, read one way: unlock says what get says of the same refusal.
+    expect(denied?.error?.message).toBe(
+      'IAM Identity Center refused credentials for the AWS profile acme.demo.admin (ForbiddenException): sso-session acme was ended on the service, or the role admin in account 111111111111 is no longer assigned to you.',
+    )
     expect(missing?.outcome).toBe('failed')
     expect(missing?.error).toBeInstanceOf(SsoProfileMissingError)
     expect((missing?.error as SsoProfileMissingError).fix).toContain('keyrack set --key GONE --env test --vault aws.iam.sso')
