@@ -1,5 +1,4 @@
 import { join, resolve } from 'node:path'
-import { sha1Hex } from '../vaults/aws.iam.sso/sha1.js'
 
 export type Env = Readonly<Record<string, string | undefined>>
 
@@ -84,7 +83,7 @@ export function agentSocketFor(keyrackHome: string, env: Env = {}): string {
   const home = resolve(keyrackHome)
   const preferred = join(home, 'run', 'agent.sock')
   if (Buffer.byteLength(preferred) <= MAX_SOCKET_PATH_BYTES) return preferred
-  const name = join(`keyrack-${process.getuid?.() ?? 'user'}`, `${sha1Hex(home).slice(0, 16)}.sock`)
+  const name = join(`keyrack-${process.getuid?.() ?? 'user'}`, `${process.getBuiltinModule('node:crypto').createHash('sha1').update(home).digest('hex').slice(0, 16)}.sock`)
   const inTmpdir = env.TMPDIR ? join(resolve(env.TMPDIR), name) : undefined
   return inTmpdir && Buffer.byteLength(inTmpdir) <= MAX_SOCKET_PATH_BYTES ? inTmpdir : join('/tmp', name)
 }

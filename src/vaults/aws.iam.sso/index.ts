@@ -10,7 +10,7 @@ import { AwsConfigFile } from './config-file.js'
 import { SsoAccessError, SsoTokenRejectedError } from './errors.js'
 import { sdkSsoPortalFactory, type SsoPortalFactory } from './portal.js'
 import { checkRoleCredentials, refusalMessage } from './portal-http.js'
-import { canRefresh, isTokenLive, readSsoToken } from './sso-cache.js'
+import { canRefresh, isTokenLive, readSsoToken, tokenFileVersion } from './sso-cache.js'
 import { sweepSignInLeftovers } from './sign-in-lock.js'
 import type { KeyState, SetInput, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../vault.js'
 import { SsoSessions, type LiveSession } from './sessions.js'
@@ -67,7 +67,7 @@ export class AwsIamSsoVault implements Vault {
     const groups = new Map<string, { target: SsoTarget; members: Array<{ key: StoredKey; resolved: ProfileTarget }> }>()
     for (const key of keys) {
       try {
-        const resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug))
+        const resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug), key.ref)
         const group = groups.get(resolved.target.tokenPath) ?? { target: resolved.target, members: [] }
         group.members.push({ key, resolved })
         groups.set(resolved.target.tokenPath, group)
@@ -169,7 +169,8 @@ export class AwsIamSsoVault implements Vault {
 
   async get(key: StoredKey): Promise<Secret> {
     const config = await AwsConfigFile.load(this.deps.paths.awsConfig)
-    const { profile, target, accountId, roleName } = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug))
+    const { profile, target, accountId, roleName } = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug), key.ref)
+    const tokenVersion = tokenFileVersion(target.tokenPath)
     const token = await readSsoToken(target.tokenPath, `run keyrack unlock --env ${key.slug.env} --key ${key.slug.key}`)
     const fix = `keyrack unlock --env ${key.slug.env} --key ${key.slug.key}`
     if (!token || !isTokenLive(token, this.deps.now())) {
@@ -179,14 +180,15 @@ export class AwsIamSsoVault implements Vault {
     // The token file can look live after the session was ended on the service (signed out elsewhere, revoked by an
     // administrator): only the service knows. Its answer is trusted for PROOF_TTL_MS (see proof-cache.ts).
     // Network trouble is UnavailableError (exit 5) from checkRoleCredentials.
-    const subject = { profile: profile.name, accessToken: token.accessToken, accountId, roleName }
-    if (await this.proofs.isFresh(subject, this.deps.now())) return new Secret(profile.name)
+    // No version (the file appeared between its stat and its read): ask the service, and keep no proof.
+    const subject = tokenVersion === undefined ? undefined : { profile: profile.name, tokenVersion, accountId, roleName }
+    if (subject && (await this.proofs.isFresh(subject, this.deps.now()))) return new Secret(profile.name)
     const check = await checkRoleCredentials(this.deps.env, { ssoRegion: target.ssoRegion, accessToken: token.accessToken, accountId, roleName })
     if (!check.resolved) {
       await this.proofs.forget(profile.name)
       throw new KeyLockedError(`${key.slug} is locked: ${refusalMessage(check, profile.name, target.label, { accountId, roleName })}`, { fix })
     }
-    await this.proofs.record(subject, this.deps.now())
+    if (subject) await this.proofs.record(subject, this.deps.now())
     return new Secret(profile.name)
   }
 
@@ -223,7 +225,7 @@ export class AwsIamSsoVault implements Vault {
     let resolved: ProfileTarget
     try {
       const config = await AwsConfigFile.load(this.deps.paths.awsConfig)
-      resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug))
+      resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug), key.ref)
     } catch (error) {
       if (error instanceof SsoProfileMissingError) return { state: 'absent', detail: `profile ${profileOf(key)} is not in the AWS config` }
       return { state: 'locked', detail: (error as Error).message }
@@ -246,13 +248,13 @@ export class AwsIamSsoVault implements Vault {
   private targetOf(ref: JsonObject, config: AwsConfigFile | undefined): SsoTarget | undefined {
     if (config && typeof ref.profile === 'string') {
       try {
-        return resolveProfile(config, ref.profile, this.deps.paths.ssoCache, '').target
+        return resolveProfile(config, ref.profile, this.deps.paths.ssoCache, '', ref).target
       } catch {
         // fall back to the session the store recorded at set
       }
     }
     const session = typeof ref.ssoSession === 'string' ? ref.ssoSession : undefined
-    return session ? sessionTarget(session, '', '', this.deps.paths.ssoCache) : undefined
+    return session ? sessionTarget(session, '', '', this.deps.paths.ssoCache, [], ref) : undefined
   }
 
   /** Other keys in the store whose profile signs in through the same session (relock locks them too). */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { constants, promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { ensureDir, FILE_MODE, isErrno, readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
-import { sha1Hex } from './sha1.js'
+import { sha1Hex } from './sso-cache.js'
 import { isRunning } from '../../infra/pid.js'
 import { TEMP_CONFIG_DIR_PREFIX } from './temp-config.js'
 

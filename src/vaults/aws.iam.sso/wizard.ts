@@ -13,7 +13,7 @@ import type { Choice } from '../../infra/prompts.js'
 import type { SetOutcome } from '../vault.js'
 import { assertProfileName, assertRegion, orgNameOf, parseStartUrl, sameStartUrl, SSO_REGIONS, suggestProfileName, uniqueName } from './naming.js'
 import type { LoginRunner, SignInOptions, SsoSessions } from './sessions.js'
-import { resolveProfile, sessionTarget, type SsoTarget } from './target.js'
+import { resolveProfile, sessionTarget, tokenRecordOf, type SsoTarget } from './target.js'
 
 export const VAULT_ID = 'aws.iam.sso'
 const REGISTRATION_SCOPES = 'sso:account:access'
@@ -199,7 +199,8 @@ export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps:
 
   function outcome(profile: string, target: SsoTarget, written: ConfigWriteResult | undefined, notes: string[]): SetOutcome {
     return {
-      ref: { profile, ...(target.sessionName ? { ssoSession: target.sessionName } : {}) },
+      // What get needs to find the token file without hashing (target.ts, tokenPathOf); relock reads ssoSession too.
+      ref: { profile, ...tokenRecordOf(target) },
       expected: new Secret(profile),
       rollback: async () => {
         await written?.restore()
