@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { CancelledError, KeyLockedError, KeyrackError } from '../../domain/errors.js'
+import { reframe, unlockRemedy } from '../../domain/remedy.js'
 import { formatDuration } from '../../domain/duration.js'
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
@@ -15,7 +16,7 @@ import { sweepSignInLeftovers } from './sign-in-lock.js'
 import type { KeyState, SetInput, SetOutcome, StoredKey, UnlockOptions, UnlockResult, Vault } from '../vault.js'
 import { SsoSessions, type LiveSession } from './sessions.js'
 import { profilesOf, resolveProfile, sessionTarget, SsoProfileMissingError, type ProfileTarget, type SsoTarget } from './target.js'
-import { setFixOf, setUp, VAULT_ID } from './wizard.js'
+import { setRemedyOf, setUp, VAULT_ID } from './wizard.js'
 import { CredentialProofCache } from './proof-cache.js'
 
 // aws.iam.sso: the key's value is an AWS profile name; locked/unlocked is its SSO session's token state
@@ -67,7 +68,7 @@ export class AwsIamSsoVault implements Vault {
     const groups = new Map<string, { target: SsoTarget; members: Array<{ key: StoredKey; resolved: ProfileTarget }> }>()
     for (const key of keys) {
       try {
-        const resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug), key.ref)
+        const resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setRemedyOf(key.slug, { before: 'Run: ' }), key.ref)
         const group = groups.get(resolved.target.tokenPath) ?? { target: resolved.target, members: [] }
         group.members.push({ key, resolved })
         groups.set(resolved.target.tokenPath, group)
@@ -169,10 +170,10 @@ export class AwsIamSsoVault implements Vault {
 
   async get(key: StoredKey): Promise<Secret> {
     const config = await AwsConfigFile.load(this.deps.paths.awsConfig)
-    const { profile, target, accountId, roleName } = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug), key.ref)
+    const { profile, target, accountId, roleName } = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setRemedyOf(key.slug, { before: 'Run: ' }), key.ref)
     const tokenVersion = tokenFileVersion(target.tokenPath)
-    const token = await readSsoToken(target.tokenPath, `run keyrack unlock --env ${key.slug.env} --key ${key.slug.key}`)
-    const fix = `keyrack unlock --env ${key.slug.env} --key ${key.slug.key}`
+    const fix = unlockRemedy({ env: key.slug.env, key: key.slug.key })
+    const token = await readSsoToken(target.tokenPath, reframe(fix, { before: 'run ' }))
     if (!token || !isTokenLive(token, this.deps.now())) {
       const why = !token ? 'is signed out' : `expired at ${token.expiresAt.toISOString()} (or expires within 15 minutes)`
       throw new KeyLockedError(`${key.slug} is locked: the AWS profile ${profile.name} signs in through ${target.label}, which ${why}.`, { fix })
@@ -225,7 +226,7 @@ export class AwsIamSsoVault implements Vault {
     let resolved: ProfileTarget
     try {
       const config = await AwsConfigFile.load(this.deps.paths.awsConfig)
-      resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug), key.ref)
+      resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setRemedyOf(key.slug, { before: 'Run: ' }), key.ref)
     } catch (error) {
       if (error instanceof SsoProfileMissingError) return { state: 'absent', detail: `profile ${profileOf(key)} is not in the AWS config` }
       return { state: 'locked', detail: (error as Error).message }
@@ -248,7 +249,7 @@ export class AwsIamSsoVault implements Vault {
   private targetOf(ref: JsonObject, config: AwsConfigFile | undefined): SsoTarget | undefined {
     if (config && typeof ref.profile === 'string') {
       try {
-        return resolveProfile(config, ref.profile, this.deps.paths.ssoCache, '', ref).target
+        return resolveProfile(config, ref.profile, this.deps.paths.ssoCache, undefined, ref).target
       } catch {
         // fall back to the session the store recorded at set
       }
@@ -274,7 +275,7 @@ export class AwsIamSsoVault implements Vault {
 
 function profileOf(key: StoredKey): string {
   if (typeof key.ref.profile !== 'string' || key.ref.profile === '') {
-    throw new KeyLockedError(`${key.slug} has no AWS profile recorded in the store.`, { fix: setFixOf(key.slug).replace(/^Run: /, '') })
+    throw new KeyLockedError(`${key.slug} has no AWS profile recorded in the store.`, { fix: setRemedyOf(key.slug) })
   }
   return key.ref.profile
 }

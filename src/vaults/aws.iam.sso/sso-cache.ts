@@ -1,6 +1,7 @@
 import { promises as fsp, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { CorruptFileError } from '../../domain/errors.js'
+import { reframe, type UnlockRemedy } from '../../domain/remedy.js'
 import { isErrno, readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
 
 // The SSO caches the AWS CLI and SDKs share (aws-sso-facts.md, "Files"; botocore/utils.py SSOTokenFetcher and
@@ -106,11 +107,12 @@ export function tokenFileVersion(path: string): string | undefined {
  * Reads a token file. Absent -> undefined. A file that is not JSON, or lacks accessToken / a parseable expiresAt
  * (what botocore's SSOTokenLoader requires), is a CorruptFileError naming the file and how to get a good one.
  */
-export async function readSsoToken(path: string, signInHint = 'sign in again (keyrack unlock)'): Promise<SsoToken | undefined> {
+export async function readSsoToken(path: string, signInHint: string | UnlockRemedy = 'sign in again (keyrack unlock)'): Promise<SsoToken | undefined> {
   // Through infra/fs, not fs.promises, which costs `get` ~2 ms to load (issue 7).
   const text = await readTextIfExists(path)
   if (text === undefined) return undefined
-  const fix = `Delete ${path} (a cached SSO token, nothing else is lost), then ${signInHint}.`
+  const remove = `Delete ${path} (a cached SSO token, nothing else is lost), then `
+  const fix = typeof signInHint === 'string' ? `${remove}${signInHint}.` : reframe(signInHint, { before: `${remove}${signInHint.before ?? ''}`, after: '.' })
   let raw: unknown
   try {
     raw = JSON.parse(text)

@@ -1,6 +1,7 @@
 import { basename, join } from 'node:path'
 import { KeyLockedError, UsageError } from '../../domain/errors.js'
 import type { JsonObject } from '../../domain/store-model.js'
+import { reframe, type SetRemedy } from '../../domain/remedy.js'
 import type { AwsConfigFile, AwsProfileInfo } from './config-file.js'
 import { tokenCachePath, type SsoSessionKey } from './sso-cache.js'
 
@@ -71,14 +72,14 @@ export function sessionTarget(name: string, startUrl: string, ssoRegion: string,
  * names an [sso-session] holding sso_start_url and sso_region; without it, the legacy keys sit in the profile.
  * `record`: the key's ref, whose recorded token file name is used when it is still the profile's (tokenPathOf).
  */
-export function resolveProfile(config: AwsConfigFile, name: string, ssoCacheDir: string, setFix: string, record?: TokenRecord): ProfileTarget {
+export function resolveProfile(config: AwsConfigFile, name: string, ssoCacheDir: string, setFix?: SetRemedy, record?: TokenRecord): ProfileTarget {
   const profile = config.profile(name)
   if (!profile) {
-    throw new SsoProfileMissingError(`The AWS profile ${name} is no longer in ${config.path}.`, { fix: setFix })
+    throw new SsoProfileMissingError(`The AWS profile ${name} is no longer in ${config.path}.`, setFix ? { fix: setFix } : {})
   }
   const invalid = (problem: string) =>
     new SsoProfileInvalidError(`The AWS profile ${name} in ${config.path} (line ${profile.line}) ${problem}.`, {
-      fix: `Fix that profile in ${config.path}, or write it again with: ${setFix.replace(/^Run: /, '')}`,
+      fix: setFix ? reframe(setFix, { before: `Fix that profile in ${config.path}, or write it again with: ` }) : `Fix that profile in ${config.path}.`,
     })
   let target: SsoTarget
   if (profile.ssoSession) {
@@ -102,7 +103,7 @@ export function profilesOf(config: AwsConfigFile, target: SsoTarget, ssoCacheDir
   const out: ProfileTarget[] = []
   for (const profile of config.profiles()) {
     try {
-      const resolved = resolveProfile(config, profile.name, ssoCacheDir, '')
+      const resolved = resolveProfile(config, profile.name, ssoCacheDir)
       if (resolved.target.tokenPath === target.tokenPath) out.push(resolved)
     } catch {
       // Not an SSO profile, or broken: it has no cached SSO role credentials of this session.

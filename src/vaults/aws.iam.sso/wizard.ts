@@ -1,5 +1,6 @@
 import { parseDuration } from '../../domain/duration.js'
 import { CancelledError, PromptNotAllowedError, UsageError } from '../../domain/errors.js'
+import { setRemedy, type SetRemedy } from '../../domain/remedy.js'
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
 import type { Deps } from '../../infra/deps.js'
@@ -20,9 +21,12 @@ const REGISTRATION_SCOPES = 'sso:account:access'
 const DEFAULT_SSO_REGION = 'us-east-1'
 const ANOTHER_URL = '' // no start URL is empty
 
-/** The fix for a key whose profile is missing or broken: set it up again. */
-export function setFixOf(slug: Slug): string {
-  return `Run: keyrack set --key ${slug.key} --env ${slug.env} --vault ${VAULT_ID}`
+/**
+ * `keyrack set --key K --env E --vault aws.iam.sso [more]`: the fix for a key whose profile is missing or broken,
+ * and doctor's for a session no key signs in through (env `<env>`). The one place the vault's set command is made.
+ */
+export function setRemedyOf(slug: { key?: string; env?: string }, more: Omit<SetRemedy, 'kind' | 'key' | 'env' | 'vault'> = {}): SetRemedy {
+  return setRemedy({ ...(slug.key === undefined ? {} : { key: slug.key }), ...(slug.env === undefined ? {} : { env: slug.env }), vault: VAULT_ID, ...more })
 }
 
 interface WizardFlags {
@@ -82,7 +86,7 @@ export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps:
   try {
     const adopting = flags.profile && !startUrlFlag && !flags.account && !flags.role ? config.profile(flags.profile) : undefined
     if (adopting) {
-      const resolved = resolveProfile(config, adopting.name, deps.paths.ssoCache, setFixOf(slug))
+      const resolved = resolveProfile(config, adopting.name, deps.paths.ssoCache, setRemedyOf(slug, { before: 'Run: ' }))
       const live = await sessions.ensureLive(resolved.target, sessions.login(adopting.name, config.path, flags.signIn), signIn)
       track(resolved.target, live.how)
       return outcome(adopting.name, resolved.target, undefined, [`adopted the existing profile ${adopting.name} (${resolved.target.label})`])

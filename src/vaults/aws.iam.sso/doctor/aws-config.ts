@@ -3,6 +3,8 @@ import { checksOf, type Check } from '../../../domain/check.js'
 import { AwsConfigFile, type AwsProfileInfo, type SsoSessionInfo } from '../config-file.js'
 import type { Deps } from '../../../infra/deps.js'
 import { normalizeStartUrl, orgNameOf, sameStartUrl, uniqueName } from '../naming.js'
+import { setRemedyOf } from '../wizard.js'
+import { renderRemedy } from '../../../domain/remedy.js'
 
 export const AWS_CONFIG_SECTION = 'aws config'
 const SCOPES = 'sso:account:access'
@@ -35,7 +37,7 @@ export function awsConfigChecks(loaded: LoadedAwsConfig, show: (path: string) =>
     return [check('aws-config.parse', 'fail', loaded.error?.message ?? `${file} cannot be read`, loaded.error?.fix)]
   }
   const config = loaded.config
-  if (!config.exists) return [check('aws-config.parse', 'ok', `no AWS config at ${file} yet (keyrack set --vault aws.iam.sso writes one)`)]
+  if (!config.exists) return [check('aws-config.parse', 'ok', `no AWS config at ${file} yet (${renderRemedy(setRemedyOf({}, { after: ' writes one' }))})`)]
   const profiles = config.profiles()
   const sessions = config.ssoSessions()
   const checks = [check('aws-config.parse', 'ok', `${file} parses: ${profiles.length} profile(s), ${sessions.length} sso-session(s)`)]

@@ -14,6 +14,8 @@ import {
   type SsoSessionKey,
 } from '../sso-cache.js'
 import { resolveAwsCli } from '../aws-cli.js'
+import { setRemedyOf } from '../wizard.js'
+import { renderRemedy } from '../../../domain/remedy.js'
 import { sdkSsoPortalFactory } from '../portal.js'
 import type { Deps } from '../../../infra/deps.js'
 import type { StoreData } from '../../../domain/store-model.js'
@@ -86,7 +88,12 @@ function signInTargets(config: AwsConfigFile | undefined): SignInTarget[] {
 function signInCommand(target: SignInTarget): string {
   return target.profile
     ? `aws sso login --profile ${target.profile}`
-    : `add a profile for it (keyrack set --key AWS_PROFILE --env <env> --vault aws.iam.sso --sso-start-url ${target.startUrl} --sso-region ${target.ssoRegion}), then keyrack unlock`
+    : renderRemedy(
+        setRemedyOf(
+          { key: 'AWS_PROFILE', env: '<env>' },
+          { flags: ['--sso-start-url', target.startUrl, '--sso-region', target.ssoRegion], before: 'add a profile for it (', after: '), then keyrack unlock' },
+        ),
+      )
 }
 
 async function tokenCheck(target: SignInTarget, cacheDir: string, now: Date, show: (p: string) => string): Promise<Check> {
