@@ -152,7 +152,7 @@ describe('an AWS config folder owned by root (after a `sudo aws ...`), seen by a
       const config = join(home, '.aws', 'config')
       await writeFile(config, '[default]\nregion = eu-west-1\n', { mode: 0o644 })
       // When the built editor runs as that user (the code keyrack set runs at its write step)
-      const module = join(import.meta.dirname, '..', '..', 'dist', 'infra', 'aws', 'config-file.js')
+      const module = join(import.meta.dirname, '..', '..', 'dist', 'vaults', 'aws.iam.sso', 'config-file.js')
       const script = `const m = await import(${JSON.stringify(module)});
         const report = (e) => ({ name: e.name, exitCode: e.exitCode, message: e.message, fix: e.fix });
         const write = await m.editAwsConfig(${JSON.stringify(config)}, (c) => c.withSection('profile', 'a', [['region', 'x']])).then(() => 'written', report);
