@@ -208,13 +208,14 @@ async function writeAwsSession() {
   )
   // The token cache file the aws CLI writes at sign-in: sha1 of the session name.
   const token = { startUrl: 'https://bench.awsapps.com/start', region: 'us-east-1', accessToken: 'bench-token', expiresAt: new Date(Date.now() + 8 * 3600_000).toISOString() }
-  await writeFile(join(aws, 'sso', 'cache', `${createHash('sha1').update('bench').digest('hex')}.json`), JSON.stringify(token), { mode: 0o600 })
+  const tokenFile = `${createHash('sha1').update('bench').digest('hex')}.json`
+  await writeFile(join(aws, 'sso', 'cache', tokenFile), JSON.stringify(token), { mode: 0o600 })
   // What `keyrack set --vault aws.iam.sso --profile acme.bench.admin` records (set itself would prove the role with
   // the real service, which a benchmark cannot reach).
   const storePath = join(env.KEYRACK_HOME, 'store.json')
   const store = JSON.parse(await readFile(storePath, 'utf8'))
   const now = new Date().toISOString()
-  store.keys['aws.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.bench.admin', ssoSession: 'bench' }, createdAt: now, updatedAt: now }
+  store.keys['aws.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.bench.admin', ssoSession: 'bench', tokenFile }, createdAt: now, updatedAt: now }
   await writeFile(storePath, JSON.stringify(store, null, 2) + '\n', { mode: 0o600 })
 }
 

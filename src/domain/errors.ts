@@ -1,6 +1,8 @@
 // Every expected failure is a KeyrackError: it carries a stable name (tests assert on it), the exit code of
 // docs/cli-contract.md, and the fix a user can act on. Anything else that escapes is a bug (exit 1).
 
+import { remedyOf, renderRemedy, type Remedy } from './remedy.js'
+
 export const ExitCode = {
   ok: 0,
   bug: 1,
@@ -17,18 +19,25 @@ export const ExitCode = {
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
 
 export interface ErrorDetails {
-  fix?: string
+  /** A Remedy (data code can inspect), or advice in words. */
+  fix?: string | Remedy
   cause?: unknown
 }
 
 export abstract class KeyrackError extends Error {
   abstract readonly exitCode: ExitCode
-  readonly fix: string | undefined
+  /** What the user can do, as data: `get` asks "is it an unlock?" of this, not of the text. */
+  readonly remedy: Remedy | undefined
 
   constructor(message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
     this.name = new.target.name
-    this.fix = details.fix
+    this.remedy = details.fix === undefined ? undefined : remedyOf(details.fix)
+  }
+
+  /** The remedy as the `fix:` text every output prints (renderRemedy, the one place it is rendered). */
+  get fix(): string | undefined {
+    return this.remedy && renderRemedy(this.remedy)
   }
 }
 
@@ -50,7 +59,7 @@ export class PromptNotAllowedError extends UsageError {
 
 /** A file keyrack must read is damaged. Treated as bad input: keyrack never overwrites it. */
 export class CorruptFileError extends UsageError {
-  constructor(readonly path: string, problem: string, fix: string) {
+  constructor(readonly path: string, problem: string, fix: string | Remedy) {
     super(`${path} cannot be read: ${problem}`, { fix })
   }
 }
@@ -72,7 +81,7 @@ export type RoundtripStep = 'store' | 'unlock' | 'get' | 'relock' | 'save'
 
 export class RoundtripFailedError extends KeyrackError {
   readonly exitCode = ExitCode.roundtrip
-  constructor(readonly step: RoundtripStep, readonly reason: KeyrackError | Error, fix: string | undefined) {
+  constructor(readonly step: RoundtripStep, readonly reason: KeyrackError | Error, fix: string | Remedy | undefined) {
     super(`set failed at the ${step} step: ${reason.message}. Nothing was changed.`, { fix, cause: reason })
   }
 }

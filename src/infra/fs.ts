@@ -1,6 +1,7 @@
 import { constants, promises as fsp, readFileSync, unlinkSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { UnavailableError } from '../domain/errors.js'
+import { isRunning } from './pid.js'
 
 export const DIR_MODE = 0o700
 export const FILE_MODE = 0o600
@@ -106,9 +107,10 @@ export async function removeIfExists(path: string): Promise<boolean> {
   }
 }
 
-export async function modeOf(path: string): Promise<number | undefined> {
+/** A file's permission bits, or undefined when it is absent; `noFollow` judges a link itself (lstat), not its target. */
+export async function modeOf(path: string, options: { noFollow?: boolean } = {}): Promise<number | undefined> {
   try {
-    return (await fsp.stat(path)).mode & 0o777
+    return (await (options.noFollow ? fsp.lstat(path) : fsp.stat(path))).mode & 0o777
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined
     throw error
@@ -236,12 +238,7 @@ async function isStaleLock(lockPath: string): Promise<boolean> {
     if (Date.now() - info.mtimeMs > LOCK_STALE_MS) return true
     const pid = Number.parseInt(text, 10)
     if (!Number.isInteger(pid) || pid <= 0) return Date.now() - info.mtimeMs > 1000 // being written, or garbage
-    try {
-      process.kill(pid, 0)
-      return false
-    } catch (error) {
-      return isErrno(error, 'ESRCH')
-    }
+    return !isRunning(pid)
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return false
     throw error

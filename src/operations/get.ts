@@ -1,8 +1,9 @@
 import { KeyLockedError, KeyrackError } from '../domain/errors.js'
+import { unlockRemedy, type UnlockRemedy } from '../domain/remedy.js'
 import type { Secret } from '../domain/secret.js'
 import type { Slug } from '../domain/slug.js'
 import type { Deps } from './deps.js'
-import { keyNotFound, requireKeys, unlockCommand } from './scope.js'
+import { keyNotFound, requireKeys } from './scope.js'
 
 /** The value of one key. Locked keys throw KeyLockedError naming the exact unlock command. */
 export async function getKey(slug: Slug, deps: Deps): Promise<Secret> {
@@ -13,7 +14,7 @@ export async function getKey(slug: Slug, deps: Deps): Promise<Secret> {
   try {
     return await vault.get({ slug, ref: entry.ref })
   } catch (error) {
-    throw withUnlockFix(error, unlockCommand({ slug }))
+    throw withUnlockFix(error, unlockRemedy({ env: slug.env, key: slug.key }, { before: 'Run: ' }))
   }
 }
 
@@ -31,16 +32,17 @@ export async function getEnv(env: string, deps: Deps): Promise<EnvValue[]> {
     try {
       values.push({ key: key.slug.key, value: await vault.get(key) })
     } catch (error) {
-      throw withUnlockFix(error, unlockCommand({ env }))
+      throw withUnlockFix(error, unlockRemedy({ env }, { before: 'Run: ' }))
     }
   }
   return values
 }
 
-function withUnlockFix(error: unknown, command: string): unknown {
-  // A vault knows why a key is locked; the operation knows which unlock command covers what the user asked for.
-  if (error instanceof KeyLockedError && (!error.fix || error.fix.startsWith('keyrack unlock'))) {
-    return new KeyLockedError(error.message, { fix: `Run: ${command}` })
+function withUnlockFix(error: unknown, unlock: UnlockRemedy): unknown {
+  // A vault knows why a key is locked; the operation knows which unlock covers what the user asked for. A vault's
+  // other remedy (set the key again, ...) is kept.
+  if (error instanceof KeyLockedError && (error.remedy === undefined || error.remedy.kind === 'unlock')) {
+    return new KeyLockedError(error.message, { fix: unlock })
   }
   return error instanceof KeyrackError || error instanceof Error ? error : new Error(String(error))
 }

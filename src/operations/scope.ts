@@ -1,4 +1,5 @@
 import { KeyNotFoundError } from '../domain/errors.js'
+import { setRemedy } from '../domain/remedy.js'
 import { Slug } from '../domain/slug.js'
 import type { KeyEntry, StoreData } from '../domain/store-model.js'
 import type { Deps } from './deps.js'
@@ -35,7 +36,7 @@ export function requireKeys(data: StoreData, scope: Scope): ScopedKey[] {
   if (keys.length === 0) {
     if (scope.slug) throw keyNotFound(scope.slug)
     throw new KeyNotFoundError(scope.env ? `No keys in env ${scope.env}.` : 'No keys yet.', {
-      fix: `Add one: keyrack set --key API_URL --env ${scope.env ?? 'test'}`,
+      fix: setRemedy({ key: 'API_URL', env: scope.env ?? 'test', before: 'Add one: ' }),
     })
   }
   return keys
@@ -43,7 +44,7 @@ export function requireKeys(data: StoreData, scope: Scope): ScopedKey[] {
 
 export function keyNotFound(slug: Slug): KeyNotFoundError {
   return new KeyNotFoundError(`No key ${slug.key} in env ${slug.env}.`, {
-    fix: `Add it: keyrack set --key ${slug.key} --env ${slug.env}   (keyrack list shows what exists)`,
+    fix: setRemedy({ key: slug.key, env: slug.env, before: 'Add it: ', after: '   (keyrack list shows what exists)' }),
   })
 }
 
@@ -52,10 +53,4 @@ export async function byVault(keys: ScopedKey[], deps: Deps): Promise<Array<{ va
   const groups = new Map<string, ScopedKey[]>()
   for (const key of keys) groups.set(key.vault, [...(groups.get(key.vault) ?? []), key])
   return Promise.all([...groups].map(async ([id, group]) => ({ vault: await deps.vaults.get(id), keys: group })))
-}
-
-/** The exact unlock command for a scope, as error messages must name it. */
-export function unlockCommand(scope: Scope): string {
-  if (scope.slug) return `keyrack unlock --env ${scope.slug.env} --key ${scope.slug.key}`
-  return scope.env ? `keyrack unlock --env ${scope.env}` : 'keyrack unlock'
 }

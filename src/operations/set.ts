@@ -7,6 +7,7 @@ import {
   UsageError,
   type RoundtripStep,
 } from '../domain/errors.js'
+import { setRemedy } from '../domain/remedy.js'
 import type { Slug } from '../domain/slug.js'
 import type { Deps } from './deps.js'
 import { LockBusyError } from '../infra/fs.js'
@@ -145,7 +146,7 @@ function refuseCaseTwin(slug: Slug, data: StoreData): void {
   const twin = Object.keys(data.keys).find((other) => other !== text && other.toLowerCase() === text.toLowerCase())
   if (twin) {
     throw new UsageError(`${text} differs from the existing key ${twin} only by case.`, {
-      fix: `Use ${twin} (keyrack set --key ${twin} --force replaces it), or pick a name that differs by more than case.`,
+      fix: setRemedy({ key: twin, force: true, before: `Use ${twin} (`, after: ' replaces it), or pick a name that differs by more than case.' }),
     })
   }
 }
@@ -185,7 +186,7 @@ function asSetFailure(step: RoundtripStep, error: unknown, interrupted: StopSign
   if (error instanceof LockBusyError) return error
   if (error instanceof UsageError || error instanceof UnavailableError) return error
   const reason = error instanceof Error ? error : new Error(String(error))
-  const fix = error instanceof KeyrackError ? error.fix : undefined
+  const fix = error instanceof KeyrackError ? error.remedy : undefined
   return new RoundtripFailedError(step, reason, fix ?? defaultFix(step))
 }
 

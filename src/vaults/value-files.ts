@@ -4,6 +4,7 @@ import type { Slug } from '../domain/slug.js'
 import type { StoreData } from '../domain/store-model.js'
 import { isErrno, removeIfExists } from '../infra/fs.js'
 import { keyIdOf, tryWithKeyIdLock } from '../infra/key-lock.js'
+import { isRunning } from '../infra/pid.js'
 import type { Check } from '../domain/check.js'
 import type { StoredKey } from './vault.js'
 
@@ -56,7 +57,7 @@ export class ValueFiles {
     const found: string[] = []
     for (const name of names) {
       const writer = /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name)
-      if (writer && !isAlive(Number(writer[1]))) {
+      if (writer && !isRunning(Number(writer[1]))) {
         found.push(name)
         if (remove) await removeIfExists(join(this.dir, name))
       }
@@ -84,16 +85,6 @@ export class ValueFiles {
       })
     }
     return found
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return !isErrno(error, 'ESRCH')
   }
 }
 

@@ -73,9 +73,12 @@ async function writeAwsFixture(): Promise<void> {
   const storePath = join(cli.env.KEYRACK_HOME!, 'store.json')
   const store = JSON.parse(await readFile(storePath, 'utf8'))
   const now = new Date().toISOString()
-  store.keys['aws.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.live.admin', ssoSession: 'live' }, createdAt: now, updatedAt: now }
+  // live and gone are recorded as set records them now (the token file's name, read, not hashed); old as an older
+  // keyrack recorded it (no tokenFile: derived with node:crypto). Both ways must print the same on both entry paths.
+  const tokenFile = (sessionName: string) => `${createHash('sha1').update(sessionName).digest('hex')}.json`
+  store.keys['aws.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.live.admin', ssoSession: 'live', tokenFile: tokenFile('live') }, createdAt: now, updatedAt: now }
   store.keys['awsold.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.old.admin', ssoSession: 'old' }, createdAt: now, updatedAt: now }
-  store.keys['awsgone.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.gone.admin', ssoSession: 'gone' }, createdAt: now, updatedAt: now }
+  store.keys['awsgone.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.gone.admin', ssoSession: 'gone', tokenFile: tokenFile('gone') }, createdAt: now, updatedAt: now }
   await writeFile(storePath, JSON.stringify(store, null, 2) + '\n', { mode: 0o600 })
 }
 

@@ -7,7 +7,8 @@ import { deleteKey } from '../../src/operations/del.js'
 import { getEnv, getKey } from '../../src/operations/get.js'
 import { listKeys } from '../../src/operations/list.js'
 import { relockKeys } from '../../src/operations/relock.js'
-import { requireKeys, selectKeys, unlockCommand } from '../../src/operations/scope.js'
+import { requireKeys, selectKeys } from '../../src/operations/scope.js'
+import { renderRemedy, unlockRemedy } from '../../src/domain/remedy.js'
 import { unlockKeys } from '../../src/operations/unlock.js'
 import type { KeyState, SetOutcome, StoredKey, UnlockResult, Vault } from '../../src/vaults/vault.js'
 import { makeTestDeps, makeTestHome, type TestHome } from '../support/deps.js'
@@ -128,9 +129,9 @@ describe('scope: which keys a command selects', () => {
   })
 
   it('names the unlock command of exactly the scope', () => {
-    expect(unlockCommand({ slug: slug('test.A'), env: 'prod' })).toBe('keyrack unlock --env test --key A')
-    expect(unlockCommand({ env: 'prod' })).toBe('keyrack unlock --env prod')
-    expect(unlockCommand({})).toBe('keyrack unlock')
+    expect(renderRemedy(unlockRemedy({ env: 'test', key: 'A' }))).toBe('keyrack unlock --env test --key A')
+    expect(renderRemedy(unlockRemedy({ env: 'prod' }))).toBe('keyrack unlock --env prod')
+    expect(renderRemedy(unlockRemedy({}))).toBe('keyrack unlock')
   })
 })
 
@@ -151,7 +152,7 @@ describe('getKey and getEnv', () => {
   })
 
   it('a locked key names the unlock command of the key asked for', async () => {
-    secure.getErrors.set('test.A', new KeyLockedError('test.A is locked.', { fix: 'keyrack unlock --env test --key A' }))
+    secure.getErrors.set('test.A', new KeyLockedError('test.A is locked.', { fix: unlockRemedy({ env: 'test', key: 'A' }) }))
     await expect(getKey(slug('test.A'), deps)).rejects.toMatchObject({ exitCode: 4, fix: 'Run: keyrack unlock --env test --key A' })
     // and so does a locked key whose vault gave no fix
     secure.getErrors.set('test.A', new KeyLockedError('test.A is locked.'))
@@ -161,6 +162,18 @@ describe('getKey and getEnv', () => {
   it("a locked key whose vault knows a better fix than unlock keeps the vault's fix", async () => {
     secure.getErrors.set('test.A', new KeyLockedError('The encrypted value of test.A is missing.', { fix: 'Set it again: keyrack set --key A --env test --force' }))
     await expect(getKey(slug('test.A'), deps)).rejects.toMatchObject({ fix: 'Set it again: keyrack set --key A --env test --force' })
+  })
+
+  it('what a fix is, is read from its Remedy, not guessed from its text', async () => {
+    // A fix in words that merely starts like an unlock command is the vault's own advice: kept
+    const advice = 'keyrack unlock --env test first, then set the key again with --force'
+    secure.getErrors.set('test.A', new KeyLockedError('test.A is stale.', { fix: advice }))
+    await expect(getKey(slug('test.A'), deps)).rejects.toMatchObject({ fix: advice })
+    // An unlock of another scope is still the operation's to name
+    secure.getErrors.set('test.A', new KeyLockedError('test.A is locked.', { fix: unlockRemedy({ env: 'test' }, { before: 'Sign in: ' }) }))
+    const error = (await getKey(slug('test.A'), deps).catch((e: unknown) => e)) as KeyLockedError
+    expect(error.fix).toBe('Run: keyrack unlock --env test --key A')
+    expect(error.remedy).toEqual({ kind: 'unlock', env: 'test', key: 'A', before: 'Run: ' })
   })
 
   it('other failures pass through as they are; a thrown non-error becomes an Error', async () => {

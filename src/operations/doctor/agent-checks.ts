@@ -1,10 +1,9 @@
-import { lstat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { KeyrackError } from '../../domain/errors.js'
 import { checksOf, type Check } from '../../domain/check.js'
 import { AgentClient, AgentNotRunning, AgentVersionMismatch } from '../../infra/agent-client.js'
 import type { Deps } from '../deps.js'
-import { isErrno } from '../../infra/fs.js'
+import { modeOf } from '../../infra/fs.js'
 import { tildify } from '../../infra/paths.js'
 
 const SECTION = 'keyrack'
@@ -51,15 +50,7 @@ export async function agentChecks(deps: Deps): Promise<Check[]> {
 
 async function socketModeChecks(socket: string, show: (path: string) => string): Promise<Check[]> {
   const folder = dirname(socket)
-  const modeOf = async (path: string) => {
-    try {
-      return (await lstat(path)).mode & 0o777
-    } catch (error) {
-      if (isErrno(error, 'ENOENT')) return undefined
-      throw error
-    }
-  }
-  const [socketMode, folderMode] = await Promise.all([modeOf(socket), modeOf(folder)])
+  const [socketMode, folderMode] = await Promise.all([modeOf(socket, { noFollow: true }), modeOf(folder, { noFollow: true })])
   if (socketMode === undefined) return []
   const loose: string[] = []
   if (socketMode !== 0o600) loose.push(`${show(socket)} is ${octal(socketMode)}`)

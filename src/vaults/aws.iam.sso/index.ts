@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { CancelledError, KeyLockedError, KeyrackError } from '../../domain/errors.js'
+import { reframe, unlockRemedy } from '../../domain/remedy.js'
 import { formatDuration } from '../../domain/duration.js'
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
@@ -7,16 +8,16 @@ import type { JsonObject } from '../../domain/store-model.js'
 import { awsContext, type AwsContext } from './aws-paths.js'
 import { SystemAwsCli, type AwsCli } from './aws-cli.js'
 import { AwsConfigFile } from './config-file.js'
-import { SsoTokenRejectedError } from './errors.js'
+import { SsoAccessError, SsoTokenRejectedError } from './errors.js'
 import { sdkSsoPortalFactory, type SsoPortalFactory } from './portal.js'
-import { checkRoleCredentials } from './portal-http.js'
-import { canRefresh, isTokenLive, readSsoToken } from './sso-cache.js'
+import { checkRoleCredentials, refusalMessage } from './portal-http.js'
+import { canRefresh, isTokenLive, readSsoToken, tokenFileVersion } from './sso-cache.js'
 import { sweepSignInLeftovers } from './sign-in-lock.js'
 import type { KeyState, SetInput, SetOutcome, StoredKey, UnlockResult, Vault, VaultContext } from '../vault.js'
 import type { AwsUnlockOptions } from './set-input.js'
 import { SsoSessions, type LiveSession } from './sessions.js'
 import { profilesOf, resolveProfile, sessionTarget, SsoProfileMissingError, type ProfileTarget, type SsoTarget } from './target.js'
-import { setFixOf, setUp, VAULT_ID } from './wizard.js'
+import { setRemedyOf, setUp, VAULT_ID } from './wizard.js'
 import { CredentialProofCache } from './proof-cache.js'
 
 // aws.iam.sso: the key's value is an AWS profile name; locked/unlocked is its SSO session's token state
@@ -67,7 +68,7 @@ export class AwsIamSsoVault implements Vault {
     const groups = new Map<string, { target: SsoTarget; members: Array<{ key: StoredKey; resolved: ProfileTarget }> }>()
     for (const key of keys) {
       try {
-        const resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug))
+        const resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setRemedyOf(key.slug, { before: 'Run: ' }), key.ref)
         const group = groups.get(resolved.target.tokenPath) ?? { target: resolved.target, members: [] }
         group.members.push({ key, resolved })
         groups.set(resolved.target.tokenPath, group)
@@ -139,14 +140,27 @@ export class AwsIamSsoVault implements Vault {
     return this.swept
   }
 
-  /** Role credentials resolve for each key's profile (GetRoleCredentials with the session's token). */
+  /**
+   * Role credentials resolve for each key's profile: the same GetRoleCredentials as `get`, read the same way. A 401
+   * is a token the service ended (SsoTokenRejectedError: unlock signs in once more); a 403 once signed in is a role
+   * the identity does not have (SsoAccessError: set reports it as its own failure).
+   */
   private async prove(target: SsoTarget, members: Array<{ resolved: ProfileTarget }>, live: LiveSession): Promise<Array<Error | undefined>> {
-    const portal = this.sessions.portal(target.ssoRegion)
     const out: Array<Error | undefined> = []
     for (const { resolved } of members) {
+      const query = { ssoRegion: target.ssoRegion, accessToken: live.token.accessToken, accountId: resolved.accountId, roleName: resolved.roleName }
       try {
-        await portal.proveRoleCredentials(live.token.accessToken, resolved.accountId, resolved.roleName)
-        out.push(undefined)
+        const check = await checkRoleCredentials(this.deps.env, query)
+        if (check.resolved) {
+          out.push(undefined)
+          continue
+        }
+        const message = refusalMessage(check, resolved.profile.name, target.label, query)
+        out.push(
+          check.status === 401
+            ? new SsoTokenRejectedError(message, { fix: 'Sign in again: keyrack unlock for the key.' })
+            : new SsoAccessError(message, { fix: 'Ask your AWS administrator for that permission set, or run keyrack set again to pick another account or role.' }),
+        )
       } catch (error) {
         out.push(error instanceof Error ? error : new Error(String(error)))
       }
@@ -156,9 +170,10 @@ export class AwsIamSsoVault implements Vault {
 
   async get(key: StoredKey): Promise<Secret> {
     const config = await AwsConfigFile.load(this.deps.paths.awsConfig)
-    const { profile, target, accountId, roleName } = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug))
-    const token = await readSsoToken(target.tokenPath, `run keyrack unlock --env ${key.slug.env} --key ${key.slug.key}`)
-    const fix = `keyrack unlock --env ${key.slug.env} --key ${key.slug.key}`
+    const { profile, target, accountId, roleName } = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setRemedyOf(key.slug, { before: 'Run: ' }), key.ref)
+    const tokenVersion = tokenFileVersion(target.tokenPath)
+    const fix = unlockRemedy({ env: key.slug.env, key: key.slug.key })
+    const token = await readSsoToken(target.tokenPath, reframe(fix, { before: 'run ' }))
     if (!token || !isTokenLive(token, this.deps.now())) {
       const why = !token ? 'is signed out' : `expired at ${token.expiresAt.toISOString()} (or expires within 15 minutes)`
       throw new KeyLockedError(`${key.slug} is locked: the AWS profile ${profile.name} signs in through ${target.label}, which ${why}.`, { fix })
@@ -166,19 +181,15 @@ export class AwsIamSsoVault implements Vault {
     // The token file can look live after the session was ended on the service (signed out elsewhere, revoked by an
     // administrator): only the service knows. Its answer is trusted for PROOF_TTL_MS (see proof-cache.ts).
     // Network trouble is UnavailableError (exit 5) from checkRoleCredentials.
-    const subject = { profile: profile.name, accessToken: token.accessToken, accountId, roleName }
-    if (await this.proofs.isFresh(subject, this.deps.now())) return new Secret(profile.name)
+    // No version (the file appeared between its stat and its read): ask the service, and keep no proof.
+    const subject = tokenVersion === undefined ? undefined : { profile: profile.name, tokenVersion, accountId, roleName }
+    if (subject && (await this.proofs.isFresh(subject, this.deps.now()))) return new Secret(profile.name)
     const check = await checkRoleCredentials(this.deps.env, { ssoRegion: target.ssoRegion, accessToken: token.accessToken, accountId, roleName })
     if (!check.resolved) {
       await this.proofs.forget(profile.name)
-      const role = `role ${roleName} in account ${accountId}`
-      const why =
-        check.status === 401
-          ? `${target.label} was ended on the service (signed out elsewhere, or revoked), though its token file has not expired`
-          : `${target.label} was ended on the service, or the ${role} is no longer assigned to you`
-      throw new KeyLockedError(`${key.slug} is locked: IAM Identity Center refused credentials for the AWS profile ${profile.name} (${check.errorType}): ${why}.`, { fix })
+      throw new KeyLockedError(`${key.slug} is locked: ${refusalMessage(check, profile.name, target.label, { accountId, roleName })}`, { fix })
     }
-    await this.proofs.record(subject, this.deps.now())
+    if (subject) await this.proofs.record(subject, this.deps.now())
     return new Secret(profile.name)
   }
 
@@ -215,7 +226,7 @@ export class AwsIamSsoVault implements Vault {
     let resolved: ProfileTarget
     try {
       const config = await AwsConfigFile.load(this.deps.paths.awsConfig)
-      resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setFixOf(key.slug))
+      resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setRemedyOf(key.slug, { before: 'Run: ' }), key.ref)
     } catch (error) {
       if (error instanceof SsoProfileMissingError) return { state: 'absent', detail: `profile ${profileOf(key)} is not in the AWS config` }
       return { state: 'locked', detail: (error as Error).message }
@@ -238,13 +249,13 @@ export class AwsIamSsoVault implements Vault {
   private targetOf(ref: JsonObject, config: AwsConfigFile | undefined): SsoTarget | undefined {
     if (config && typeof ref.profile === 'string') {
       try {
-        return resolveProfile(config, ref.profile, this.deps.paths.ssoCache, '').target
+        return resolveProfile(config, ref.profile, this.deps.paths.ssoCache, undefined, ref).target
       } catch {
         // fall back to the session the store recorded at set
       }
     }
     const session = typeof ref.ssoSession === 'string' ? ref.ssoSession : undefined
-    return session ? sessionTarget(session, '', '', this.deps.paths.ssoCache) : undefined
+    return session ? sessionTarget(session, '', '', this.deps.paths.ssoCache, [], ref) : undefined
   }
 
   /** The store's other keys (relock's `others`) whose profile signs in through the same session (locked too). */
@@ -260,7 +271,7 @@ export class AwsIamSsoVault implements Vault {
 
 function profileOf(key: StoredKey): string {
   if (typeof key.ref.profile !== 'string' || key.ref.profile === '') {
-    throw new KeyLockedError(`${key.slug} has no AWS profile recorded in the store.`, { fix: setFixOf(key.slug).replace(/^Run: /, '') })
+    throw new KeyLockedError(`${key.slug} has no AWS profile recorded in the store.`, { fix: setRemedyOf(key.slug) })
   }
   return key.ref.profile
 }

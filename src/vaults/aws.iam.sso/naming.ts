@@ -28,22 +28,42 @@ export function parseStartUrl(text: string): string {
   if (!PORTAL_HOSTS.some((p) => p.test(host))) {
     throw new UsageError(`${url.hostname} is not an AWS sign-in domain (*.awsapps.com, *.awsapps.cn, *.app.aws).`, { fix: URL_FIX })
   }
-  return `https://${host}${url.pathname.replace(/\/+$/, '')}`
+  return normalizeStartUrl(url.href)
 }
 
-/** Start URLs as written in a config, compared the way parseStartUrl canonicalises them. */
-export function sameStartUrl(a: string | undefined, b: string): boolean {
-  if (!a) return false
+/**
+ * The one canonical form of a start URL, for the wizard and doctor alike: the host's case, a query, a fragment (`#/`)
+ * or trailing slashes do not make another portal. Lenient: a start URL already in a config is compared even when it
+ * is not one keyrack would accept (not https, not an AWS domain); text that is not a URL is compared as written,
+ * less a trailing `#` or `/`.
+ */
+export function normalizeStartUrl(text: string): string {
+  const trimmed = text.trim()
   try {
-    return parseStartUrl(a) === parseStartUrl(b)
+    const url = new URL(trimmed)
+    return `${url.protocol}//${url.host.toLowerCase()}${url.pathname.replace(/\/+$/, '')}`
   } catch {
-    return a.trim().replace(/[#/]+$/, '') === b.trim().replace(/[#/]+$/, '')
+    return trimmed.replace(/[#/]+$/, '')
   }
 }
 
-/** `acme` for https://acme.awsapps.com/start; the directory id for `start.*` portals; the instance for *.app.aws. */
+/** Start URLs as written in a config, compared in their canonical form. */
+export function sameStartUrl(a: string | undefined, b: string): boolean {
+  return a !== undefined && normalizeStartUrl(a) === normalizeStartUrl(b)
+}
+
+/**
+ * The sso-session name keyrack suggests for a portal (the wizard writes it, doctor proposes it): `acme` for
+ * https://acme.awsapps.com/start; the directory id for `start.*` portals (GovCloud, China), whose host names no
+ * organisation; the instance for *.app.aws; `sso` when the URL says nothing usable.
+ */
 export function orgNameOf(startUrl: string): string {
-  const url = new URL(startUrl)
+  let url: URL
+  try {
+    url = new URL(startUrl.trim())
+  } catch {
+    return 'sso'
+  }
   const [first = 'sso'] = url.hostname.toLowerCase().split('.')
   const directory = /\/directory\/([^/]+)/.exec(url.pathname)?.[1]
   return slugPart(first === 'start' && directory ? directory : first) || 'sso'

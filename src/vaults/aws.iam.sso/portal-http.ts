@@ -1,10 +1,12 @@
 import { UnavailableError, UsageError } from '../../domain/errors.js'
 import type { Env } from '../../infra/paths.js'
 
-// IAM Identity Center's GetRoleCredentials over plain node:http / node:https, for `keyrack get`: it must prove a
-// profile's credentials resolve without paying for the AWS SDK or undici (fetch) at start-up. Only the one
+// IAM Identity Center's GetRoleCredentials over plain node:http / node:https: keyrack's one call of it, for `get`
+// and for unlock's proof alike. `get` must prove a profile's credentials resolve without paying for the AWS SDK or
+// undici (fetch) at start-up, and one call means one reading of its answers (refusalReason). Only the one
 // module matching the endpoint's scheme is imported, on first use. The credentials are read to check they are there,
-// then dropped: never returned, never logged. Everything else (set, unlock, relock) uses the SDK (portal.ts).
+// then dropped: never returned, never logged. The portal's other calls (accounts, roles, logout, OIDC) use the SDK
+// (portal.ts).
 
 /** How long `get` waits for the portal. */
 export const PORTAL_CHECK_TIMEOUT_MS = 5_000
@@ -102,6 +104,23 @@ export async function checkRoleCredentials(env: Env, query: RoleCredentialsQuery
   }
   if (!holdsCredentials(answer.body)) throw unavailable('it answered 200 without role credentials (is the endpoint an IAM Identity Center portal?)')
   return { resolved: true }
+}
+
+/**
+ * Why GetRoleCredentials refused, in one sentence for every caller. 401 (UnauthorizedException): the token was
+ * ended on the service though its file looks live. 403 (ForbiddenException): AWS answers it for a role that is not
+ * assigned, and for a token of a session ended in some ways; which one, only a new sign-in tells.
+ */
+export function refusalReason(refused: Extract<RoleCredentialsCheck, { resolved: false }>, sessionLabel: string, query: Pick<RoleCredentialsQuery, 'accountId' | 'roleName'>): string {
+  const role = `role ${query.roleName} in account ${query.accountId}`
+  return refused.status === 401
+    ? `${sessionLabel} was ended on the service (signed out elsewhere, or revoked), though its token file has not expired`
+    : `${sessionLabel} was ended on the service, or the ${role} is no longer assigned to you`
+}
+
+/** The message of a refusal: `IAM Identity Center refused credentials for the AWS profile <p> (<error type>): <why>.` */
+export function refusalMessage(refused: Extract<RoleCredentialsCheck, { resolved: false }>, profile: string, sessionLabel: string, query: Pick<RoleCredentialsQuery, 'accountId' | 'roleName'>): string {
+  return `IAM Identity Center refused credentials for the AWS profile ${profile} (${refused.errorType}): ${refusalReason(refused, sessionLabel, query)}.`
 }
 
 function holdsCredentials(body: Buffer): boolean {

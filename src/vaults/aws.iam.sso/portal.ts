@@ -1,10 +1,10 @@
 import { UnavailableError } from '../../domain/errors.js'
 import type { Env } from '../../infra/paths.js'
-import { SsoAccessError, SsoTokenRejectedError } from './errors.js'
+import { SsoTokenRejectedError } from './errors.js'
 import { endpointOverride, type EndpointVariable } from './portal-http.js'
 
-// IAM Identity Center's portal (accounts, roles, role credentials, logout) and OIDC (token refresh), through the
-// AWS SDK v3. Every @aws-sdk module is imported lazily, inside the call: `get`, `list` and `status` never load it.
+// IAM Identity Center's portal (accounts, roles, logout) and OIDC (token refresh), through the AWS SDK v3. Role
+// credentials are not asked here: GetRoleCredentials has one call path, over plain HTTP (portal-http.ts). Every @aws-sdk module is imported lazily, inside the call: `get`, `list` and `status` never load it.
 // Endpoints: AWS_ENDPOINT_URL_SSO / AWS_ENDPOINT_URL_SSO_OIDC from keyrack's env are passed explicitly, so a
 // local IAM Identity Center (tests) is used even when keyrack's env differs from process.env.
 
@@ -29,8 +29,6 @@ export interface RefreshedToken {
 export interface SsoPortal {
   listAccounts(accessToken: string): Promise<SsoAccount[]>
   listAccountRoles(accessToken: string, accountId: string): Promise<SsoRole[]>
-  /** Proves the profile's role credentials resolve; returns only their expiry (keyrack never holds the keys). */
-  proveRoleCredentials(accessToken: string, accountId: string, roleName: string): Promise<{ expiration?: Date }>
   logout(accessToken: string): Promise<void>
   /** CreateToken with the refresh_token grant and the cached client registration, as the SDK's fromSSO does. */
   refresh(input: { clientId: string; clientSecret: string; refreshToken: string }): Promise<RefreshedToken>
@@ -97,26 +95,6 @@ class SdkSsoPortal implements SsoPortal {
     return roles
   }
 
-  async proveRoleCredentials(accessToken: string, accountId: string, roleName: string): Promise<{ expiration?: Date }> {
-    const { mod, client } = await this.ssoClient()
-    return this.call(`get credentials for role ${roleName} in account ${accountId}`, async () => {
-      try {
-        const out = await client.send(new mod.GetRoleCredentialsCommand({ accessToken, accountId, roleName }))
-        const creds = out.roleCredentials
-        if (!creds?.accessKeyId || !creds.secretAccessKey) throw new Error('the answer held no credentials')
-        return creds.expiration ? { expiration: new Date(creds.expiration) } : {}
-      } catch (error) {
-        if (errorName(error) === 'ForbiddenException' || errorName(error) === 'ResourceNotFoundException') {
-          throw new SsoAccessError(`Your SSO identity has no access to role ${roleName} in account ${accountId}.`, {
-            fix: 'Ask your AWS administrator for that permission set, or run keyrack set again to pick another account or role.',
-            cause: error,
-          })
-        }
-        throw error
-      }
-    })
-  }
-
   async logout(accessToken: string): Promise<void> {
     const { mod, client } = await this.ssoClient()
     try {
@@ -178,7 +156,6 @@ class SdkSsoPortal implements SsoPortal {
     try {
       return await fn()
     } catch (error) {
-      if (error instanceof SsoAccessError) throw error
       const name = errorName(error)
       if (name === 'UnauthorizedException' || name === 'InvalidGrantException' || name === 'ExpiredTokenException' || name === 'InvalidClientException') {
         throw new SsoTokenRejectedError(`IAM Identity Center (${this.region}) refused the cached sign-in while trying to ${what}.`, {

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
-import { sha1Hex } from './sha1.js'
-import { readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
+import { isErrno, readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
+import { sha1Hex } from './sso-cache.js'
 
 /**
  * How long `get` trusts IAM Identity Center's last "these credentials resolve" for a profile. `get` runs in shell
@@ -11,15 +11,20 @@ export const PROOF_TTL_MS = 60_000
 
 export interface ProofSubject {
   profile: string
-  accessToken: string
+  /**
+   * Which token was proven, without the token: the token file's version as `get` saw it before reading it
+   * (sso-cache.ts, tokenFileVersion). A new sign-in or a refresh rewrites the file, and so changes it.
+   */
+  tokenVersion: string
   accountId: string
   roleName: string
 }
 
 /**
- * `<keyrack home>/vaults/aws.iam.sso/proofs/<sha1(profile)>.json`: when `get` last saw the profile's role credentials
- * resolve, for which token (as a SHA-1 digest: the token itself stays in the AWS cache only), account and role.
- * A new token (a new sign-in), another account or role, or an older proof means asking the service again.
+ * `<keyrack home>/vaults/aws.iam.sso/proofs/<profile, URI-encoded>.json`: when `get` last saw the profile's role
+ * credentials resolve, for which token file version, account and role. A new token (a new sign-in), another
+ * account or role, or an older proof means asking the service again. Nothing in it is hashed: `get` reads and
+ * compares, it does not load node:crypto.
  */
 export class CredentialProofCache {
   constructor(private readonly dir: string) {}
@@ -28,25 +33,38 @@ export class CredentialProofCache {
     try {
       const text = await readTextIfExists(this.fileOf(subject.profile))
       if (text === undefined) return false
-      const proof = JSON.parse(text) as Partial<Record<'token' | 'accountId' | 'roleName' | 'provedAt', string>>
+      const proof = JSON.parse(text) as Partial<Record<'profile' | 'tokenVersion' | 'accountId' | 'roleName' | 'provedAt', string>>
       const age = now.getTime() - Date.parse(proof.provedAt ?? '')
-      return proof.token === sha1Hex(subject.accessToken) && proof.accountId === subject.accountId && proof.roleName === subject.roleName && age >= 0 && age < PROOF_TTL_MS
+      return (
+        // profile too: on a case-insensitive file system `Acme` and `acme` share a file.
+        proof.profile === subject.profile &&
+        proof.tokenVersion === subject.tokenVersion &&
+        proof.accountId === subject.accountId &&
+        proof.roleName === subject.roleName &&
+        age >= 0 &&
+        age < PROOF_TTL_MS
+      )
     } catch {
-      return false // unreadable or damaged: ask the service, which rewrites it
+      return false // unreadable, damaged, or a name too long for the file system: ask the service, which rewrites it
     }
   }
 
   async record(subject: ProofSubject, now: Date): Promise<void> {
-    const proof = { profile: subject.profile, token: sha1Hex(subject.accessToken), accountId: subject.accountId, roleName: subject.roleName, provedAt: now.toISOString() }
+    const proof = { profile: subject.profile, tokenVersion: subject.tokenVersion, accountId: subject.accountId, roleName: subject.roleName, provedAt: now.toISOString() }
     // Only a speed-up: failing to write it must not fail the get that just succeeded.
     await writeFileAtomic(this.fileOf(subject.profile), JSON.stringify(proof) + '\n').catch(() => undefined)
   }
 
   async forget(profile: string): Promise<void> {
-    await removeIfExists(this.fileOf(profile))
+    await removeIfExists(this.fileOf(profile)).catch((error: unknown) => {
+      if (!isErrno(error, 'ENAMETOOLONG')) throw error // such a profile never had a proof to forget
+    })
+    // A proof an older keyrack wrote, named sha1(profile).json (relock and refusals only: not get's start-up).
+    await removeIfExists(join(this.dir, `${sha1Hex(profile)}.json`))
   }
 
   private fileOf(profile: string): string {
-    return join(this.dir, `${sha1Hex(profile)}.json`)
+    // URI-encoded: no `/`, no `..` escape, any profile name the AWS config allows.
+    return join(this.dir, `${encodeURIComponent(profile)}.json`)
   }
 }

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs'
 import { constants, promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { ensureDir, FILE_MODE, isErrno, readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
-import { sha1Hex } from './sha1.js'
+import { sha1Hex } from './sso-cache.js'
+import { isRunning } from '../../infra/pid.js'
 import { TEMP_CONFIG_DIR_PREFIX } from './temp-config.js'
 
 // One sign-in per sso-session at a time: a second `set` or `unlock` of the same session waits for
@@ -108,22 +109,6 @@ async function olderThan(path: string, ms: number): Promise<boolean> {
     return Date.now() - (await fsp.stat(path)).mtimeMs > ms
   } catch {
     return false
-  }
-}
-
-export function isRunning(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-  } catch (error) {
-    return isErrno(error, 'EPERM')
-  }
-  // An ended orphan stays a zombie until its new parent reaps it, which not every init does (containers).
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return true
   }
 }
 

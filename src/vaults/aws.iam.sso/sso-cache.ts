@@ -1,11 +1,19 @@
-import { promises as fsp } from 'node:fs'
+import { promises as fsp, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { CorruptFileError } from '../../domain/errors.js'
+import { reframe, type UnlockRemedy } from '../../domain/remedy.js'
 import { isErrno, readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
-import { sha1Hex } from './sha1.js'
 
 // The SSO caches the AWS CLI and SDKs share (docs/aws-sso-facts.md, "Files"; botocore/utils.py SSOTokenFetcher and
 // credentials.py SSOCredentialFetcher). Only node built-ins: `get`, `list` and `doctor` read these on the hot path.
+// The CLI names its cache files by SHA-1; `get` never hashes: it reads the token file's name from the key's record
+// (target.ts), so node:crypto (~15 ms to load on Node 26) is loaded only where a name must be derived.
+
+/** SHA-1 hex of a UTF-8 string, as the CLI names its cache files (never used for security). */
+export function sha1Hex(text: string): string {
+  // Loaded here, on first use, not at start-up: `get` never calls this for a key set by this keyrack.
+  return process.getBuiltinModule('node:crypto').createHash('sha1').update(text, 'utf8').digest('hex')
+}
 
 /** The CLI treats a token as expired 15 minutes before `expiresAt` (botocore SSOTokenFetcher._EXPIRY_WINDOW). */
 export const TOKEN_EXPIRY_WINDOW_MS = 15 * 60_000
@@ -85,14 +93,26 @@ export interface SsoToken {
 }
 
 /**
+ * The token file's version, not its content: inode, size and modification time (ns). Whoever writes a new token
+ * (a sign-in, a refresh, by keyrack or the CLI) changes it. Undefined when the file is absent. Taken before the
+ * file is read, so a file rewritten in between shows as a newer version than the one proven: asked again, never
+ * trusted wrongly.
+ */
+export function tokenFileVersion(path: string): string | undefined {
+  const info = statSync(path, { bigint: true, throwIfNoEntry: false })
+  return info ? `${info.ino}-${info.size}-${info.mtimeNs}` : undefined
+}
+
+/**
  * Reads a token file. Absent -> undefined. A file that is not JSON, or lacks accessToken / a parseable expiresAt
  * (what botocore's SSOTokenLoader requires), is a CorruptFileError naming the file and how to get a good one.
  */
-export async function readSsoToken(path: string, signInHint = 'sign in again (keyrack unlock)'): Promise<SsoToken | undefined> {
+export async function readSsoToken(path: string, signInHint: string | UnlockRemedy = 'sign in again (keyrack unlock)'): Promise<SsoToken | undefined> {
   // Through infra/fs, not fs.promises, which costs `get` ~2 ms to load (docs/startup.md).
   const text = await readTextIfExists(path)
   if (text === undefined) return undefined
-  const fix = `Delete ${path} (a cached SSO token, nothing else is lost), then ${signInHint}.`
+  const remove = `Delete ${path} (a cached SSO token, nothing else is lost), then `
+  const fix = typeof signInHint === 'string' ? `${remove}${signInHint}.` : reframe(signInHint, { before: `${remove}${signInHint.before ?? ''}`, after: '.' })
   let raw: unknown
   try {
     raw = JSON.parse(text)

@@ -1,28 +1,32 @@
 import { CancelledError, PromptNotAllowedError, UsageError } from '../../domain/errors.js'
+import { setRemedy, type SetRemedy } from '../../domain/remedy.js'
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
 import type { AwsContext } from './aws-paths.js'
 import { tildify } from '../../infra/paths.js'
-import { AwsConfigFile, ConfigChangedError, editAwsConfig, type ConfigWriteResult, type SectionValues } from './config-file.js'
+import { AwsConfigFile, ConfigChangedError, editAwsConfig, type AwsProfileInfo, type ConfigWriteResult, type SectionValues } from './config-file.js'
 import { SsoAccessError } from './errors.js'
-import type { SsoAccount, SsoRole } from './portal.js'
+import type { SsoAccount, SsoPortal, SsoRole } from './portal.js'
 import { writeOwnerFile } from './sign-in-lock.js'
 import { temporaryProfileName, withTemporaryConfig } from './temp-config.js'
 import type { Choice } from '../../infra/prompts.js'
 import type { SetOutcome } from '../vault.js'
 import { assertProfileName, assertRegion, orgNameOf, parseStartUrl, sameStartUrl, SSO_REGIONS, suggestProfileName, uniqueName } from './naming.js'
-import type { LoginRunner, SignInOptions, SsoSessions } from './sessions.js'
-import { readFlags } from './set-input.js'
-import { resolveProfile, sessionTarget, type SsoTarget } from './target.js'
+import type { LiveSession, LoginRunner, SignInOptions, SsoSessions } from './sessions.js'
+import { readFlags, type WizardFlags } from './set-input.js'
+import { resolveProfile, sessionTarget, tokenRecordOf, type SsoTarget } from './target.js'
 
 export const VAULT_ID = 'aws.iam.sso'
 const REGISTRATION_SCOPES = 'sso:account:access'
 const DEFAULT_SSO_REGION = 'us-east-1'
 const ANOTHER_URL = '' // no start URL is empty
 
-/** The fix for a key whose profile is missing or broken: set it up again. */
-export function setFixOf(slug: Slug): string {
-  return `Run: keyrack set --key ${slug.key} --env ${slug.env} --vault ${VAULT_ID}`
+/**
+ * `keyrack set --key K --env E --vault aws.iam.sso [more]`: the fix for a key whose profile is missing or broken,
+ * and doctor's for a session no key signs in through (env `<env>`). The one place the vault's set command is made.
+ */
+export function setRemedyOf(slug: { key?: string; env?: string }, more: Omit<SetRemedy, 'kind' | 'key' | 'env' | 'vault'> = {}): SetRemedy {
+  return setRemedy({ ...(slug.key === undefined ? {} : { key: slug.key }), ...(slug.env === undefined ? {} : { env: slug.env }), vault: VAULT_ID, ...more })
 }
 
 /**
@@ -33,150 +37,222 @@ export function setFixOf(slug: Slug): string {
  * is checked before any file is touched; a failure after a sign-in signs that session out again.
  */
 export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps: AwsContext, sessions: SsoSessions): Promise<SetOutcome> {
-  const flags = readFlags(rawFlags)
-  const startUrlFlag = flags.ssoStartUrl === undefined ? undefined : parseStartUrl(flags.ssoStartUrl)
-  if (flags.ssoRegion) assertRegion(flags.ssoRegion, '--sso-region')
-  if (flags.region) assertRegion(flags.region, '--region')
-  if (flags.profile) assertProfileName(flags.profile)
+  const flags = checkFlags(rawFlags)
   const config = await AwsConfigFile.load(deps.paths.awsConfig)
-
-  const signedInBySet: SsoTarget[] = []
-  const signOutAll = async () => {
-    for (const target of signedInBySet.splice(0)) await sessions.logout(target, []).catch(() => undefined)
-  }
-  const track = (target: SsoTarget, how: string) => {
-    if (how === 'signed-in' || how === 'joined') signedInBySet.push(target)
-  }
-  const signIn = { ...flags.signIn, purpose: 'set' as const }
-
+  const signIns = new SignInsOfSet(sessions, { ...flags.signIn, purpose: 'set' })
   try {
-    const adopting = flags.profile && !startUrlFlag && !flags.account && !flags.role ? config.profile(flags.profile) : undefined
-    if (adopting) {
-      const resolved = resolveProfile(config, adopting.name, deps.paths.ssoCache, setFixOf(slug))
-      const live = await sessions.ensureLive(resolved.target, sessions.login(adopting.name, config.path, flags.signIn), signIn)
-      track(resolved.target, live.how)
-      return outcome(adopting.name, resolved.target, undefined, [`adopted the existing profile ${adopting.name} (${resolved.target.label})`])
-    }
-
-    // 1-3: start URL, SSO region, sso-session.
-    const startUrl = startUrlFlag ?? (await pickStartUrl(config, deps))
-    const existing = config.ssoSessions().filter((s) => sameStartUrl(s.ssoStartUrl, startUrl))
-    const session = existing.find((s) => !flags.ssoRegion || s.ssoRegion === flags.ssoRegion) ?? existing[0]
-    let ssoRegion: string
-    if (session) {
-      if (!session.ssoRegion) {
-        throw new UsageError(`[sso-session ${session.name}] in ${config.path} (line ${session.line}) has no sso_region.`, {
-          fix: `Add sso_region = <region> to [sso-session ${session.name}] in ${config.path}.`,
-        })
-      }
-      if (flags.ssoRegion && flags.ssoRegion !== session.ssoRegion) {
-        throw new UsageError(`[sso-session ${session.name}] for ${startUrl} uses SSO region ${session.ssoRegion}, not ${flags.ssoRegion}.`, {
-          fix: `Drop --sso-region (or pass --sso-region ${session.ssoRegion}).`,
-        })
-      }
-      ssoRegion = session.ssoRegion
-    } else {
-      const legacy = config.profiles().find((p) => !p.ssoSession && sameStartUrl(p.ssoStartUrl, startUrl))
-      ssoRegion = flags.ssoRegion ?? (await pickRegion(legacy?.ssoRegion ?? DEFAULT_SSO_REGION, deps))
-    }
-    const sessionName = session?.name ?? uniqueName(orgNameOf(startUrl), config.ssoSessions().map((s) => s.name))
-    const target = sessionTarget(sessionName, session?.ssoStartUrl ?? startUrl, ssoRegion, deps.paths.ssoCache, session ? session.registrationScopes : [REGISTRATION_SCOPES])
-    const newSession: SectionValues | undefined = session ? undefined : sessionValues(startUrl, ssoRegion)
-
-    // 4: sign in only when the session is not live, through a temporary profile in a temporary copy of the
-    // config: the token lands in the session's own cache file, which the final profile then shares.
-    const live = await sessions.ensureLive(target, (extra) => signInWithTemporaryProfile(config, sessionName, newSession, deps, sessions, flags.signIn, extra), signIn)
-    track(target, live.how)
-    const portal = sessions.portal(ssoRegion)
-
-    // 5: account and role.
-    const accounts = await portal.listAccounts(live.token.accessToken)
-    if (accounts.length === 0) {
-      throw new SsoAccessError(`Your SSO identity at ${target.startUrl} has no AWS accounts assigned.`, {
-        fix: 'Ask your AWS administrator to assign you an account and permission set, then run keyrack set again.',
-      })
-    }
-    const account = await pickAccount(accounts, flags.account, deps)
-    const roles = await portal.listAccountRoles(live.token.accessToken, account.accountId)
-    if (roles.length === 0) {
-      throw new SsoAccessError(`You have no roles in account ${account.accountName} (${account.accountId}).`, {
-        fix: 'Ask your AWS administrator for a permission set in that account, or pick another account.',
-      })
-    }
-    const role = await pickRole(roles, account, flags.role, deps)
-
-    // 6: profile name.
-    const suggested = suggestProfileName(sessionName, account.accountName, role.roleName)
-    const profileName = assertProfileName(
-      flags.profile ??
-        (deps.prompts.interactive
-          ? await deps.prompts.text({ message: 'Profile name', flag: '--profile NAME', default: suggested, validate: validateProfileName })
-          : suggested),
-    )
-
-    // 7: write. The question "replace that profile?" is asked first, on the file as it is now; the edit itself is
-    // made under the config's lock onto the file as it is then, so that parallel sets (other profiles on the same
-    // start URL) all succeed: each keeps the others' sections, and the sso-session the first one created is reused.
-    const profileValues: SectionValues = [
-      ['sso_session', sessionName],
-      ['sso_account_id', account.accountId],
-      ['sso_role_name', role.roleName],
-      ['region', flags.region ?? ssoRegion],
-    ]
-    const seen = (await AwsConfigFile.load(deps.paths.awsConfig)).profile(profileName)
-    if (seen && !sameSettings(seen.values, profileValues) && !flags.force) await confirmReplace(profileName, seen.values, deps.paths.awsConfig, deps)
-    let writeSession = false
-    let sameProfile = false
-    const { after, written } = await editAwsConfig(deps.paths.awsConfig, (now) => {
-      let next = now
-      const present = now.ssoSession(sessionName)
-      if (present && !sameStartUrl(present.ssoStartUrl, startUrl)) {
-        throw new ConfigChangedError(now.path, `[sso-session ${sessionName}] now names another start URL (${present.ssoStartUrl ?? 'none'}); it was edited while keyrack was setting up ${startUrl}`)
-      }
-      if (present && present.ssoRegion !== ssoRegion) {
-        throw new ConfigChangedError(now.path, `[sso-session ${sessionName}] now uses SSO region ${present.ssoRegion ?? '(none)'}, not ${ssoRegion}; it was edited while keyrack was setting it up`)
-      }
-      writeSession = !present
-      if (writeSession) {
-        // Never a second sso-session for one start URL: one that appeared under another name is reused next time.
-        const other = now.ssoSessions().find((s) => sameStartUrl(s.ssoStartUrl, startUrl))
-        if (other) throw new ConfigChangedError(now.path, `[sso-session ${other.name}] for ${startUrl} appeared while keyrack was setting up the key`)
-        next = next.withSection('sso-session', sessionName, newSession ?? sessionValues(startUrl, ssoRegion))
-      }
-      const current = now.profile(profileName)
-      sameProfile = current !== undefined && sameSettings(current.values, profileValues)
-      if (current && !sameProfile && !flags.force && JSON.stringify(current.values) !== JSON.stringify(seen?.values)) {
-        throw new ConfigChangedError(now.path, `the profile ${profileName} was changed by another program while keyrack was setting it up`)
-      }
-      if (!sameProfile) next = profileName === 'default' ? next.withSection('default', 'default', profileValues) : next.withSection('profile', profileName, profileValues)
-      return next
-    })
+    const adopting = profileToAdopt(config, flags)
+    if (adopting) return await adoptProfile(slug, adopting, config, deps, signIns)
+    const place = await chooseSession(config, flags, deps)
+    const live = await signInToSession(place, config, deps, signIns)
+    const { account, role } = await chooseAccountAndRole(sessions.portal(place.ssoRegion), live.token.accessToken, place.target, flags, deps)
+    const profileName = await chooseProfileName(place.sessionName, account, role, flags, deps)
+    const { after, written, wroteSession, sameProfile } = await writeProfile(place, profileName, account, role, flags, deps)
 
     const where = tildify(after.path, deps.paths.home)
-    const sections = [writeSession ? `[sso-session ${sessionName}]` : '', sameProfile ? '' : `[profile ${profileName}]`].filter(Boolean)
-    const notes = live.how === 'signed-in' ? [`signed in to ${target.label}`] : []
+    const sections = [wroteSession ? `[sso-session ${place.sessionName}]` : '', sameProfile ? '' : `[profile ${profileName}]`].filter(Boolean)
+    const notes = live.how === 'signed-in' ? [`signed in to ${place.target.label}`] : []
     if (written) {
       const backup = written.backupPath ? ` (backup: ${tildify(written.backupPath, deps.paths.home)})` : ''
       notes.push(`wrote ${sections.join(' and ')} to ${where}${backup}`)
     } else {
       notes.push(`profile ${profileName} was already set up in ${where}`)
     }
-    return outcome(profileName, target, written, notes)
+    return outcomeOf(profileName, place.target, written, notes, signIns)
   } catch (error) {
-    await signOutAll()
+    await signIns.signOutAll()
     throw error
   }
+}
 
-  function outcome(profile: string, target: SsoTarget, written: ConfigWriteResult | undefined, notes: string[]): SetOutcome {
-    return {
-      ref: { profile, ...(target.sessionName ? { ssoSession: target.sessionName } : {}) },
-      expected: new Secret(profile),
-      rollback: async () => {
-        await written?.restore()
-        await signOutAll()
-      },
-      notes,
+/** The flags, each checked before any file is read or written. */
+function checkFlags(rawFlags: Record<string, unknown>): WizardFlags & { startUrl?: string } {
+  const flags: WizardFlags & { startUrl?: string } = readFlags(rawFlags)
+  if (flags.ssoStartUrl !== undefined) flags.startUrl = parseStartUrl(flags.ssoStartUrl)
+  if (flags.ssoRegion) assertRegion(flags.ssoRegion, '--sso-region')
+  if (flags.region) assertRegion(flags.region, '--region')
+  if (flags.profile) assertProfileName(flags.profile)
+  return flags
+}
+
+/**
+ * The sessions this set signed in to (or joined another keyrack's sign-in of): a failure, or the roundtrip's
+ * rollback, signs them out again. Sessions that were live already are left as they were.
+ */
+class SignInsOfSet {
+  private readonly targets: SsoTarget[] = []
+
+  constructor(
+    readonly sessions: SsoSessions,
+    readonly options: SignInOptions & { purpose: 'set' },
+  ) {}
+
+  async ensureLive(target: SsoTarget, login: LoginRunner): Promise<LiveSession> {
+    const live = await this.sessions.ensureLive(target, login, this.options)
+    if (live.how === 'signed-in' || live.how === 'joined') this.targets.push(target)
+    return live
+  }
+
+  async signOutAll(): Promise<void> {
+    for (const target of this.targets.splice(0)) await this.sessions.logout(target, []).catch(() => undefined)
+  }
+}
+
+/** `--profile NAME` alone, naming a profile the config has: adopted as it is. */
+function profileToAdopt(config: AwsConfigFile, flags: WizardFlags & { startUrl?: string }): AwsProfileInfo | undefined {
+  return flags.profile && !flags.startUrl && !flags.account && !flags.role ? config.profile(flags.profile) : undefined
+}
+
+async function adoptProfile(slug: Slug, adopting: AwsProfileInfo, config: AwsConfigFile, deps: AwsContext, signIns: SignInsOfSet): Promise<SetOutcome> {
+  const resolved = resolveProfile(config, adopting.name, deps.paths.ssoCache, setRemedyOf(slug, { before: 'Run: ' }))
+  await signIns.ensureLive(resolved.target, signIns.sessions.login(adopting.name, config.path, signIns.options))
+  return outcomeOf(adopting.name, resolved.target, undefined, [`adopted the existing profile ${adopting.name} (${resolved.target.label})`], signIns)
+}
+
+/** Where the key signs in: its start URL and SSO region, and the sso-session (existing, or to be written). */
+interface SessionPlace {
+  startUrl: string
+  ssoRegion: string
+  sessionName: string
+  target: SsoTarget
+  /** The [sso-session] section to write; undefined when the config has the session already. */
+  newSession: SectionValues | undefined
+}
+
+/** Steps 1-3: start URL, SSO region, sso-session (one per start URL: reused, else named after the org). */
+async function chooseSession(config: AwsConfigFile, flags: WizardFlags & { startUrl?: string }, deps: AwsContext): Promise<SessionPlace> {
+  const startUrl = flags.startUrl ?? (await pickStartUrl(config, deps))
+  const existing = config.ssoSessions().filter((s) => sameStartUrl(s.ssoStartUrl, startUrl))
+  const session = existing.find((s) => !flags.ssoRegion || s.ssoRegion === flags.ssoRegion) ?? existing[0]
+  let ssoRegion: string
+  if (session) {
+    if (!session.ssoRegion) {
+      throw new UsageError(`[sso-session ${session.name}] in ${config.path} (line ${session.line}) has no sso_region.`, {
+        fix: `Add sso_region = <region> to [sso-session ${session.name}] in ${config.path}.`,
+      })
     }
+    if (flags.ssoRegion && flags.ssoRegion !== session.ssoRegion) {
+      throw new UsageError(`[sso-session ${session.name}] for ${startUrl} uses SSO region ${session.ssoRegion}, not ${flags.ssoRegion}.`, {
+        fix: `Drop --sso-region (or pass --sso-region ${session.ssoRegion}).`,
+      })
+    }
+    ssoRegion = session.ssoRegion
+  } else {
+    const legacy = config.profiles().find((p) => !p.ssoSession && sameStartUrl(p.ssoStartUrl, startUrl))
+    ssoRegion = flags.ssoRegion ?? (await pickRegion(legacy?.ssoRegion ?? DEFAULT_SSO_REGION, deps))
+  }
+  const sessionName = session?.name ?? uniqueName(orgNameOf(startUrl), config.ssoSessions().map((s) => s.name))
+  const target = sessionTarget(sessionName, session?.ssoStartUrl ?? startUrl, ssoRegion, deps.paths.ssoCache, session ? session.registrationScopes : [REGISTRATION_SCOPES])
+  return { startUrl, ssoRegion, sessionName, target, newSession: session ? undefined : sessionValues(startUrl, ssoRegion) }
+}
+
+/**
+ * Step 4: sign in only when the session is not live, through a temporary profile in a temporary copy of the
+ * config: the token lands in the session's own cache file, which the final profile then shares.
+ */
+function signInToSession(place: SessionPlace, config: AwsConfigFile, deps: AwsContext, signIns: SignInsOfSet): Promise<LiveSession> {
+  return signIns.ensureLive(place.target, (extra) =>
+    signInWithTemporaryProfile(config, place.sessionName, place.newSession, deps, signIns.sessions, signIns.options, extra),
+  )
+}
+
+/** Step 5: the account, then the role in it; an identity with nothing to pick is told why. */
+async function chooseAccountAndRole(
+  portal: SsoPortal,
+  accessToken: string,
+  target: SsoTarget,
+  flags: WizardFlags,
+  deps: AwsContext,
+): Promise<{ account: SsoAccount; role: SsoRole }> {
+  const accounts = await portal.listAccounts(accessToken)
+  if (accounts.length === 0) {
+    throw new SsoAccessError(`Your SSO identity at ${target.startUrl} has no AWS accounts assigned.`, {
+      fix: 'Ask your AWS administrator to assign you an account and permission set, then run keyrack set again.',
+    })
+  }
+  const account = await pickAccount(accounts, flags.account, deps)
+  const roles = await portal.listAccountRoles(accessToken, account.accountId)
+  if (roles.length === 0) {
+    throw new SsoAccessError(`You have no roles in account ${account.accountName} (${account.accountId}).`, {
+      fix: 'Ask your AWS administrator for a permission set in that account, or pick another account.',
+    })
+  }
+  return { account, role: await pickRole(roles, account, flags.role, deps) }
+}
+
+/** Step 6: --profile, else asked with `<session>.<account>.<role>` as the default, else that name. */
+async function chooseProfileName(sessionName: string, account: SsoAccount, role: SsoRole, flags: WizardFlags, deps: AwsContext): Promise<string> {
+  const suggested = suggestProfileName(sessionName, account.accountName, role.roleName)
+  return assertProfileName(
+    flags.profile ??
+      (deps.prompts.interactive
+        ? await deps.prompts.text({ message: 'Profile name', flag: '--profile NAME', default: suggested, validate: validateProfileName })
+        : suggested),
+  )
+}
+
+/**
+ * Step 7: write. The question "replace that profile?" is asked first, on the file as it is now; the edit itself is
+ * made under the config's lock onto the file as it is then, so that parallel sets (other profiles on the same
+ * start URL) all succeed: each keeps the others' sections, and the sso-session the first one created is reused.
+ */
+async function writeProfile(
+  place: SessionPlace,
+  profileName: string,
+  account: SsoAccount,
+  role: SsoRole,
+  flags: WizardFlags,
+  deps: AwsContext,
+): Promise<{ after: AwsConfigFile; written: ConfigWriteResult | undefined; wroteSession: boolean; sameProfile: boolean }> {
+  const { startUrl, ssoRegion, sessionName, newSession } = place
+  const profileValues: SectionValues = [
+    ['sso_session', sessionName],
+    ['sso_account_id', account.accountId],
+    ['sso_role_name', role.roleName],
+    ['region', flags.region ?? ssoRegion],
+  ]
+  const seen = (await AwsConfigFile.load(deps.paths.awsConfig)).profile(profileName)
+  if (seen && !sameSettings(seen.values, profileValues) && !flags.force) await confirmReplace(profileName, seen.values, deps.paths.awsConfig, deps)
+  let wroteSession = false
+  let sameProfile = false
+  const { after, written } = await editAwsConfig(deps.paths.awsConfig, (now) => {
+    let next = now
+    const present = now.ssoSession(sessionName)
+    if (present && !sameStartUrl(present.ssoStartUrl, startUrl)) {
+      throw new ConfigChangedError(now.path, `[sso-session ${sessionName}] now names another start URL (${present.ssoStartUrl ?? 'none'}); it was edited while keyrack was setting up ${startUrl}`)
+    }
+    if (present && present.ssoRegion !== ssoRegion) {
+      throw new ConfigChangedError(now.path, `[sso-session ${sessionName}] now uses SSO region ${present.ssoRegion ?? '(none)'}, not ${ssoRegion}; it was edited while keyrack was setting it up`)
+    }
+    wroteSession = !present
+    if (wroteSession) {
+      // Never a second sso-session for one start URL: one that appeared under another name is reused next time.
+      const other = now.ssoSessions().find((s) => sameStartUrl(s.ssoStartUrl, startUrl))
+      if (other) throw new ConfigChangedError(now.path, `[sso-session ${other.name}] for ${startUrl} appeared while keyrack was setting up the key`)
+      next = next.withSection('sso-session', sessionName, newSession ?? sessionValues(startUrl, ssoRegion))
+    }
+    const current = now.profile(profileName)
+    sameProfile = current !== undefined && sameSettings(current.values, profileValues)
+    if (current && !sameProfile && !flags.force && JSON.stringify(current.values) !== JSON.stringify(seen?.values)) {
+      throw new ConfigChangedError(now.path, `the profile ${profileName} was changed by another program while keyrack was setting it up`)
+    }
+    if (!sameProfile) next = profileName === 'default' ? next.withSection('default', 'default', profileValues) : next.withSection('profile', profileName, profileValues)
+    return next
+  })
+  return { after, written, wroteSession, sameProfile }
+}
+
+/** What set records, and how its roundtrip undoes this set: the config as it was, and this set's sign-ins. */
+function outcomeOf(profile: string, target: SsoTarget, written: ConfigWriteResult | undefined, notes: string[], signIns: SignInsOfSet): SetOutcome {
+  return {
+    // What get needs to find the token file without hashing (target.ts, tokenPathOf); relock reads ssoSession too.
+    ref: { profile, ...tokenRecordOf(target) },
+    expected: new Secret(profile),
+    rollback: async () => {
+      await written?.restore()
+      await signIns.signOutAll()
+    },
+    notes,
   }
 }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { KeyLockedError } from '../../domain/errors.js'
+import { setRemedy } from '../../domain/remedy.js'
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
 import { readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
@@ -53,7 +54,7 @@ export class OsDirectVault implements Vault {
     const text = await readTextIfExists(this.fileOf(key))
     if (text === undefined) {
       throw new KeyLockedError(`The value file of ${key.slug} is missing (${this.fileOf(key)}).`, {
-        fix: `Set it again: keyrack set --key ${key.slug.key} --env ${key.slug.env} --vault os.direct --force`,
+        fix: setRemedy({ key: key.slug.key, env: key.slug.env, vault: 'os.direct', force: true, before: 'Set it again: ' }),
       })
     }
     return new Secret(text)

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { Check } from '../../domain/check.js'
 import { CancelledError, CorruptFileError, KeyLockedError, UsageError } from '../../domain/errors.js'
+import { setRemedy, unlockRemedy, type SetRemedy } from '../../domain/remedy.js'
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
 import { AgentClient } from '../../infra/agent-client.js'
@@ -84,14 +85,14 @@ export class OsSecureVault implements Vault {
   }
   /** A key whose value file is gone: locked, and only setting it again brings it back. */
   private missingValue(key: StoredKey): KeyLockedError {
-    return new KeyLockedError(`The encrypted value of ${key.slug} is missing (${this.show(this.valueFile(key))}).`, { fix: `Set it again: ${setAgain(key.slug)}` })
+    return new KeyLockedError(`The encrypted value of ${key.slug} is missing (${this.show(this.valueFile(key))}).`, { fix: setAgain(key.slug, 'Set it again: ') })
   }
 
   /** The agent holds values by keyrack home + slug, so two homes sharing one agent never mix. */
   private held(key: StoredKey): { id: string; rev: string } {
     const rev = key.ref.rev
     if (typeof rev !== 'string' || !/^[0-9a-f]{16}$/.test(rev)) {
-      throw new CorruptFileError(this.deps.paths.store, `the os.secure entry for ${key.slug} has no valid rev`, `Set it again: ${setAgain(key.slug)}`)
+      throw new CorruptFileError(this.deps.paths.store, `the os.secure entry for ${key.slug} has no valid rev`, setAgain(key.slug, 'Set it again: '))
     }
     return { id: `${key.slug}@${this.deps.paths.keyrackHome}`, rev }
   }
@@ -222,17 +223,16 @@ export class OsSecureVault implements Vault {
 
   private async decryptValue(key: StoredKey, rev: string, decrypt: (file: Uint8Array) => Promise<string>): Promise<string> {
     const file = this.valueFile(key)
-    const again = setAgain(key.slug)
     const sealed = await readBytesIfExists(file)
     if (!sealed) throw this.missingValue(key)
     let payload: Partial<Payload>
     try {
       payload = JSON.parse(await decrypt(sealed)) as Partial<Payload>
     } catch {
-      throw new CorruptFileError(this.show(file), 'it does not decrypt with your keyrack identity', `Restore it from a backup, or set it again: ${again}`)
+      throw new CorruptFileError(this.show(file), 'it does not decrypt with your keyrack identity', setAgain(key.slug, 'Restore it from a backup, or set it again: '))
     }
     if (payload.keyrack !== 1 || payload.slug !== key.slug.toString() || payload.rev !== rev || typeof payload.value !== 'string') {
-      throw new CorruptFileError(this.show(file), 'it is not the value the store records for this key', `Restore it from a backup, or set it again: ${again}`)
+      throw new CorruptFileError(this.show(file), 'it is not the value the store records for this key', setAgain(key.slug, 'Restore it from a backup, or set it again: '))
     }
     return payload.value
   }
@@ -241,7 +241,7 @@ export class OsSecureVault implements Vault {
     const held = await this.agent.get(this.held(key))
     if (held) return new Secret(held.value)
     if ((await modeOf(this.valueFile(key))) === undefined) throw this.missingValue(key)
-    throw new KeyLockedError(`${key.slug} is locked.`, { fix: `keyrack unlock --env ${key.slug.env} --key ${key.slug.key}` })
+    throw new KeyLockedError(`${key.slug} is locked.`, { fix: unlockRemedy({ env: key.slug.env, key: key.slug.key }) })
   }
 
   async relock(keys: StoredKey[]): Promise<string[]> {
@@ -300,8 +300,8 @@ export class OsSecureVault implements Vault {
   }
 }
 
-function setAgain(slug: Slug): string {
-  return `keyrack set --key ${slug.key} --env ${slug.env} --force`
+function setAgain(slug: Slug, before?: string): SetRemedy {
+  return setRemedy({ key: slug.key, env: slug.env, force: true, ...(before ? { before } : {}) })
 }
 
 export function create(deps: VaultContext): Vault {

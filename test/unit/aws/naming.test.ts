@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { UsageError } from '../../../src/domain/errors.js'
-import { assertProfileName, orgNameOf, parseStartUrl, sameStartUrl, suggestProfileName, uniqueName } from '../../../src/vaults/aws.iam.sso/naming.js'
+import { assertProfileName, normalizeStartUrl, orgNameOf, parseStartUrl, sameStartUrl, suggestProfileName, uniqueName } from '../../../src/vaults/aws.iam.sso/naming.js'
 
 describe('start URLs', () => {
   it.each([
@@ -37,6 +37,27 @@ describe('start URLs', () => {
     expect(sameStartUrl('https://acme.awsapps.com/start', 'https://other.awsapps.com/start')).toBe(false)
     expect(sameStartUrl(undefined, 'https://acme.awsapps.com/start')).toBe(false)
   })
+
+  // One normaliser for the wizard and doctor: both shapes of portal, trailing slashes and `#/` fold to one form.
+  it.each([
+    ['https://acme.awsapps.com/start', 'https://acme.awsapps.com/start'],
+    ['https://acme.awsapps.com/start/', 'https://acme.awsapps.com/start'],
+    ['https://acme.awsapps.com/start#/', 'https://acme.awsapps.com/start'],
+    ['https://ACME.awsapps.com/start//#/', 'https://acme.awsapps.com/start'],
+    ['https://start.us-gov-home.awsapps.com/directory/acme', 'https://start.us-gov-home.awsapps.com/directory/acme'],
+    ['https://start.us-gov-home.awsapps.com/directory/acme/#/', 'https://start.us-gov-home.awsapps.com/directory/acme'],
+    // Lenient on what a config may already hold: not https, a port, not a URL at all.
+    ['http://localhost:4566/start/', 'http://localhost:4566/start'],
+    ['not a url/#', 'not a url'],
+  ])('normalises %s to %s', (written, canonical) => {
+    expect(normalizeStartUrl(written)).toBe(canonical)
+  })
+
+  it('parseStartUrl returns the normalised form of what it accepts', () => {
+    for (const typed of ['https://acme.awsapps.com/start/#/', 'https://start.us-gov-home.awsapps.com/directory/acme/']) {
+      expect(parseStartUrl(typed)).toBe(normalizeStartUrl(typed))
+    }
+  })
 })
 
 describe('names', () => {
@@ -44,6 +65,9 @@ describe('names', () => {
     expect(orgNameOf('https://acme.awsapps.com/start')).toBe('acme')
     expect(orgNameOf('https://start.us-gov-home.awsapps.com/directory/d-9067')).toBe('d-9067')
     expect(orgNameOf('https://ssoins-7223.portal.us-east-1.app.aws')).toBe('ssoins-7223')
+    expect(orgNameOf('https://start.us-gov-home.awsapps.com/directory/acme/#/')).toBe('acme')
+    expect(orgNameOf('https://acme.awsapps.com/start/#/')).toBe('acme')
+    expect(orgNameOf('not a url')).toBe('sso')
   })
 
   it('makes a session name unique', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -8,7 +9,7 @@ import { tempDir } from '../../support/temp.js'
 // on a mutant (an off-by-one at the minute, a clock set back, a proof for another token, account or role) that
 // passed the vault's own tests.
 
-const subject: ProofSubject = { profile: 'acme.demo.admin', accessToken: 'token-AAA', accountId: '111111111111', roleName: 'Admin' }
+const subject: ProofSubject = { profile: 'acme.demo.admin', tokenVersion: '1234-2048-1767322800000000000', accountId: '111111111111', roleName: 'Admin' }
 const T0 = new Date('2026-01-02T03:04:05.000Z')
 const at = (ms: number) => new Date(T0.getTime() + ms)
 
@@ -36,18 +37,39 @@ describe('CredentialProofCache', () => {
 
   it('is not fresh for another token (a new sign-in), another account or another role', async () => {
     await cache.record(subject, T0)
-    expect(await cache.isFresh({ ...subject, accessToken: 'token-BBB' }, at(1))).toBe(false)
+    expect(await cache.isFresh({ ...subject, tokenVersion: '1234-2048-1767322800000000001' }, at(1))).toBe(false)
     expect(await cache.isFresh({ ...subject, accountId: '222222222222' }, at(1))).toBe(false)
     expect(await cache.isFresh({ ...subject, roleName: 'ReadOnly' }, at(1))).toBe(false)
     expect(await cache.isFresh({ ...subject, profile: 'other' }, at(1))).toBe(false)
   })
 
-  it('keeps the token out of the file, and forgets on request', async () => {
+  it('forgets on request, a proof an older keyrack named sha1(profile).json too', async () => {
     await cache.record(subject, T0)
-    const [file] = await readdir(join(dir, 'proofs'))
-    expect(await readFile(join(dir, 'proofs', file!), 'utf8')).not.toContain('token-AAA')
+    const old = join(dir, 'proofs', `${createHash('sha1').update(subject.profile).digest('hex')}.json`)
+    await writeFile(old, '{}')
     await cache.forget(subject.profile)
     expect(await cache.isFresh(subject, at(1))).toBe(false)
+    expect(await readdir(join(dir, 'proofs'))).toEqual([])
+  })
+
+  it('keeps profiles apart whose file names a case-insensitive file system would fold into one', async () => {
+    await cache.record(subject, T0)
+    // Given the proof of `acme.demo.admin` where `ACME.demo.admin` looks (macOS, Windows)
+    const [file] = await readdir(join(dir, 'proofs'))
+    const text = await readFile(join(dir, 'proofs', file!), 'utf8')
+    await writeFile(join(dir, 'proofs', `${encodeURIComponent('ACME.demo.admin')}.json`), text)
+    expect(await cache.isFresh({ ...subject, profile: 'ACME.demo.admin' }, at(1))).toBe(false)
+  })
+
+  it('names any profile name safely, and does not fail on one too long for a file name', async () => {
+    const odd = { ...subject, profile: '../x y/..' }
+    await cache.record(odd, T0)
+    expect(await readdir(join(dir, 'proofs'))).toEqual([`${encodeURIComponent('../x y/..')}.json`])
+    expect(await cache.isFresh(odd, at(1))).toBe(true)
+    const long = { ...subject, profile: 'p'.repeat(300) }
+    await expect(cache.record(long, T0)).resolves.toBeUndefined()
+    expect(await cache.isFresh(long, at(1))).toBe(false)
+    await expect(cache.forget(long.profile)).resolves.toBeUndefined()
   })
 
   it('a damaged proof is not fresh, and a proof that cannot be written does not fail', async () => {

@@ -137,13 +137,3 @@ describe('SSO token cache', () => {
     expect(await readSsoRegistration(path)).toMatchObject({ clientId: 'c', scopes: ['sso:account:access'] })
   })
 })
-
-describe('sha1Hex', () => {
-  it('equals node:crypto SHA-1 across padding boundaries and UTF-8', async () => {
-    const { createHash } = await import('node:crypto')
-    const { sha1Hex } = await import('../../../src/vaults/aws.iam.sso/sha1.js')
-    for (const text of ['', 'abc', 'a'.repeat(55), 'a'.repeat(56), 'a'.repeat(64), 'a'.repeat(1000), 'ünïcødé ✓ 🎉']) {
-      expect(sha1Hex(text)).toBe(createHash('sha1').update(text, 'utf8').digest('hex'))
-    }
-  })
-})

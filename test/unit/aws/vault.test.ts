@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CancelledError, CorruptFileError, KeyLockedError, PromptNotAllowedError, UnavailableError, UsageError } from '../../../src/domain/errors.js'
 import { Slug } from '../../../src/domain/slug.js'
@@ -147,7 +147,7 @@ describe('aws.iam.sso set: the wizard with flags', () => {
         '',
       ].join('\n'),
     )
-    expect(outcome.ref).toEqual({ profile: 'acme.demo.admin', ssoSession: 'acme' })
+    expect(outcome.ref).toEqual({ profile: 'acme.demo.admin', ssoSession: 'acme', tokenFile: basename(w.tokenPath('acme')) })
     expect(outcome.expected.reveal()).toBe('acme.demo.admin')
     // and one registration, as keyrack, one sign-in through a temporary profile of that session
     expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['keyrack'])
@@ -169,7 +169,7 @@ describe('aws.iam.sso set: the wizard with flags', () => {
     const config = AwsConfigFile.parse((await w.config())!, '/c')
     expect(config.ssoSessions().map((s) => s.name)).toEqual(['other'])
     expect(config.profile('other.demo.admin')).toMatchObject({ ssoSession: 'other', region: 'eu-west-1' })
-    expect(outcome.ref).toEqual({ profile: 'other.demo.admin', ssoSession: 'other' })
+    expect(outcome.ref).toEqual({ profile: 'other.demo.admin', ssoSession: 'other', tokenFile: basename(w.tokenPath('other')) })
     expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['keyrack'])
   })
 
@@ -208,7 +208,9 @@ describe('aws.iam.sso set: the wizard with flags', () => {
   it('adopts an existing SSO profile with --profile alone, writing nothing', async () => {
     const w = await world({ config: EXISTING })
     const outcome = await w.vault.set(slug, { flags: { profile: 'legacy' } })
-    expect(outcome.ref).toEqual({ profile: 'legacy' })
+    // A legacy profile's token file is named after its start URL, which the record keeps with the name
+    const tokenFile = basename(tokenCachePath(w.deps.paths.ssoCache, { kind: 'legacy', startUrl: 'https://legacy.awsapps.com/start' }))
+    expect(outcome.ref).toEqual({ profile: 'legacy', ssoStartUrl: 'https://legacy.awsapps.com/start', tokenFile })
     expect(await w.config()).toBe(EXISTING)
     expect(w.cli.calls.map((c) => [c.profile, c.configFile])).toEqual([['legacy', w.deps.paths.awsConfig]])
     // a legacy profile is handled like a session: keyrack's client, device code, under the CLI's legacy key
@@ -275,7 +277,7 @@ describe('aws.iam.sso set: the interactive wizard', () => {
       ['search', '--account ID_OR_NAME'],
       ['text', '--profile NAME'],
     ])
-    expect(outcome.ref).toEqual({ profile: 'acme.staging.developer', ssoSession: 'acme' })
+    expect(outcome.ref).toEqual({ profile: 'acme.staging.developer', ssoSession: 'acme', tokenFile: basename(w.tokenPath('acme')) })
   })
 
   it('fails fast naming --sso-start-url when it may not prompt', async () => {
@@ -472,6 +474,10 @@ describe('aws.iam.sso unlock', () => {
     const [denied, missing] = await laterRun(w).unlock([key, gone], {})
     expect(denied?.outcome).toBe('failed')
     expect(denied?.error).toBeInstanceOf(SsoAccessError)
+    // One GetRoleCredentials, read one way: unlock says what get says of the same refusal.
+    expect(denied?.error?.message).toBe(
+      'IAM Identity Center refused credentials for the AWS profile acme.demo.admin (ForbiddenException): sso-session acme was ended on the service, or the role admin in account 111111111111 is no longer assigned to you.',
+    )
     expect(missing?.outcome).toBe('failed')
     expect(missing?.error).toBeInstanceOf(SsoProfileMissingError)
     expect((missing?.error as SsoProfileMissingError).fix).toContain('keyrack set --key GONE --env test --vault aws.iam.sso')
@@ -532,6 +538,42 @@ describe('aws.iam.sso get and status', () => {
     const beforeGet = asked()
     await laterRun(w).get(key)
     expect(asked() - beforeGet).toBe(1)
+  })
+
+  it('asks again when the token file was written anew (a sign-in by the aws CLI, not keyrack), within the minute', async () => {
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    const asked = () => w.fake.ledger.roleCredentials.length
+    await laterRun(w).get(key)
+    const start = asked()
+    await laterRun(w).get(key)
+    expect(asked()).toBe(start)
+    // When the token file is rewritten (same content: what counts is that a writer replaced it)
+    const path = w.tokenPath('acme')
+    const text = await readFile(path, 'utf8')
+    await writeFile(`${path}.new`, text, { mode: 0o600 })
+    await rename(`${path}.new`, path)
+    await laterRun(w).get(key)
+    expect(asked()).toBe(start + 1)
+  })
+
+  it('get reads the token file the record names, and derives it only for a record without one (older keyrack)', async () => {
+    // Given the session's token under another valid cache name, which only the record knows
+    const w = await world()
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    const elsewhere = join(dirname(w.tokenPath('acme')), `${'0'.repeat(40)}.json`)
+    await rename(w.tokenPath('acme'), elsewhere)
+    // Then get reads that file: it did not hash the session's name
+    expect((await laterRun(w).get({ ...key, ref: { ...key.ref, tokenFile: basename(elsewhere) } })).reveal()).toBe('acme.demo.admin')
+    // A record without tokenFile (written by an older keyrack) derives sha1(session): signed out there
+    const { tokenFile: _, ...older } = key.ref
+    expect(await errorOf(laterRun(w).get({ ...key, ref: older }))).toBeInstanceOf(KeyLockedError)
+    await rename(elsewhere, w.tokenPath('acme'))
+    expect((await laterRun(w).get({ ...key, ref: older })).reveal()).toBe('acme.demo.admin')
+    // A record made for another session (the profile was moved to another sso-session since), or a name that is
+    // not a cache file's, is not trusted: derived
+    expect((await laterRun(w).get({ ...key, ref: { ...key.ref, ssoSession: 'other', tokenFile: basename(elsewhere) } })).reveal()).toBe('acme.demo.admin')
+    expect((await laterRun(w).get({ ...key, ref: { ...key.ref, tokenFile: '../../x.json' } })).reveal()).toBe('acme.demo.admin')
   })
 
   it('is locked (exit 4, naming unlock) when the session was ended on the service though its token file looks live', async () => {

@@ -139,6 +139,19 @@ describe('doctor: AWS config', () => {
       'In ~/.aws/config, add [sso-session other] with sso_start_url = https://other.awsapps.com/start, sso_region = us-east-1, sso_registration_scopes = sso:account:access; then in [profile older] replace sso_start_url and sso_region with `sso_session = other`',
     )
   })
+
+  it('! a legacy profile on a start.* portal: the session name doctor proposes is the one `keyrack set` would write', async () => {
+    await config(
+      SESSION('start', 'https://start.home.awsapps.cn/directory/other'),
+      LEGACY('gov', 'https://start.us-gov-home.awsapps.com/directory/acme/#/'),
+      LEGACY('dup', 'https://start.us-gov-home.awsapps.com/directory/start'),
+    )
+    const [gov, dup] = byId(await doctor(), 'aws-config.legacy-sso')
+    // The directory names the organisation (the host's `start` names nothing), as naming.orgNameOf decides.
+    expect(gov!.fix).toContain('add [sso-session acme] with sso_start_url = https://start.us-gov-home.awsapps.com/directory/acme/#/')
+    // A name an sso-session already has is not proposed again.
+    expect(dup!.fix).toContain('add [sso-session start-2] with')
+  })
 })
 
 describe("doctor: keyrack's aws.iam.sso keys", () => {

@@ -2,6 +2,9 @@ import { KeyrackError } from '../../../domain/errors.js'
 import { checksOf, type Check } from '../../../domain/check.js'
 import { AwsConfigFile, type AwsProfileInfo, type SsoSessionInfo } from '../config-file.js'
 import type { AwsContext } from '../aws-paths.js'
+import { normalizeStartUrl, orgNameOf, sameStartUrl, uniqueName } from '../naming.js'
+import { setRemedyOf } from '../wizard.js'
+import { renderRemedy } from '../../../domain/remedy.js'
 
 export const AWS_CONFIG_SECTION = 'aws config'
 const SCOPES = 'sso:account:access'
@@ -34,7 +37,7 @@ export function awsConfigChecks(loaded: LoadedAwsConfig, show: (path: string) =>
     return [check('aws-config.parse', 'fail', loaded.error?.message ?? `${file} cannot be read`, loaded.error?.fix)]
   }
   const config = loaded.config
-  if (!config.exists) return [check('aws-config.parse', 'ok', `no AWS config at ${file} yet (keyrack set --vault aws.iam.sso writes one)`)]
+  if (!config.exists) return [check('aws-config.parse', 'ok', `no AWS config at ${file} yet (${renderRemedy(setRemedyOf({}, { after: ' writes one' }))})`)]
   const profiles = config.profiles()
   const sessions = config.ssoSessions()
   const checks = [check('aws-config.parse', 'ok', `${file} parses: ${profiles.length} profile(s), ${sessions.length} sso-session(s)`)]
@@ -96,8 +99,9 @@ export function awsConfigChecks(loaded: LoadedAwsConfig, show: (path: string) =>
 
   const legacy = profiles.filter((p) => p.ssoStartUrl && !p.ssoSession)
   for (const profile of legacy) {
-    const reuse = sessions.find((s) => s.ssoStartUrl && normalizeStartUrl(s.ssoStartUrl) === normalizeStartUrl(profile.ssoStartUrl!))
-    const name = reuse?.name ?? sessionNameFor(profile.ssoStartUrl!)
+    const reuse = sessions.find((s) => sameStartUrl(s.ssoStartUrl, profile.ssoStartUrl!))
+    // The name the wizard would give that portal's session, so doctor's fix and `keyrack set` agree.
+    const name = reuse?.name ?? uniqueName(orgNameOf(profile.ssoStartUrl!), sessions.map((s) => s.name))
     const fix = reuse
       ? `In ${file}, in [${profileHeader(profile)}] replace sso_start_url and sso_region with \`sso_session = ${reuse.name}\``
       : `In ${file}, add [sso-session ${name}] with sso_start_url = ${profile.ssoStartUrl}, sso_region = ${profile.ssoRegion ?? '<region>'}, sso_registration_scopes = ${SCOPES}; then in [${profileHeader(profile)}] replace sso_start_url and sso_region with \`sso_session = ${name}\``
@@ -116,28 +120,4 @@ export function awsConfigChecks(loaded: LoadedAwsConfig, show: (path: string) =>
 
 function profileHeader(profile: AwsProfileInfo): string {
   return profile.name === 'default' ? 'default' : `profile ${profile.name}`
-}
-
-/** Start URLs equal for sign-in purposes: case of the host, a trailing `/` or `#/` do not make another portal. */
-export function normalizeStartUrl(url: string): string {
-  let text = url.trim().replace(/#\/?$/, '').replace(/\/+$/, '')
-  try {
-    const parsed = new URL(text)
-    text = `${parsed.protocol}//${parsed.host.toLowerCase()}${parsed.pathname.replace(/\/+$/, '')}`
-  } catch {
-    // Not a URL: compare as written.
-  }
-  return text
-}
-
-/** A meaningful sso-session name from the portal's host: https://acme.awsapps.com/start -> acme. */
-function sessionNameFor(startUrl: string): string {
-  try {
-    const host = new URL(startUrl).hostname
-    const first = host.split('.')[0]
-    if (first && /^[A-Za-z0-9-]+$/.test(first)) return first
-  } catch {
-    // fall through
-  }
-  return 'main'
 }

@@ -4,10 +4,13 @@ import type { Check } from '../../../domain/check.js'
 import type { StoreData } from '../../../domain/store-model.js'
 import { KeyrackError } from '../../../domain/errors.js'
 import { AwsConfigFile } from '../config-file.js'
+import { setRemedyOf } from '../wizard.js'
+import { renderRemedy } from '../../../domain/remedy.js'
 import { OWNER_FILE, SESSION_LOCK_PREFIX } from '../sign-in-lock.js'
 import { pidOfTemporaryProfile, TEMP_CONFIG_DIR_PREFIX } from '../temp-config.js'
 import type { AwsContext } from '../aws-paths.js'
 import { isErrno } from '../../../infra/fs.js'
+import { isRunning } from '../../../infra/pid.js'
 import { tildify } from '../../../infra/paths.js'
 import { Slug } from '../../../domain/slug.js'
 
@@ -35,18 +38,18 @@ export async function awsKeysChecks(data: StoreData | undefined, config: AwsConf
 
   for (const key of keys) {
     const { slug } = key
-    const again = `keyrack set --key ${slug.key} --env ${slug.env} --vault ${VAULT}`
+    const again = (flags: string[] = [], before = 'Write it again: ') => renderRemedy(setRemedyOf(slug, { flags, before }))
     const profileName = typeof key.ref.profile === 'string' ? key.ref.profile : undefined
     if (!profileName) {
-      check('aws-keys.profile', 'fail', `${slug}: the store records no profile for this key`, `Write it again: ${again}`)
+      check('aws-keys.profile', 'fail', `${slug}: the store records no profile for this key`, again())
       continue
     }
     if (!config) continue // the config does not parse: the aws config section says why
     const profile = config.profile(profileName)
     if (!profile) {
       const recorded = typeof key.ref.ssoSession === 'string' ? config.ssoSession(key.ref.ssoSession) : undefined
-      const flags = recorded?.ssoStartUrl && recorded.ssoRegion ? ` --sso-start-url ${recorded.ssoStartUrl} --sso-region ${recorded.ssoRegion}` : ''
-      check('aws-keys.profile', 'fail', `${slug}: profile ${profileName} is not in ${file}`, `Write it again: ${again}${flags} --profile ${profileName}`)
+      const flags = recorded?.ssoStartUrl && recorded.ssoRegion ? ['--sso-start-url', recorded.ssoStartUrl, '--sso-region', recorded.ssoRegion] : []
+      check('aws-keys.profile', 'fail', `${slug}: profile ${profileName} is not in ${file}`, again([...flags, '--profile', profileName]))
       continue
     }
     if (profile.ssoSession) {
@@ -55,7 +58,7 @@ export async function awsKeysChecks(data: StoreData | undefined, config: AwsConf
           'aws-keys.profile',
           'fail',
           `${slug}: profile ${profileName} names sso_session ${profile.ssoSession}, which ${file} lacks`,
-          `Write it again: ${again} --profile ${profileName}`,
+          again(['--profile', profileName]),
         )
       } else {
         check('aws-keys.profile', 'ok', `${slug}: profile ${profileName} signs in through sso-session ${profile.ssoSession}`)
@@ -67,11 +70,11 @@ export async function awsKeysChecks(data: StoreData | undefined, config: AwsConf
         'aws-keys.profile',
         'warn',
         `${slug}: profile ${profileName} is a legacy SSO profile (no sso-session): device code only, and no refresh (every expiry takes a browser sign-in)`,
-        `Convert it to the sso-session form (see the aws config section), or write it again: ${again} --sso-start-url ${profile.ssoStartUrl} --sso-region ${profile.ssoRegion ?? '<region>'}`,
+        again(['--sso-start-url', profile.ssoStartUrl, '--sso-region', profile.ssoRegion ?? '<region>'], 'Convert it to the sso-session form (see the aws config section), or write it again: '),
       )
       continue
     }
-    check('aws-keys.profile', 'fail', `${slug}: profile ${profileName} is not an SSO profile (no sso_session, no sso_start_url)`, `Write it again: ${again}`)
+    check('aws-keys.profile', 'fail', `${slug}: profile ${profileName} is not an SSO profile (no sso_session, no sso_start_url)`, again())
   }
 
   const leftovers = await leftoverChecks(config, deps, show)
@@ -160,14 +163,4 @@ async function signInPidOf(configFile: string): Promise<number | undefined> {
     if (pid !== undefined) return pid
   }
   return undefined
-}
-
-function isRunning(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return isErrno(error, 'EPERM')
-  }
 }

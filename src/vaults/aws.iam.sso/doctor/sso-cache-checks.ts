@@ -5,12 +5,15 @@ import type { Check } from '../../../domain/check.js'
 import type { AwsConfigFile } from '../config-file.js'
 import {
   canRefresh,
+  isTokenLive,
   listSsoCacheFiles,
   readSsoToken,
   tokenCachePath,
   type SsoSessionKey,
 } from '../sso-cache.js'
 import { resolveAwsCli } from '../aws-cli.js'
+import { setRemedyOf } from '../wizard.js'
+import { renderRemedy } from '../../../domain/remedy.js'
 import { sdkSsoPortalFactory } from '../portal.js'
 import type { AwsContext } from '../aws-paths.js'
 import type { StoreData } from '../../../domain/store-model.js'
@@ -23,16 +26,9 @@ export const SSO_CACHE_SECTION = 'sso cache'
 const DAY_MS = 24 * 3_600_000
 /** A registration this close to expiry shows the consent page at some unlock soon: say so while it can be planned. */
 export const REGISTRATION_WARN_MS = 14 * DAY_MS
-/** The aws CLI treats a token as expired this long before expiresAt (docs/aws-sso-facts.md). */
-const CLI_EXPIRY_WINDOW_MS = 15 * 60_000
 
-interface SignInTarget {
-  label: string
+interface SignInTarget extends RegistrationTarget {
   key: SsoSessionKey
-  startUrl: string
-  ssoRegion: string
-  sessionName?: string
-  scopes?: string[]
   /** A profile that signs in here, for the fix (`aws sso login --profile P`). */
   profile?: string
 }
@@ -90,7 +86,12 @@ function signInTargets(config: AwsConfigFile | undefined): SignInTarget[] {
 function signInCommand(target: SignInTarget): string {
   return target.profile
     ? `aws sso login --profile ${target.profile}`
-    : `add a profile for it (keyrack set --key AWS_PROFILE --env <env> --vault aws.iam.sso --sso-start-url ${target.startUrl} --sso-region ${target.ssoRegion}), then keyrack unlock`
+    : renderRemedy(
+        setRemedyOf(
+          { key: 'AWS_PROFILE', env: '<env>' },
+          { flags: ['--sso-start-url', target.startUrl, '--sso-region', target.ssoRegion], before: 'add a profile for it (', after: '), then keyrack unlock' },
+        ),
+      )
 }
 
 async function tokenCheck(target: SignInTarget, cacheDir: string, now: Date, show: (p: string) => string): Promise<Check> {
@@ -115,7 +116,8 @@ async function tokenCheck(target: SignInTarget, cacheDir: string, now: Date, sho
   const shown = formatDuration(left >= 60_000 ? Math.floor(left / 60_000) * 60_000 : left)
   const at = token.expiresAt.toISOString().replace('.000Z', 'Z')
   const refresh = canRefresh(token, now) ? ' (refreshable without a browser)' : ''
-  if (left > CLI_EXPIRY_WINDOW_MS) return check('ok', `token live until ${at} (${shown} left)${refresh}`)
+  // Live the way the CLI (and keyrack's get) judge it: one expiry window, in sso-cache.ts.
+  if (isTokenLive(token, now)) return check('ok', `token live until ${at} (${shown} left)${refresh}`)
   if (left > 0) {
     return check('warn', `token expiring at ${at} (${shown} left; the aws CLI already treats it as expired)${refresh}`, `Sign in again: ${signInCommand(target)}`)
   }

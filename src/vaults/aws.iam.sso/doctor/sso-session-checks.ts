@@ -1,5 +1,7 @@
 import type { Check } from '../../../domain/check.js'
 import type { AwsConfigFile } from '../config-file.js'
+import { setRemedyOf } from '../wizard.js'
+import { renderRemedy } from '../../../domain/remedy.js'
 import type { ScanResult } from './sso-session-scan.js'
 import type { SsoSessionUsage } from './sso-session-usage.js'
 
@@ -69,11 +71,8 @@ function fixFor(usage: SsoSessionUsage, config: AwsConfigFile | undefined): stri
 /** The keyrack command that writes an sso profile, filled in from the sso-session when the config has it. */
 function createCommand(session: string | undefined, config: AwsConfigFile | undefined): string {
   const known = session === undefined ? undefined : config?.ssoSession(session)
-  return [
-    'keyrack set --key AWS_PROFILE --env <env> --vault aws.iam.sso',
-    `--sso-start-url ${known?.ssoStartUrl ?? '<start-url>'}`,
-    `--sso-region ${known?.ssoRegion ?? '<region>'}`,
-  ].join(' ')
+  const flags = ['--sso-start-url', known?.ssoStartUrl ?? '<start-url>', '--sso-region', known?.ssoRegion ?? '<region>']
+  return renderRemedy(setRemedyOf({ key: 'AWS_PROFILE', env: '<env>' }, { flags }))
 }
 
 function describeSkipped(skipped: ScanResult['skipped'], show: (path: string) => string): string {
