@@ -6,12 +6,7 @@
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 const config = {
-  mutate: [
-    'src/domain/**/*.ts',
-    'src/operations/**/*.ts',
-    'src/vaults/**/*.ts',
-    '!src/**/*.test.ts',
-  ],
+  mutate: ['src/domain/**/*.ts', 'src/operations/**/*.ts', 'src/vaults/**/*.ts', '!src/**/*.test.ts'],
   testRunner: 'vitest',
   // Unit + contract tests only: the e2e tests need a built dist/ and spawn the CLI (see vitest.mutation.config.ts).
   // Forks, not threads: the agent sets process.umask() around its listen, which Node allows only in a process's main thread.

@@ -42,7 +42,15 @@ const repo = join(work, 'repo')
 const home = join(work, 'home')
 mkdirSync(repo)
 mkdirSync(home)
-const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@example.com', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@example.com', GIT_CONFIG_NOSYSTEM: '1', HOME: home }
+const gitEnv = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'b@example.com',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'b@example.com',
+  GIT_CONFIG_NOSYSTEM: '1',
+  HOME: home,
+}
 
 function generate() {
   const started = performance.now()
@@ -55,7 +63,8 @@ function generate() {
     // 300 B to ~9 KB of ordinary text, like a source tree.
     const lines = 8 + ((i * 7919) % 220)
     let body = ''
-    for (let l = 0; l < lines; l++) body += `const value${l} = compute("file ${i} line ${l}", ${l * 31 % 97}) // aws sso login --profile p\n`
+    for (let l = 0; l < lines; l++)
+      body += `const value${l} = compute("file ${i} line ${l}", ${(l * 31) % 97}) // aws sso login --profile p\n`
     if (i % 997 === 0) {
       body += i % 2 ? 'aws sso login --sso-session acme\n' : "alias l='aws sso login \\\n  --sso-session=acme'\n"
       hits++
@@ -63,12 +72,16 @@ function generate() {
     writeFileSync(join(dir, `file${i}.${ext}`), body)
   }
   // A few binaries and one large file, which the scan must skip.
-  for (let i = 0; i < 20; i++) writeFileSync(join(repo, `pkg${i}`, `image${i}.bin`), Buffer.concat([Buffer.from('--sso-session'), Buffer.alloc(4096, i)]))
+  for (let i = 0; i < 20; i++)
+    writeFileSync(join(repo, `pkg${i}`, `image${i}.bin`), Buffer.concat([Buffer.from('--sso-session'), Buffer.alloc(4096, i)]))
   writeFileSync(join(repo, 'big.log'), 'aws sso login --sso-session acme\n' + 'x'.repeat(2 * 1024 * 1024))
   execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo, env: gitEnv })
   execFileSync('git', ['add', '-A'], { cwd: repo, env: gitEnv, maxBuffer: 1 << 30 })
   execFileSync('git', ['commit', '-q', '-m', 'bench'], { cwd: repo, env: gitEnv })
-  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: repo, env: gitEnv, maxBuffer: 1 << 30 }).toString().split('\0').filter(Boolean).length
+  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: repo, env: gitEnv, maxBuffer: 1 << 30 })
+    .toString()
+    .split('\0')
+    .filter(Boolean).length
   return { tracked, hits, seconds: (performance.now() - started) / 1000 }
 }
 
@@ -110,8 +123,15 @@ const median = (values) => {
 const made = generate()
 console.log(`repository: ${made.tracked} tracked files, ${made.hits} planted usages, generated in ${made.seconds.toFixed(1)} s (${repo})`)
 
-const env = { HOME: home, PATH: process.env.PATH, KEYRACK_HOME: join(home, '.config', 'keyrack'), AWS_CONFIG_FILE: join(home, '.aws', 'config') }
-const deps = awsContext(createDeps({ json: true, noPrompt: true, version: 'bench' }, { env, paths: resolvePaths(env), reporter: silentReporter }))
+const env = {
+  HOME: home,
+  PATH: process.env.PATH,
+  KEYRACK_HOME: join(home, '.config', 'keyrack'),
+  AWS_CONFIG_FILE: join(home, '.aws', 'config'),
+}
+const deps = awsContext(
+  createDeps({ json: true, noPrompt: true, version: 'bench' }, { env, paths: resolvePaths(env), reporter: silentReporter }),
+)
 
 const rows = { doctor: [], gitGrep: [] }
 let found = 0
@@ -134,8 +154,10 @@ for (let run = 0; run < RUNS; run++) {
   }
 }
 
-const fmt = (ms) => (Number.isNaN(ms) ? "n/a".padStart(9) : `${ms.toFixed(0).padStart(6)} ms`)
-console.log(`\nmedians over ${RUNS} runs (CPU = keyrack's process + the git processes it waited for; ${PROC ? `/proc ticks are ${TICK_MS} ms` : 'children CPU n/a without /proc'})`)
+const fmt = (ms) => (Number.isNaN(ms) ? 'n/a'.padStart(9) : `${ms.toFixed(0).padStart(6)} ms`)
+console.log(
+  `\nmedians over ${RUNS} runs (CPU = keyrack's process + the git processes it waited for; ${PROC ? `/proc ticks are ${TICK_MS} ms` : 'children CPU n/a without /proc'})`,
+)
 console.log(`${''.padEnd(46)}${'wall'.padStart(9)}${'CPU total'.padStart(12)}${'CPU node'.padStart(11)}${'CPU git'.padStart(10)}`)
 for (const [name, label] of [
   ['doctor', `doctor scan (${found} usages)`],
@@ -164,7 +186,9 @@ for (const [label, PATH] of [
   if (time.status === null || time.error !== undefined) break
   const seconds = (name) => Number(new RegExp(`^${name} ([0-9.]+)$`, 'm').exec(time.stderr.toString())?.[1] ?? NaN)
   const [wall, user, sys] = ['real', 'user', 'sys'].map(seconds)
-  console.log(`whole CLI once, keyrack doctor --json in the repository, ${label}: ${(wall * 1000).toFixed(0)} ms wall, ${((user + sys) * 1000).toFixed(0)} ms CPU (exit ${time.status})`)
+  console.log(
+    `whole CLI once, keyrack doctor --json in the repository, ${label}: ${(wall * 1000).toFixed(0)} ms wall, ${((user + sys) * 1000).toFixed(0)} ms CPU (exit ${time.status})`,
+  )
 }
 
 if (KEEP) console.log(`\nkept ${work}`)

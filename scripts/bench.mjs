@@ -18,7 +18,11 @@ import { parseArgs } from 'node:util'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const { values: options } = parseArgs({
-  options: { runs: { type: 'string', default: '15' }, bin: { type: 'string', default: 'dist/keyrack' }, root: { type: 'string', default: ROOT } },
+  options: {
+    runs: { type: 'string', default: '15' },
+    bin: { type: 'string', default: 'dist/keyrack' },
+    root: { type: 'string', default: ROOT },
+  },
 })
 const RUNS = Math.max(10, Number(options.runs))
 const BIN = resolve(ROOT, options.bin)
@@ -27,7 +31,10 @@ const NODE = process.execPath
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 const PASS = 'bench-passphrase'
 
-for (const [what, path] of [['the executable', BIN], ['bin/run.js', RUN_JS]]) {
+for (const [what, path] of [
+  ['the executable', BIN],
+  ['bin/run.js', RUN_JS],
+]) {
   if (!existsSync(path)) throw new Error(`${what} is missing at ${path}: run npm run build:binary first (npm run bench does)`)
 }
 
@@ -74,8 +81,11 @@ try {
   const setBulk = async () => {
     for (let i = bulk.shift(); i !== undefined; i = bulk.shift()) {
       await new Promise((done, fail) => {
-        const child = execFile(NODE, [RUN_JS, 'set', '--key', `K${i}`, '--env', 'bulk', '--vault', 'os.direct', '--value', '-'], { env }, (error) =>
-          error ? fail(error) : done(),
+        const child = execFile(
+          NODE,
+          [RUN_JS, 'set', '--key', `K${i}`, '--env', 'bulk', '--vault', 'os.direct', '--value', '-'],
+          { env },
+          (error) => (error ? fail(error) : done()),
         )
         child.stdin.end(`v${i}`)
       })
@@ -95,10 +105,29 @@ try {
   const cases = [
     { name: 'node -e 0', node: [NODE, '-e', '0'] },
     { name: 'keyrack --version', args: ['--version'] },
-    { name: 'keyrack get (os.direct)', args: ['get', '--key', 'API_URL', '--env', 'test'], expect: 'https://api.test.example\n', get: true },
+    {
+      name: 'keyrack get (os.direct)',
+      args: ['get', '--key', 'API_URL', '--env', 'test'],
+      expect: 'https://api.test.example\n',
+      get: true,
+    },
     { name: 'keyrack get (os.secure, agent)', args: ['get', '--key', 'DB_PASSWORD', '--env', 'sec'], expect: 's3cr3t\n', get: true },
-    { name: 'keyrack get (aws.iam.sso, live; portal on localhost)', args: ['get', '--key', 'AWS_PROFILE', '--env', 'aws'], expect: 'acme.bench.admin\n', get: true },
-    ...(secrets ? [{ name: 'keyrack get (os.keychain, Secret Service)', args: ['get', '--key', 'KEYCHAIN_TOKEN', '--env', 'kc'], expect: 'kc-s3cr3t\n', get: true }] : []),
+    {
+      name: 'keyrack get (aws.iam.sso, live; portal on localhost)',
+      args: ['get', '--key', 'AWS_PROFILE', '--env', 'aws'],
+      expect: 'acme.bench.admin\n',
+      get: true,
+    },
+    ...(secrets
+      ? [
+          {
+            name: 'keyrack get (os.keychain, Secret Service)',
+            args: ['get', '--key', 'KEYCHAIN_TOKEN', '--env', 'kc'],
+            expect: 'kc-s3cr3t\n',
+            get: true,
+          },
+        ]
+      : []),
     { name: 'keyrack list (50 keys)', args: ['list'] },
     { name: 'aws configure get region', node: ['aws', 'configure', 'get', 'region', '--profile', 'acme.bench.admin'], optional: true },
   ]
@@ -143,7 +172,9 @@ try {
   const header = ['command', 'bin/run.js ms', '× node', 'MB', 'dist/keyrack ms', '× node', 'MB']
   const lines = [header, header.map(() => '---'), ...rows.map((r) => r.cells)].map((cells) => `| ${cells.join(' | ')} |`)
   const stripped = execFileSync('file', ['-b', BIN], { encoding: 'utf8' }).includes('not stripped') ? 'not stripped' : 'stripped'
-  console.log(`\nkeyrack start-up, medians of ${RUNS} runs each, round-robin; Node ${process.version}; ${options.bin} (measured as installed: copied into the bench HOME) ${((await stat(BIN)).size / 1024 / 1024).toFixed(1)} MB (${stripped}); load average ${load.toFixed(2)} -> ${loadavg()[0].toFixed(2)}\n`)
+  console.log(
+    `\nkeyrack start-up, medians of ${RUNS} runs each, round-robin; Node ${process.version}; ${options.bin} (measured as installed: copied into the bench HOME) ${((await stat(BIN)).size / 1024 / 1024).toFixed(1)} MB (${stripped}); load average ${load.toFixed(2)} -> ${loadavg()[0].toFixed(2)}\n`,
+  )
   console.log(lines.join('\n'))
 
   // The start-up targets (docs/startup.md).
@@ -158,7 +189,11 @@ try {
       }
     } else if (ratio(r.binary) > 2.5) misses.push(`${r.c.name} from the executable: ${ratio(r.binary).toFixed(2)}× > 2.5×`)
   }
-  console.log(misses.length === 0 ? '\nTargets met: get ≤ 1.3× node -e 0 (both), other commands ≤ 2.5× (executable), get ≤ 80 MB.' : `\nMissed:\n  ${misses.join('\n  ')}`)
+  console.log(
+    misses.length === 0
+      ? '\nTargets met: get ≤ 1.3× node -e 0 (both), other commands ≤ 2.5× (executable), get ≤ 80 MB.'
+      : `\nMissed:\n  ${misses.join('\n  ')}`,
+  )
   if (misses.length > 0) process.exitCode = 1
 } finally {
   portal.child.kill()
@@ -207,7 +242,12 @@ async function writeAwsSession() {
     ].join('\n'),
   )
   // The token cache file the aws CLI writes at sign-in: sha1 of the session name.
-  const token = { startUrl: 'https://bench.awsapps.com/start', region: 'us-east-1', accessToken: 'bench-token', expiresAt: new Date(Date.now() + 8 * 3600_000).toISOString() }
+  const token = {
+    startUrl: 'https://bench.awsapps.com/start',
+    region: 'us-east-1',
+    accessToken: 'bench-token',
+    expiresAt: new Date(Date.now() + 8 * 3600_000).toISOString(),
+  }
   const tokenFile = `${createHash('sha1').update('bench').digest('hex')}.json`
   await writeFile(join(aws, 'sso', 'cache', tokenFile), JSON.stringify(token), { mode: 0o600 })
   // What `keyrack set --vault aws.iam.sso --profile acme.bench.admin` records (set itself would prove the role with
@@ -215,7 +255,12 @@ async function writeAwsSession() {
   const storePath = join(env.KEYRACK_HOME, 'store.json')
   const store = JSON.parse(await readFile(storePath, 'utf8'))
   const now = new Date().toISOString()
-  store.keys['aws.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.bench.admin', ssoSession: 'bench', tokenFile }, createdAt: now, updatedAt: now }
+  store.keys['aws.AWS_PROFILE'] = {
+    vault: 'aws.iam.sso',
+    ref: { profile: 'acme.bench.admin', ssoSession: 'bench', tokenFile },
+    createdAt: now,
+    updatedAt: now,
+  }
   await writeFile(storePath, JSON.stringify(store, null, 2) + '\n', { mode: 0o600 })
 }
 

@@ -50,8 +50,15 @@ if (!target.host) step(`${target.nodePackage}@${pinned}`)
 // 2. Bundles: the main script (keyrack's code) and the vendor bundles, with their code caches for the host only: V8
 // accepts a code cache only from the very Node build and CPU that made it, and rejects it (with a warning) elsewhere.
 await rm(work, { recursive: true, force: true })
-const { main, assets } = await bundleSea(work, { codeCache: target.host, target: { ...target, fetchPackage: fetchTargetPackage, napiPackage: (base) => napiPackage(base, target) } })
-step(`bundled ${Object.keys(assets).filter((a) => a.endsWith('.cjs')).join(', ')}`)
+const { main, assets } = await bundleSea(work, {
+  codeCache: target.host,
+  target: { ...target, fetchPackage: fetchTargetPackage, napiPackage: (base) => napiPackage(base, target) },
+})
+step(
+  `bundled ${Object.keys(assets)
+    .filter((a) => a.endsWith('.cjs'))
+    .join(', ')}`,
+)
 
 // 3. The SEA preparation blob. The main script gets a V8 code cache; it never uses import() (esbuild turned it into
 // require), which a code-cached main script could not.
@@ -134,7 +141,11 @@ const checksum = await writeChecksum(out)
 const size = (await stat(out)).size
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 const rel = (file) => relative(ROOT, file)
-step(`${rel(out)} (${target.name}): ${mb(size)} (node v${pinned}${stripped ? `, stripped from ${mb(unstrippedSize)}` : ', not stripped'}), ${version}; ${rel(checksum)}`)
+step(
+  `${rel(out)} (${target.name}): ${mb(size)} (node v${pinned}${stripped ? `, stripped from ${mb(unstrippedSize)}` : ', not stripped'}), ${version}; ${rel(checksum)}`,
+)
 if (target.platform === 'darwin' && !canSign) {
-  console.error(`build-binary: ${rel(out)} is NOT signed (no codesign here) and macOS kills it at launch until it is: on a Mac run\n  codesign --sign - --force ${rel(out)}\n(see the README's build section)`)
+  console.error(
+    `build-binary: ${rel(out)} is NOT signed (no codesign here) and macOS kills it at launch until it is: on a Mac run\n  codesign --sign - --force ${rel(out)}\n(see the README's build section)`,
+  )
 }

@@ -30,7 +30,8 @@ const VENDOR_FAMILIES = [
 ]
 
 /** Modules `keyrack get` must never evaluate: oclif, the AWS SDK, the prompt library, age, execa. */
-const HEAVY = /(^|node_modules\/)(@oclif|@aws-sdk|@smithy|@inquirer)\/|(^|node_modules\/)(age-encryption|execa)(\/|$)|^keyrack-vendor:(oclif|aws|prompts|age|execa)\//
+const HEAVY =
+  /(^|node_modules\/)(@oclif|@aws-sdk|@smithy|@inquirer)\/|(^|node_modules\/)(age-encryption|execa)(\/|$)|^keyrack-vendor:(oclif|aws|prompts|age|execa)\//
 
 const COMMON = {
   bundle: true,
@@ -123,7 +124,9 @@ export async function bundleSea(outDir, { codeCache = true, target } = {}) {
   })
   assertGetPathLight(main.metafile, 'src/sea/main.ts')
   // Every other command starts by loading oclif and all command modules: report vendor bundles they load too early.
-  const early = [...getPathModules(main.metafile, 'src/sea/oclif.ts')].filter((p) => p.startsWith('keyrack-vendor:') && !p.startsWith('keyrack-vendor:oclif/'))
+  const early = [...getPathModules(main.metafile, 'src/sea/oclif.ts')].filter(
+    (p) => p.startsWith('keyrack-vendor:') && !p.startsWith('keyrack-vendor:oclif/'),
+  )
   if (early.length > 0) console.error(`WARNING: every command loads ${early.join(', ')} at start-up; import it where it is used`)
 
   const assets = {}
@@ -186,7 +189,14 @@ export async function loadDescriptors() {
       build.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined))
     },
   }
-  const result = await esbuild.build({ ...COMMON, format: 'esm', metafile: false, write: false, entryPoints: ['src/vaults/descriptors.ts'], plugins: [lazy] })
+  const result = await esbuild.build({
+    ...COMMON,
+    format: 'esm',
+    metafile: false,
+    write: false,
+    entryPoints: ['src/vaults/descriptors.ts'],
+    plugins: [lazy],
+  })
   const code = result.outputFiles[0].text
   return (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)).DESCRIPTORS
 }

@@ -43,7 +43,11 @@ function sourceFiles(dir) {
 /** Relative imports of a TypeScript file (static, type-only, re-exports and import()), as paths under src/. */
 export function importsOf(file, text) {
   const found = new Set()
-  const patterns = [/\b(?:import|export)\s[^'"]*?\bfrom\s*['"](\.[^'"]+)['"]/g, /\bimport\s*\(\s*['"](\.[^'"]+)['"]\s*\)/g, /^\s*import\s*['"](\.[^'"]+)['"]/gm]
+  const patterns = [
+    /\b(?:import|export)\s[^'"]*?\bfrom\s*['"](\.[^'"]+)['"]/g,
+    /\bimport\s*\(\s*['"](\.[^'"]+)['"]\s*\)/g,
+    /^\s*import\s*['"](\.[^'"]+)['"]/gm,
+  ]
   for (const pattern of patterns) {
     for (const match of text.matchAll(pattern)) {
       const target = resolve(dirname(file), match[1]).replace(/\.js$/, '.ts')

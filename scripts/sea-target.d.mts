@@ -14,5 +14,8 @@ export function parseTarget(name?: string): Target
 export function napiPackage(base: string, target: Pick<Target, 'platform' | 'arch'>): string
 export function fetchPackage(name: string, version: string, cacheDir: string): Promise<string>
 export function writeChecksum(file: string): Promise<string>
-export function machoSegments(bytes: Buffer): { cpu: number; segments: { name: string; sections: { name: string; offset: number; size: number }[] }[] }
+export function machoSegments(bytes: Buffer): {
+  cpu: number
+  segments: { name: string; sections: { name: string; offset: number; size: number }[] }[]
+}
 export function checkExecutable(bytes: Buffer, target: Target, blob: Buffer): void

@@ -23,7 +23,9 @@ export function hostTarget() {
 export function parseTarget(name = hostTarget()) {
   const target = TARGETS[name]
   if (!target) {
-    throw new Error(`unknown target ${JSON.stringify(name)}\nfix: pass --target ${Object.keys(TARGETS).join('|')} (default: this host, ${hostTarget()})`)
+    throw new Error(
+      `unknown target ${JSON.stringify(name)}\nfix: pass --target ${Object.keys(TARGETS).join('|')} (default: this host, ${hostTarget()})`,
+    )
   }
   return { name, ...target, host: name === hostTarget() }
 }
@@ -52,15 +54,22 @@ export async function fetchPackage(name, version, cacheDir) {
     expected = JSON.parse(npm(['view', `${name}@${version}`, 'dist.integrity', '--json']))
     const [packed] = JSON.parse(npm(['pack', `${name}@${version}`, '--json']))
     const tarball = join(dir, packed.filename)
-    const actual = `sha512-${createHash('sha512').update(await readFile(tarball)).digest('base64')}`
+    const actual = `sha512-${createHash('sha512')
+      .update(await readFile(tarball))
+      .digest('base64')}`
     if (actual !== expected) {
-      throw new Error(`${name}@${version}: the tarball's integrity is ${actual}, the registry says ${expected}\nfix: delete ${dir} and build again; if it persists, the registry or a proxy serves a different file`)
+      throw new Error(
+        `${name}@${version}: the tarball's integrity is ${actual}, the registry says ${expected}\nfix: delete ${dir} and build again; if it persists, the registry or a proxy serves a different file`,
+      )
     }
     execFileSync('tar', ['-xzf', tarball, '-C', dir])
     await rm(tarball)
   } catch (error) {
     if (error.stderr !== undefined) {
-      throw new Error(`${name}@${version}: npm failed: ${String(error.stderr).trim().split('\n').slice(-3).join(' ')}\nfix: check that the npm registry is reachable (npm ping) and serves ${name}@${version} (npm view ${name}@${version})`, { cause: error })
+      throw new Error(
+        `${name}@${version}: npm failed: ${String(error.stderr).trim().split('\n').slice(-3).join(' ')}\nfix: check that the npm registry is reachable (npm ping) and serves ${name}@${version} (npm view ${name}@${version})`,
+        { cause: error },
+      )
     }
     throw error
   }
@@ -72,7 +81,9 @@ export async function fetchPackage(name, version, cacheDir) {
 
 /** `sha256sum` format, so `sha256sum -c keyrack-<target>.sha256` (or `shasum -a 256 -c` on a Mac) checks the file. */
 export async function writeChecksum(file) {
-  const hash = createHash('sha256').update(await readFile(file)).digest('hex')
+  const hash = createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex')
   await writeFile(`${file}.sha256`, `${hash}  ${basename(file)}\n`)
   return `${file}.sha256`
 }
@@ -126,14 +137,18 @@ export function checkExecutable(bytes, target, blob) {
   const problems = []
   if (target.platform === 'linux') {
     if (bytes.readUInt32BE(0) !== 0x7f454c46) problems.push('not an ELF file')
-    else if (bytes.readUInt16LE(18) !== ELF_MACHINE[target.arch]) problems.push(`ELF machine ${bytes.readUInt16LE(18)}, not ${target.arch}'s ${ELF_MACHINE[target.arch]}`)
+    else if (bytes.readUInt16LE(18) !== ELF_MACHINE[target.arch])
+      problems.push(`ELF machine ${bytes.readUInt16LE(18)}, not ${target.arch}'s ${ELF_MACHINE[target.arch]}`)
   } else {
     try {
       const { cpu, segments } = machoSegments(bytes)
-      if (cpu !== MACHO_CPU[target.arch]) problems.push(`Mach-O CPU type 0x${cpu.toString(16)}, not ${target.arch}'s 0x${MACHO_CPU[target.arch].toString(16)}`)
+      if (cpu !== MACHO_CPU[target.arch])
+        problems.push(`Mach-O CPU type 0x${cpu.toString(16)}, not ${target.arch}'s 0x${MACHO_CPU[target.arch].toString(16)}`)
       const section = segments.find((s) => s.name === 'NODE_SEA')?.sections.find((s) => s.name === '__NODE_SEA_BLOB')
-      if (!section) problems.push(`no NODE_SEA segment with a __NODE_SEA_BLOB section (segments: ${segments.map((s) => s.name).join(', ')})`)
-      else if (!bytes.subarray(section.offset, section.offset + section.size).equals(blob)) problems.push('the NODE_SEA/__NODE_SEA_BLOB section does not hold the SEA blob')
+      if (!section)
+        problems.push(`no NODE_SEA segment with a __NODE_SEA_BLOB section (segments: ${segments.map((s) => s.name).join(', ')})`)
+      else if (!bytes.subarray(section.offset, section.offset + section.size).equals(blob))
+        problems.push('the NODE_SEA/__NODE_SEA_BLOB section does not hold the SEA blob')
     } catch (error) {
       problems.push(error.message)
     }

@@ -44,6 +44,7 @@ npm run typecheck
 # The house plan: imports run down the layers, no circles (scripts/check-layers.mjs).
 npm run check:layers
 npm run lint
+npm run format:check
 
 results=.test-results
 rm -rf "$results" && mkdir -p "$results"

@@ -92,7 +92,10 @@ export class Agent {
       const server = this.server
       if (server) {
         await new Promise<void>((resolve) => server.close(() => resolve()))
-        const ino = await stat(this.options.socketPath).then((s) => s.ino, () => undefined)
+        const ino = await stat(this.options.socketPath).then(
+          (s) => s.ino,
+          () => undefined,
+        )
         if (ino !== undefined && ino === this.socketIno) await unlink(this.options.socketPath).catch(() => undefined)
       }
       this.options.onStop?.()
@@ -173,7 +176,12 @@ export class Agent {
         reply(
           matches
             ? { ok: true, version: this.options.version, protocol: PROTOCOL, pid: process.pid }
-            : { ...failure('version-mismatch', `this agent is keyrack ${this.options.version}`), version: this.options.version, protocol: PROTOCOL, pid: process.pid },
+            : {
+                ...failure('version-mismatch', `this agent is keyrack ${this.options.version}`),
+                version: this.options.version,
+                protocol: PROTOCOL,
+                pid: process.pid,
+              },
         )
         return
       }
@@ -202,14 +210,17 @@ export class Agent {
       case 'put': {
         for (const entry of request.entries) {
           this.drop(entry.id)
-          if (entry.expiresAt > now) this.held.set(entry.id, { rev: entry.rev, value: Buffer.from(entry.value, 'utf8'), expiresAt: entry.expiresAt })
+          if (entry.expiresAt > now)
+            this.held.set(entry.id, { rev: entry.rev, value: Buffer.from(entry.value, 'utf8'), expiresAt: entry.expiresAt })
         }
         this.schedule()
         return { ok: true, count: request.entries.length }
       }
       case 'get': {
         const held = this.lookup(request.key, now)
-        return held ? { ok: true, value: held.value.toString('utf8'), expiresAt: held.expiresAt } : { ok: true, value: null, expiresAt: null }
+        return held
+          ? { ok: true, value: held.value.toString('utf8'), expiresAt: held.expiresAt }
+          : { ok: true, value: null, expiresAt: null }
       }
       case 'status':
         return { ok: true, expiresAt: request.keys.map((key) => this.lookup(key, now)?.expiresAt ?? null) }
@@ -288,13 +299,16 @@ export async function runAgent(options: Omit<AgentOptions, 'onStop'>): Promise<v
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void agent.stop())
     // Detached from the terminal that started it: a closing terminal must not take the values down mid-use.
     process.on('SIGHUP', () => undefined)
-    agent.start().then((started) => {
-      if (!started) resolve() // another agent won the race; it serves
-    }, (error: unknown) => {
-      process.stderr.write(`keyrack agent: cannot listen on ${options.socketPath}: ${(error as Error).message}\n`)
-      process.exitCode = 5
-      resolve()
-    })
+    agent.start().then(
+      (started) => {
+        if (!started) resolve() // another agent won the race; it serves
+      },
+      (error: unknown) => {
+        process.stderr.write(`keyrack agent: cannot listen on ${options.socketPath}: ${(error as Error).message}\n`)
+        process.exitCode = 5
+        resolve()
+      },
+    )
   })
   await stopped
 }

@@ -23,7 +23,8 @@ export async function runGet(flags: GetFlags, deps: Deps, json: boolean): Promis
     if (json) return { json: { slug: slug.toString(), value: value.reveal() } }
     return { text: value.reveal() + '\n' }
   }
-  if (!flags.env) throw new UsageError('get needs --key, or --env to print every key of an env.', { fix: 'keyrack get --key API_URL --env test' })
+  if (!flags.env)
+    throw new UsageError('get needs --key, or --env to print every key of an env.', { fix: 'keyrack get --key API_URL --env test' })
   const env = assertEnvName(flags.env)
   const values = await getEnv(env, deps)
   const pairs = values.map((v) => ({ key: v.key, value: v.value.reveal() }))

@@ -4,7 +4,7 @@ import { ENV_FORMATS } from '../domain/format.js'
 import { KeyrackCommand } from './base.js'
 
 export default class Get extends KeyrackCommand {
-  static override summary = 'Print a key\'s value on stdout, or every key of an env.'
+  static override summary = "Print a key's value on stdout, or every key of an env."
   static override examples = [
     '<%= config.bin %> get --key API_URL --env test',
     'eval "$(<%= config.bin %> get --env test --format shell)"',
@@ -14,7 +14,11 @@ export default class Get extends KeyrackCommand {
   static override flags = {
     key: Flags.string({ char: 'k', summary: 'Key name, or a slug like test.API_URL. Omit to get every key of --env.' }),
     env: Flags.string({ char: 'e', summary: 'Env name, e.g. test.' }),
-    format: Flags.option({ options: ENV_FORMATS, summary: 'With --env alone: shell (export lines, safe to eval), dotenv or json.', default: 'shell' as const })(),
+    format: Flags.option({
+      options: ENV_FORMATS,
+      summary: 'With --env alone: shell (export lines, safe to eval), dotenv or json.',
+      default: 'shell' as const,
+    })(),
   }
 
   async run(): Promise<unknown> {

@@ -31,5 +31,13 @@ function renderTable(keys: ListEntry[], now: Date): string {
   ])
   const header = ['KEY', 'VAULT', 'STATE', 'DETAIL']
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd() + '\n').join('')
+  return [header, ...rows]
+    .map(
+      (r) =>
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join('  ')
+          .trimEnd() + '\n',
+    )
+    .join('')
 }

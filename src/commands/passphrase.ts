@@ -9,7 +9,7 @@ With no keyrack identity yet, creates one under a new passphrase.`
   static override examples = [
     '<%= config.bin %> passphrase',
     'KEYRACK_PASSPHRASE="$OLD" KEYRACK_NEW_PASSPHRASE="$NEW" <%= config.bin %> passphrase',
-    "printf '%s\\n%s\\n' \"$OLD\" \"$NEW\" | <%= config.bin %> passphrase --passphrase-stdin",
+    'printf \'%s\\n%s\\n\' "$OLD" "$NEW" | <%= config.bin %> passphrase --passphrase-stdin',
   ]
 
   static override flags = {
@@ -22,7 +22,11 @@ With no keyrack identity yet, creates one under a new passphrase.`
     // The os.secure vault owns its identity file; loading it here keeps age out of every other command.
     const { OsSecureVault } = await import('../vaults/os.secure/index.js')
     const result = await new OsSecureVault(deps).changePassphrase({ passphraseStdin: flags['passphrase-stdin'] })
-    deps.reporter.step(result.created ? `created your keyrack identity ${result.identityFile}` : `passphrase changed (${result.identityFile} re-sealed; values untouched)`)
+    deps.reporter.step(
+      result.created
+        ? `created your keyrack identity ${result.identityFile}`
+        : `passphrase changed (${result.identityFile} re-sealed; values untouched)`,
+    )
     return { changed: !result.created, created: result.created, identity: result.identityFile }
   }
 }

@@ -3,7 +3,11 @@ import { KeyrackCommand, scopeFlags, scopeOf } from './base.js'
 
 export default class Relock extends KeyrackCommand {
   static override summary = 'Lock keys again: forget what unlock made available (agent values, SSO sessions).'
-  static override examples = ['<%= config.bin %> relock', '<%= config.bin %> relock --env prod', '<%= config.bin %> relock --key test.AWS_PROFILE']
+  static override examples = [
+    '<%= config.bin %> relock',
+    '<%= config.bin %> relock --env prod',
+    '<%= config.bin %> relock --key test.AWS_PROFILE',
+  ]
   static override flags = { ...scopeFlags }
 
   async run(): Promise<RelockReport> {

@@ -16,7 +16,10 @@ ${VAULTS.map((v) => `  ${v.id.padEnd(12)} ${v.summary}`).join('\n')}`
   static override flags = {
     ...keyFlags,
     env: Flags.string({ char: 'e', summary: 'Env name, e.g. test or prod.' }),
-    vault: Flags.option({ options: VAULT_IDS, summary: `Where the value lives. Default: the key's current vault, else ${DEFAULT_VAULT}.` })(),
+    vault: Flags.option({
+      options: VAULT_IDS,
+      summary: `Where the value lives. Default: the key's current vault, else ${DEFAULT_VAULT}.`,
+    })(),
     value: Flags.string({ summary: 'Pass "-" to read the value from stdin (one trailing newline is stripped). Never the value itself.' }),
     force: Flags.boolean({ char: 'f', summary: 'Replace an existing key (or AWS profile) without asking.' }),
     ...oclifFlags(VAULTS.flatMap((v) => v.setFlags)),

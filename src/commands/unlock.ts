@@ -6,7 +6,11 @@ import { oclifFlags } from './vault-flags.js'
 
 export default class Unlock extends KeyrackCommand {
   static override summary = `Make keys gettable: ${VAULTS.flatMap((v) => (v.unlocks ? [v.unlocks] : [])).join(', ')} (only where expired).`
-  static override examples = ['<%= config.bin %> unlock --env test', '<%= config.bin %> unlock --env prod --duration 30m', '<%= config.bin %> unlock --key test.AWS_PROFILE --no-browser']
+  static override examples = [
+    '<%= config.bin %> unlock --env test',
+    '<%= config.bin %> unlock --env prod --duration 30m',
+    '<%= config.bin %> unlock --key test.AWS_PROFILE --no-browser',
+  ]
 
   static override flags = {
     ...scopeFlags,
@@ -16,13 +20,11 @@ export default class Unlock extends KeyrackCommand {
   async run(): Promise<UnlockReport> {
     const { flags } = await this.parse(Unlock)
     const deps = this.depsFor(flags)
-    const report = await unlockKeys(
-      scopeOf(flags),
-      unlockOptionsOf(flags, 'unlock'),
-      deps,
-    )
+    const report = await unlockKeys(scopeOf(flags), unlockOptionsOf(flags, 'unlock'), deps)
     for (const key of report.keys) {
-      const until = key.expiresAt ? ` until ${new Date(key.expiresAt).toLocaleTimeString()} (${formatDuration(Date.parse(key.expiresAt) - deps.now().getTime())})` : ''
+      const until = key.expiresAt
+        ? ` until ${new Date(key.expiresAt).toLocaleTimeString()} (${formatDuration(Date.parse(key.expiresAt) - deps.now().getTime())})`
+        : ''
       const line = `${key.slug}: ${key.outcome.replace('-', ' ')}${key.detail ? ` — ${key.detail}` : ''}${until}`
       if (key.outcome === 'failed') deps.reporter.warn(`${line}${key.error?.fix ? `\n  Fix: ${key.error.fix}` : ''}`)
       else deps.reporter.step(line)

@@ -50,7 +50,10 @@ export class InvalidNameError extends UsageError {}
 
 /** A prompt was needed where none is allowed (no TTY, --no-prompt, --json). */
 export class PromptNotAllowedError extends UsageError {
-  constructor(readonly question: string, readonly flag: string) {
+  constructor(
+    readonly question: string,
+    readonly flag: string,
+  ) {
     super(`keyrack needs an answer to "${question}" but cannot prompt here (no TTY, --no-prompt or --json).`, {
       fix: `Pass ${flag}.`,
     })
@@ -59,7 +62,11 @@ export class PromptNotAllowedError extends UsageError {
 
 /** A file keyrack must read is damaged. Treated as bad input: keyrack never overwrites it. */
 export class CorruptFileError extends UsageError {
-  constructor(readonly path: string, problem: string, fix: string | Remedy) {
+  constructor(
+    readonly path: string,
+    problem: string,
+    fix: string | Remedy,
+  ) {
     super(`${path} cannot be read: ${problem}`, { fix })
   }
 }
@@ -81,7 +88,11 @@ export type RoundtripStep = 'store' | 'unlock' | 'get' | 'relock' | 'save'
 
 export class RoundtripFailedError extends KeyrackError {
   readonly exitCode = ExitCode.roundtrip
-  constructor(readonly step: RoundtripStep, readonly reason: KeyrackError | Error, fix: string | Remedy | undefined) {
+  constructor(
+    readonly step: RoundtripStep,
+    readonly reason: KeyrackError | Error,
+    fix: string | Remedy | undefined,
+  ) {
     super(`set failed at the ${step} step: ${reason.message}. Nothing was changed.`, { fix, cause: reason })
   }
 }

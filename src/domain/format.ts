@@ -46,7 +46,10 @@ const DOTENV_GUARD = "#'keyrack: the value above ends with a backslash\n"
 function dotenvQuote(key: string, value: string): string {
   if (!value.includes("'") && !value.includes('\r')) return `'${value}'`
   if (!/["\\$`\n\r]/.test(value)) return `"${value}"`
-  throw new UsageError(`The value of ${key} cannot be written as dotenv: it holds a carriage return, or a single quote together with ", \\, $, \` or a line break, which dotenv and a shell would read back differently.`, {
-    fix: 'Use --format shell (for eval or source) or --format json.',
-  })
+  throw new UsageError(
+    `The value of ${key} cannot be written as dotenv: it holds a carriage return, or a single quote together with ", \\, $, \` or a line break, which dotenv and a shell would read back differently.`,
+    {
+      fix: 'Use --format shell (for eval or source) or --format json.',
+    },
+  )
 }

@@ -35,7 +35,11 @@ export interface TextRemedy {
 
 export type Remedy = UnlockRemedy | SetRemedy | TextRemedy
 
-export const unlockRemedy = (scope: { env?: string; key?: string }, frame: Framed = {}): UnlockRemedy => ({ kind: 'unlock', ...scope, ...frame })
+export const unlockRemedy = (scope: { env?: string; key?: string }, frame: Framed = {}): UnlockRemedy => ({
+  kind: 'unlock',
+  ...scope,
+  ...frame,
+})
 
 export const setRemedy = (command: Omit<SetRemedy, 'kind'>): SetRemedy => ({ kind: 'set', ...command })
 

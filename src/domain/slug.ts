@@ -14,9 +14,12 @@ export const MAX_ENV_LENGTH = 64
 
 export function assertKeyName(key: string): string {
   if (key.length > MAX_KEY_LENGTH) {
-    throw new InvalidNameError(`Invalid key name ${JSON.stringify(key.slice(0, 24) + '…')}: a key name has at most ${MAX_KEY_LENGTH} characters (this one has ${key.length}).`, {
-      fix: 'Use a shorter name, like API_URL or DB_PASSWORD.',
-    })
+    throw new InvalidNameError(
+      `Invalid key name ${JSON.stringify(key.slice(0, 24) + '…')}: a key name has at most ${MAX_KEY_LENGTH} characters (this one has ${key.length}).`,
+      {
+        fix: 'Use a shorter name, like API_URL or DB_PASSWORD.',
+      },
+    )
   }
   if (!KEY_RULE.pattern.test(key)) {
     throw new InvalidNameError(`Invalid key name ${JSON.stringify(key)}: a key name must match ${KEY_RULE.text}.`, {
@@ -28,9 +31,12 @@ export function assertKeyName(key: string): string {
 
 export function assertEnvName(env: string): string {
   if (env.length > MAX_ENV_LENGTH) {
-    throw new InvalidNameError(`Invalid env name ${JSON.stringify(env.slice(0, 24) + '…')}: an env name has at most ${MAX_ENV_LENGTH} characters (this one has ${env.length}).`, {
-      fix: 'Use a shorter name, like test, prep or prod.',
-    })
+    throw new InvalidNameError(
+      `Invalid env name ${JSON.stringify(env.slice(0, 24) + '…')}: an env name has at most ${MAX_ENV_LENGTH} characters (this one has ${env.length}).`,
+      {
+        fix: 'Use a shorter name, like test, prep or prod.',
+      },
+    )
   }
   if (!ENV_RULE.pattern.test(env)) {
     throw new InvalidNameError(`Invalid env name ${JSON.stringify(env)}: an env name must match ${ENV_RULE.text}.`, {
@@ -42,7 +48,10 @@ export function assertEnvName(env: string): string {
 
 /** `<env>.<KEY>`, e.g. `test.AWS_PROFILE`: the identity of a key across every command and the store. */
 export class Slug {
-  private constructor(readonly env: string, readonly key: string) {}
+  private constructor(
+    readonly env: string,
+    readonly key: string,
+  ) {}
 
   static of(env: string, key: string): Slug {
     return new Slug(assertEnvName(env), assertKeyName(key))

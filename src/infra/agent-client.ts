@@ -14,7 +14,10 @@ export class AgentNotRunning extends Error {}
 
 /** The agent on the socket is another keyrack version: it will not serve us, and we do not trust its values. */
 export class AgentVersionMismatch extends Error {
-  constructor(readonly agentVersion: string | undefined, readonly pid: number | undefined) {
+  constructor(
+    readonly agentVersion: string | undefined,
+    readonly pid: number | undefined,
+  ) {
     super(`the running agent is keyrack ${agentVersion ?? 'of an unknown version'}`)
   }
 }
@@ -69,7 +72,10 @@ export class AgentClient {
     const flush = async () => {
       if (batch.length === 0) return
       const [, response] = await this.exchange([{ op: 'put', entries: batch }])
-      if (!response?.ok) throw new UnavailableError(`The keyrack agent refused the values: ${describe(response)}.`, { fix: 'Run keyrack unlock again; if it persists, run keyrack doctor.' })
+      if (!response?.ok)
+        throw new UnavailableError(`The keyrack agent refused the values: ${describe(response)}.`, {
+          fix: 'Run keyrack unlock again; if it persists, run keyrack doctor.',
+        })
       batch = []
       size = 0
     }
@@ -176,8 +182,17 @@ export class AgentClient {
 
   private async spawn(): Promise<void> {
     const [file, ...pre] = this.options.selfCommand
-    if (!file) throw new UnavailableError('keyrack cannot find its own executable to start the agent.', { fix: 'Run keyrack from its installed path.' })
-    const args = [...pre, 'agent', '--socket', this.options.socketPath, ...(this.options.idleMs ? ['--idle-ms', String(this.options.idleMs)] : [])]
+    if (!file)
+      throw new UnavailableError('keyrack cannot find its own executable to start the agent.', {
+        fix: 'Run keyrack from its installed path.',
+      })
+    const args = [
+      ...pre,
+      'agent',
+      '--socket',
+      this.options.socketPath,
+      ...(this.options.idleMs ? ['--idle-ms', String(this.options.idleMs)] : []),
+    ]
     const { execa } = await import('execa')
     // Detached into its own session: it outlives this run and never holds the terminal. Its stderr is read only
     // while it starts, so a failure says why (it writes nothing there once it listens).
@@ -212,8 +227,14 @@ export class AgentClient {
     }
     if (await this.isOurs()) return release()
     release()
-    const said = stderr.trim().split('\n').at(-1)?.replace(/^keyrack agent: /, '')
-    const how = exited ? `it exited (${exited.signal ?? `code ${exited.exitCode}`})` : `it did not answer within ${START_TIMEOUT_MS / 1000}s`
+    const said = stderr
+      .trim()
+      .split('\n')
+      .at(-1)
+      ?.replace(/^keyrack agent: /, '')
+    const how = exited
+      ? `it exited (${exited.signal ?? `code ${exited.exitCode}`})`
+      : `it did not answer within ${START_TIMEOUT_MS / 1000}s`
     throw new UnavailableError(`The keyrack agent could not start: ${said ? `${said}; ` : ''}${how}.`, {
       fix: `Run it in the foreground to see why: ${[file, ...args].join(' ')}`,
     })
@@ -264,24 +285,34 @@ export class AgentClient {
         else resolve(responses)
       }
       socket.setTimeout(REQUEST_TIMEOUT_MS, () =>
-        finish(new UnavailableError(`The keyrack agent at ${socketPath} did not answer.`, { fix: 'Run keyrack relock, or stop the agent process, then keyrack unlock.' })),
+        finish(
+          new UnavailableError(`The keyrack agent at ${socketPath} did not answer.`, {
+            fix: 'Run keyrack relock, or stop the agent process, then keyrack unlock.',
+          }),
+        ),
       )
       socket.once('connect', () => socket.write(lines.map((l) => JSON.stringify(l)).join('\n') + '\n'))
       socket.on('error', (error) => {
-        if (isErrno(error, 'ENOENT') || isErrno(error, 'ECONNREFUSED') || isErrno(error, 'ENOTSOCK')) finish(new AgentNotRunning(error.message))
+        if (isErrno(error, 'ENOENT') || isErrno(error, 'ECONNREFUSED') || isErrno(error, 'ENOTSOCK'))
+          finish(new AgentNotRunning(error.message))
         else if (isErrno(error, 'EPIPE') || isErrno(error, 'ECONNRESET')) finish(new AgentNotRunning('the agent closed the connection'))
         else finish(cannotReach(socketPath, error))
       })
       socket.on('close', () => finish(new AgentNotRunning('the agent closed the connection')))
       socket.on('data', (chunk: Buffer) => {
         const got = reader.push(chunk)
-        if (got === 'too-large') return finish(new UnavailableError('The keyrack agent sent an oversized answer.', { fix: 'Run keyrack relock, then keyrack unlock.' }))
+        if (got === 'too-large')
+          return finish(
+            new UnavailableError('The keyrack agent sent an oversized answer.', { fix: 'Run keyrack relock, then keyrack unlock.' }),
+          )
         for (const line of got) {
           let response: Response
           try {
             response = JSON.parse(line) as Response
           } catch {
-            return finish(new UnavailableError('The keyrack agent sent a malformed answer.', { fix: 'Run keyrack relock, then keyrack unlock.' }))
+            return finish(
+              new UnavailableError('The keyrack agent sent a malformed answer.', { fix: 'Run keyrack relock, then keyrack unlock.' }),
+            )
           }
           if (responses.length === 0 && !response.ok) {
             const refusal = response as ErrorResponse

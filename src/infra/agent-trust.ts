@@ -28,14 +28,20 @@ export function checkAgentPath(socketPath: string): AgentPathState {
   const socketStat = lstatOrUndefined(socketPath, socketPath)
   if (!socketStat) return 'no-socket'
   if (socketStat.isSymbolicLink()) {
-    throw new AgentUntrustedError(`keyrack will not use the agent socket ${socketPath}: it is a symbolic link, so it may lead to another user's socket.`, {
-      fix: `Remove the link (rm ${socketPath}); keyrack unlock starts a new agent.`,
-    })
+    throw new AgentUntrustedError(
+      `keyrack will not use the agent socket ${socketPath}: it is a symbolic link, so it may lead to another user's socket.`,
+      {
+        fix: `Remove the link (rm ${socketPath}); keyrack unlock starts a new agent.`,
+      },
+    )
   }
   if (socketStat.uid !== uid()) {
-    throw new AgentUntrustedError(`keyrack will not use the agent socket ${socketPath}: it belongs to another user (uid ${socketStat.uid}), who would receive your unlocked values.`, {
-      fix: `Remove it as root (sudo rm ${socketPath}); keyrack unlock then starts your own agent.`,
-    })
+    throw new AgentUntrustedError(
+      `keyrack will not use the agent socket ${socketPath}: it belongs to another user (uid ${socketStat.uid}), who would receive your unlocked values.`,
+      {
+        fix: `Remove it as root (sudo rm ${socketPath}); keyrack unlock then starts your own agent.`,
+      },
+    )
   }
   // A leftover plain file of ours: nothing listens; the agent replaces it when it starts.
   return socketStat.isSocket() ? 'ok' : 'no-socket'
@@ -66,9 +72,12 @@ export function ensureAgentFolder(socketPath: string): void {
 export function assertSocketPathLength(socketPath: string): void {
   const bytes = Buffer.byteLength(socketPath)
   if (bytes > MAX_SOCKET_PATH_BYTES) {
-    throw new UnavailableError(`The agent socket path is too long for a Unix socket (${bytes} bytes, at most ${MAX_SOCKET_PATH_BYTES}): ${socketPath}`, {
-      fix: 'Set KEYRACK_HOME to a shorter folder.',
-    })
+    throw new UnavailableError(
+      `The agent socket path is too long for a Unix socket (${bytes} bytes, at most ${MAX_SOCKET_PATH_BYTES}): ${socketPath}`,
+      {
+        fix: 'Set KEYRACK_HOME to a shorter folder.',
+      },
+    )
   }
 }
 
@@ -83,9 +92,12 @@ export function cannotReach(socketPath: string, error: NodeJS.ErrnoException): U
       })
     case 'ENAMETOOLONG':
     case 'EINVAL':
-      return new UnavailableError(`Cannot reach the keyrack agent at ${socketPath}: the path is not usable for a Unix socket (${error.code}).`, {
-        fix: 'Set KEYRACK_HOME to a shorter folder.',
-      })
+      return new UnavailableError(
+        `Cannot reach the keyrack agent at ${socketPath}: the path is not usable for a Unix socket (${error.code}).`,
+        {
+          fix: 'Set KEYRACK_HOME to a shorter folder.',
+        },
+      )
     case 'ENOTDIR':
       return new UnavailableError(`Cannot reach the keyrack agent at ${socketPath}: a part of that path is not a folder.`, {
         fix: `Check the path (ls -ld ${folder}) and move the file that stands in the way.`,
@@ -97,12 +109,17 @@ export function cannotReach(socketPath: string, error: NodeJS.ErrnoException): U
 
 function assertOwnFolder(folder: string, stat: Stats): void {
   if (stat.isSymbolicLink()) {
-    throw new AgentUntrustedError(`keyrack will not use the agent folder ${folder}: it is a symbolic link, so it may lead to a folder another user controls.`, {
-      fix: `Remove the link (rm ${folder}); keyrack creates the folder itself.`,
-    })
+    throw new AgentUntrustedError(
+      `keyrack will not use the agent folder ${folder}: it is a symbolic link, so it may lead to a folder another user controls.`,
+      {
+        fix: `Remove the link (rm ${folder}); keyrack creates the folder itself.`,
+      },
+    )
   }
   if (!stat.isDirectory()) {
-    throw new AgentUntrustedError(`keyrack will not use the agent folder ${folder}: it is not a folder.`, { fix: `Move ${folder} aside; keyrack creates the folder itself.` })
+    throw new AgentUntrustedError(`keyrack will not use the agent folder ${folder}: it is not a folder.`, {
+      fix: `Move ${folder} aside; keyrack creates the folder itself.`,
+    })
   }
   if (stat.uid !== uid()) {
     throw new AgentUntrustedError(

@@ -194,16 +194,24 @@ async function acquireFileLock(lockPath: string, options: LockOptions): Promise<
       continue
     }
     if (Date.now() - started >= timeoutMs) {
-      const holder = await fsp.readFile(lockPath, 'utf8').then((text) => Number.parseInt(text, 10), () => NaN)
+      const holder = await fsp.readFile(lockPath, 'utf8').then(
+        (text) => Number.parseInt(text, 10),
+        () => NaN,
+      )
       const who = Number.isInteger(holder) ? `Another keyrack process (pid ${holder})` : 'Another keyrack process'
       throw new LockBusyError(
-        options.what ? `${who} is changing ${options.what}; waited ${Math.round(timeoutMs / 1000)}s.` : `${who} has held ${lockPath} for over ${Math.round(timeoutMs / 1000)}s.`,
+        options.what
+          ? `${who} is changing ${options.what}; waited ${Math.round(timeoutMs / 1000)}s.`
+          : `${who} has held ${lockPath} for over ${Math.round(timeoutMs / 1000)}s.`,
         { fix: `Let it finish, then run the command again. If no other keyrack is running, remove ${lockPath}.` },
       )
     }
     if (!told && options.onWait && Date.now() - started >= 1000) {
       told = true
-      const holder = await fsp.readFile(lockPath, 'utf8').then((text) => Number.parseInt(text, 10), () => NaN)
+      const holder = await fsp.readFile(lockPath, 'utf8').then(
+        (text) => Number.parseInt(text, 10),
+        () => NaN,
+      )
       options.onWait(Number.isInteger(holder) ? holder : undefined)
     }
     await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay))

@@ -21,9 +21,17 @@ function gitEnv(env: Env): Record<string, string | undefined> {
 async function git(args: string[], env: Env) {
   // execa on first use: every command module is loaded with the CLI, and only doctor runs git (docs/startup.md).
   const { execa } = await import('execa')
-  const result = await execa('git', args, { env: gitEnv(env), extendEnv: false, reject: false, stdin: 'ignore', maxBuffer: 256 * 1024 * 1024 })
+  const result = await execa('git', args, {
+    env: gitEnv(env),
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    maxBuffer: 256 * 1024 * 1024,
+  })
   if (result.code === 'ENOENT') {
-    throw new UnavailableError('git is not on PATH.', { fix: 'Install git (e.g. apt-get install git), or run doctor without repositories to scan.' })
+    throw new UnavailableError('git is not on PATH.', {
+      fix: 'Install git (e.g. apt-get install git), or run doctor without repositories to scan.',
+    })
   }
   return result
 }
@@ -41,7 +49,10 @@ export async function gitTopLevel(dir: string, env: Env): Promise<string | undef
     const said = String(result.stderr).trim()
     if (/not a git repository/i.test(said)) return undefined
     throw new GitUnusableError(`git does not work here: ${said.split('\n')[0] || `exit ${result.exitCode}`}`, {
-      fix: process.platform === 'darwin' ? 'Install the Command Line Tools (xcode-select --install) or git from Homebrew (brew install git).' : 'Reinstall git, or put a working git first on PATH.',
+      fix:
+        process.platform === 'darwin'
+          ? 'Install the Command Line Tools (xcode-select --install) or git from Homebrew (brew install git).'
+          : 'Reinstall git, or put a working git first on PATH.',
     })
   }
   const top = String(result.stdout).trim()

@@ -58,10 +58,12 @@ export async function withInterruptGuard<T>(fn: (guard: InterruptGuard) => Promi
     }
     if (rolling) return
     const timer = setTimeout(exit, ROLLBACK_GRACE_MS)
-    rolling = (rollback?.() ?? Promise.resolve()).catch(() => undefined).then(() => {
-      clearTimeout(timer)
-      exit()
-    })
+    rolling = (rollback?.() ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => {
+        clearTimeout(timer)
+        exit()
+      })
   }
 
   const onSignal = (signal: StopSignal) => {

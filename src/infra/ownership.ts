@@ -22,17 +22,23 @@ export function readOwnStore(storePath: string, keyrackHome: string): string | u
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined
     if (isErrno(error, 'EACCES')) {
-      throw new UnsafeOwnershipError(`keyrack cannot read ${storePath}: permission denied.`, { fix: `Check who owns it: ls -l ${storePath}` })
+      throw new UnsafeOwnershipError(`keyrack cannot read ${storePath}: permission denied.`, {
+        fix: `Check who owns it: ls -l ${storePath}`,
+      })
     }
     throw error
   }
   try {
     const stat = fstatSync(fd)
     if (stat.isDirectory()) {
-      throw new UnsafeOwnershipError(`${storePath} is a folder, not keyrack's store file.`, { fix: `Move it aside (mv ${storePath} ${storePath}.aside); keyrack then starts a new store.` })
+      throw new UnsafeOwnershipError(`${storePath} is a folder, not keyrack's store file.`, {
+        fix: `Move it aside (mv ${storePath} ${storePath}.aside); keyrack then starts a new store.`,
+      })
     }
     if (!stat.isFile()) {
-      throw new UnsafeOwnershipError(`${storePath} is not a regular file.`, { fix: `Move it aside (mv ${storePath} ${storePath}.aside); keyrack then starts a new store.` })
+      throw new UnsafeOwnershipError(`${storePath} is not a regular file.`, {
+        fix: `Move it aside (mv ${storePath} ${storePath}.aside); keyrack then starts a new store.`,
+      })
     }
     assertOwn(storePath, stat, 'file')
     return readFileSync(fd, 'utf8')
@@ -51,7 +57,9 @@ export function assertOwnHome(keyrackHome: string): void {
     throw error
   }
   if (!stat.isDirectory()) {
-    throw new UnsafeOwnershipError(`The keyrack home ${keyrackHome} is not a folder.`, { fix: `Move it aside, or set KEYRACK_HOME to a folder of your own.` })
+    throw new UnsafeOwnershipError(`The keyrack home ${keyrackHome} is not a folder.`, {
+      fix: `Move it aside, or set KEYRACK_HOME to a folder of your own.`,
+    })
   }
   assertOwn(keyrackHome, stat, 'folder')
 }
@@ -59,13 +67,19 @@ export function assertOwnHome(keyrackHome: string): void {
 function assertOwn(path: string, stat: Stats, kind: 'file' | 'folder'): void {
   const uid = process.getuid?.()
   if (uid !== undefined && stat.uid !== uid) {
-    throw new UnsafeOwnershipError(`keyrack will not use ${path}: it belongs to another user (uid ${stat.uid}), who could decide what your keys hold.`, {
-      fix: `If you trust its content, take it over: sudo chown ${kind === 'folder' ? '-R ' : ''}${uid} ${path}; otherwise set KEYRACK_HOME to a folder of your own.`,
-    })
+    throw new UnsafeOwnershipError(
+      `keyrack will not use ${path}: it belongs to another user (uid ${stat.uid}), who could decide what your keys hold.`,
+      {
+        fix: `If you trust its content, take it over: sudo chown ${kind === 'folder' ? '-R ' : ''}${uid} ${path}; otherwise set KEYRACK_HOME to a folder of your own.`,
+      },
+    )
   }
   if ((stat.mode & 0o022) !== 0) {
-    throw new UnsafeOwnershipError(`keyrack will not use ${path}: its mode is ${(stat.mode & 0o777).toString(8).padStart(4, '0')}, so other users can change it.`, {
-      fix: `chmod ${kind === 'folder' ? '700' : '600'} ${path}`,
-    })
+    throw new UnsafeOwnershipError(
+      `keyrack will not use ${path}: its mode is ${(stat.mode & 0o777).toString(8).padStart(4, '0')}, so other users can change it.`,
+      {
+        fix: `chmod ${kind === 'folder' ? '700' : '600'} ${path}`,
+      },
+    )
   }
 }

@@ -16,7 +16,7 @@ export function decodeText(bytes: Uint8Array): string {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
   } catch {
     throw new UsageError('What was given on stdin is not UTF-8 text; keyrack stores text and would change these bytes.', {
-      fix: "Encode binary data first, e.g. base64 < file | keyrack set --key K --env E --value -, and decode it where it is used.",
+      fix: 'Encode binary data first, e.g. base64 < file | keyrack set --key K --env E --value -, and decode it where it is used.',
     })
   }
 }

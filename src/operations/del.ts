@@ -11,19 +11,26 @@ import { sweepLeftovers } from './sweep.js'
  * next command sweeps. An aws.iam.sso key's profile and session stay: other keys and tools may use them.
  */
 export async function deleteKey(slug: Slug, deps: Deps): Promise<{ slug: string; vault: string }> {
-  const { vault, id } = await withKeyLock(deps.paths.keyrackHome, slug, async () => {
-    const entry = (await deps.store.read()).keys[slug.toString()]
-    if (!entry) throw keyNotFound(slug)
-    const vault = await deps.vaults.get(entry.vault)
-    const key = { slug, ref: entry.ref }
-    await deps.store.remove(slug.toString())
-    try {
-      await vault.del?.(key)
-    } catch (error) {
-      deps.reporter.warn(`${slug} is deleted; its ${entry.vault} data could not be removed yet (${(error as Error).message}). The next keyrack set, del or unlock removes it.`)
-    }
-    return { vault, id: entry.vault }
-  }, (line) => deps.reporter.info(line))
+  const { vault, id } = await withKeyLock(
+    deps.paths.keyrackHome,
+    slug,
+    async () => {
+      const entry = (await deps.store.read()).keys[slug.toString()]
+      if (!entry) throw keyNotFound(slug)
+      const vault = await deps.vaults.get(entry.vault)
+      const key = { slug, ref: entry.ref }
+      await deps.store.remove(slug.toString())
+      try {
+        await vault.del?.(key)
+      } catch (error) {
+        deps.reporter.warn(
+          `${slug} is deleted; its ${entry.vault} data could not be removed yet (${(error as Error).message}). The next keyrack set, del or unlock removes it.`,
+        )
+      }
+      return { vault, id: entry.vault }
+    },
+    (line) => deps.reporter.info(line),
+  )
   // After the key lock is released: the sweep takes each key's lock, this one's too.
   await sweepLeftovers(vault, deps)
   return { slug: slug.toString(), vault: id }

@@ -51,7 +51,12 @@ const STEP_TEXT: Record<RoundtripStep, string> = {
  */
 export async function setKey(request: SetRequest, deps: Deps): Promise<SetReport> {
   // One writer per key at a time: a second set or del of this key waits here, then sees this one's result.
-  const { report, vault } = await withKeyLock(deps.paths.keyrackHome, request.slug, () => setKeyLocked(request, deps), (line) => deps.reporter.info(line))
+  const { report, vault } = await withKeyLock(
+    deps.paths.keyrackHome,
+    request.slug,
+    () => setKeyLocked(request, deps),
+    (line) => deps.reporter.info(line),
+  )
   // After the key lock is released: the sweep takes each key's lock, this one's too (a killed del's file, say).
   await sweepLeftovers(vault, deps)
   return report
@@ -146,7 +151,12 @@ function refuseCaseTwin(slug: Slug, data: StoreData): void {
   const twin = Object.keys(data.keys).find((other) => other !== text && other.toLowerCase() === text.toLowerCase())
   if (twin) {
     throw new UsageError(`${text} differs from the existing key ${twin} only by case.`, {
-      fix: setRemedy({ key: twin, force: true, before: `Use ${twin} (`, after: ' replaces it), or pick a name that differs by more than case.' }),
+      fix: setRemedy({
+        key: twin,
+        force: true,
+        before: `Use ${twin} (`,
+        after: ' replaces it), or pick a name that differs by more than case.',
+      }),
     })
   }
 }
@@ -180,7 +190,8 @@ async function removeFromOldVault(key: StoredKey, vaultId: string, deps: Deps): 
 function asSetFailure(step: RoundtripStep, error: unknown, interrupted: StopSignal | undefined): KeyrackError {
   if (interrupted || error instanceof CancelledError) {
     // The signal's own exit code (143 for SIGTERM, 129 for SIGHUP), whatever the interrupted step threw.
-    if (interrupted && interrupted !== 'SIGINT') return new CancelledError('Stopped by a signal. Nothing was changed.', signalExitCode(interrupted))
+    if (interrupted && interrupted !== 'SIGINT')
+      return new CancelledError('Stopped by a signal. Nothing was changed.', signalExitCode(interrupted))
     return error instanceof CancelledError ? error : new CancelledError('Cancelled. Nothing was changed.')
   }
   if (error instanceof LockBusyError) return error

@@ -39,7 +39,9 @@ export class VaultRegistry {
     const descriptor = descriptorOf(id)
     if (!descriptor) {
       return Promise.reject(
-        new UsageError(`Unknown vault ${JSON.stringify(id)}.`, { fix: `Use one of: ${VAULT_IDS.join(', ')}. \`keyrack doctor\` lists keys whose vault is unknown.` }),
+        new UsageError(`Unknown vault ${JSON.stringify(id)}.`, {
+          fix: `Use one of: ${VAULT_IDS.join(', ')}. \`keyrack doctor\` lists keys whose vault is unknown.`,
+        }),
       )
     }
     let vault = this.open.get(id)

@@ -89,7 +89,12 @@ export class ValueFiles {
 }
 
 /** doctor: leftovers of interrupted writes. Harmless, but they hold old or unrecorded values. */
-export async function leftoverCheck(section: string, files: ValueFiles, keyrackHome: string, readStore: () => Promise<StoreData>): Promise<Check> {
+export async function leftoverCheck(
+  section: string,
+  files: ValueFiles,
+  keyrackHome: string,
+  readStore: () => Promise<StoreData>,
+): Promise<Check> {
   const found = await files.leftovers(keyrackHome, readStore, false)
   const id = `${section}.leftovers`
   if (found.length === 0) return { id, section, status: 'ok', detail: 'no leftovers of interrupted writes' }

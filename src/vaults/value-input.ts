@@ -12,7 +12,11 @@ export function valueOf(flags: Readonly<Record<string, unknown>>): { value?: str
  * The value of a `set`: from stdin with `--value -` (one trailing newline stripped), else a masked prompt.
  * Values are never accepted in argv, where shell history and `ps` would keep them.
  */
-export async function readValueInput(slug: Slug, flag: string | undefined, deps: Pick<VaultContext, 'prompts' | 'readStdin'>): Promise<Secret> {
+export async function readValueInput(
+  slug: Slug,
+  flag: string | undefined,
+  deps: Pick<VaultContext, 'prompts' | 'readStdin'>,
+): Promise<Secret> {
   let value: string
   if (flag === undefined) {
     value = await deps.prompts.password({ message: `Value for ${slug}`, flag: '--value - (and the value on stdin)' })
@@ -30,7 +34,9 @@ export async function readValueInput(slug: Slug, flag: string | undefined, deps:
     })
   }
   if (value.length === 0) {
-    throw new UsageError(`The value for ${slug} is empty.`, { fix: 'Provide a non-empty value (on stdin with --value -, or at the prompt).' })
+    throw new UsageError(`The value for ${slug} is empty.`, {
+      fix: 'Provide a non-empty value (on stdin with --value -, or at the prompt).',
+    })
   }
   return new Secret(value)
 }

@@ -75,9 +75,7 @@ export interface UnlockResult {
 }
 
 export type KeyState =
-  | { state: 'unlocked'; expiresAt?: Date; detail?: string }
-  | { state: 'locked'; detail?: string }
-  | { state: 'absent'; detail?: string }
+  { state: 'unlocked'; expiresAt?: Date; detail?: string } | { state: 'locked'; detail?: string } | { state: 'absent'; detail?: string }
 
 export interface Vault {
   readonly id: string

@@ -73,14 +73,19 @@ describe.skipIf(!aws)('the fake IAM Identity Center with the real aws CLI', () =
     expect(token!.refreshToken).toBe(fake.ledger.tokens[0]!.refreshToken)
     expect((await stat(tokenFile(home.dir, 'acme'))).mode & 0o777).toBe(0o600)
     const registration = JSON.parse(
-      await readFile(registrationFile(home.dir, { session: 'acme', startUrl: START_URL, region: 'us-east-1', scopes: ['sso:account:access'] }), 'utf8'),
+      await readFile(
+        registrationFile(home.dir, { session: 'acme', startUrl: START_URL, region: 'us-east-1', scopes: ['sso:account:access'] }),
+        'utf8',
+      ),
     ) as { clientId: string; accessToken?: string }
     expect(registration.clientId).toBe(fake.ledger.registrations[0]!.clientId)
     expect(registration.accessToken).toBeUndefined()
     // and the role credentials came from the fake's GetRoleCredentials for the profile's account and role
     expect(exported.exitCode, exported.stderr).toBe(0)
     const credentials = JSON.parse(exported.stdout) as { AccessKeyId: string }
-    expect(fake.ledger.roleCredentials).toMatchObject([{ accountId: '333333333333', roleName: 'admin', clientName: 'botocore-client-acme' }])
+    expect(fake.ledger.roleCredentials).toMatchObject([
+      { accountId: '333333333333', roleName: 'admin', clientName: 'botocore-client-acme' },
+    ])
     expect(credentials.AccessKeyId).toBe(fake.ledger.roleCredentials[0]!.accessKeyId)
   })
 
@@ -155,10 +160,15 @@ describe('the fake IAM Identity Center with the AWS SDK for JavaScript', () => {
 
   async function deviceSignIn({ scopes = ['sso:account:access'] as string[] | null } = {}) {
     const { oidc, oidcClient } = await clients()
-    const registration = await oidcClient.send(new oidc.RegisterClientCommand({ clientName: 'botocore-client-acme', clientType: 'public', ...(scopes ? { scopes } : {}) }),
+    const registration = await oidcClient.send(
+      new oidc.RegisterClientCommand({ clientName: 'botocore-client-acme', clientType: 'public', ...(scopes ? { scopes } : {}) }),
     )
     const auth = await oidcClient.send(
-      new oidc.StartDeviceAuthorizationCommand({ clientId: registration.clientId, clientSecret: registration.clientSecret, startUrl: START_URL }),
+      new oidc.StartDeviceAuthorizationCommand({
+        clientId: registration.clientId,
+        clientSecret: registration.clientSecret,
+        startUrl: START_URL,
+      }),
     )
     const createToken = () =>
       oidcClient.send(
@@ -190,7 +200,9 @@ describe('the fake IAM Identity Center with the AWS SDK for JavaScript', () => {
     expect(pending).toMatchObject({ name: 'AuthorizationPendingException', error: 'authorization_pending' })
     expect(denied).toMatchObject({ name: 'AccessDeniedException', error: 'access_denied' })
     expect(expired).toMatchObject({ name: 'ExpiredTokenException', error: 'expired_token' })
-    expect(fake.ledger.authorizations).toMatchObject([{ flow: 'device_code', clientName: 'botocore-client-acme', state: 'denied', startUrl: START_URL }])
+    expect(fake.ledger.authorizations).toMatchObject([
+      { flow: 'device_code', clientName: 'botocore-client-acme', state: 'denied', startUrl: START_URL },
+    ])
     expect(fake.signIns()).toHaveLength(0)
   })
 
@@ -211,7 +223,10 @@ describe('the fake IAM Identity Center with the AWS SDK for JavaScript', () => {
       accounts.push(...(page.accountList ?? []).map((a) => a.accountName!))
     }
     const roles: string[] = []
-    for await (const page of sso.paginateListAccountRoles({ client: ssoClient }, { accessToken: devToken.accessToken, accountId: '111111111111' })) {
+    for await (const page of sso.paginateListAccountRoles(
+      { client: ssoClient },
+      { accessToken: devToken.accessToken, accountId: '111111111111' },
+    )) {
       roles.push(...(page.roleList ?? []).map((r) => r.roleName!))
     }
     const internAccounts = await ssoClient.send(new sso.ListAccountsCommand({ accessToken: internToken.accessToken }))
@@ -232,14 +247,21 @@ describe('the fake IAM Identity Center with the AWS SDK for JavaScript', () => {
     const { oidc, oidcClient, sso, ssoClient } = await clients()
     const refresh = (refreshToken: string | undefined) =>
       oidcClient.send(
-        new oidc.CreateTokenCommand({ clientId: registration.clientId, clientSecret: registration.clientSecret, grantType: 'refresh_token', refreshToken }),
+        new oidc.CreateTokenCommand({
+          clientId: registration.clientId,
+          clientSecret: registration.clientSecret,
+          grantType: 'refresh_token',
+          refreshToken,
+        }),
       )
 
     // When the client uses the expired token, refreshes, uses the new one, logs out and tries again
     const rejected = await ssoClient.send(new sso.ListAccountsCommand({ accessToken: first.accessToken })).catch((e: unknown) => e)
     const renewed = await refresh(first.refreshToken)
     const reused = await refresh(first.refreshToken).catch((e: unknown) => e)
-    const credentials = await ssoClient.send(new sso.GetRoleCredentialsCommand({ accessToken: renewed.accessToken, accountId: '111111111111', roleName: 'b' }))
+    const credentials = await ssoClient.send(
+      new sso.GetRoleCredentialsCommand({ accessToken: renewed.accessToken, accountId: '111111111111', roleName: 'b' }),
+    )
     await ssoClient.send(new sso.LogoutCommand({ accessToken: renewed.accessToken }))
     const afterLogout = await ssoClient.send(new sso.ListAccountsCommand({ accessToken: renewed.accessToken })).catch((e: unknown) => e)
     const refreshAfterLogout = await refresh(renewed.refreshToken).catch((e: unknown) => e)

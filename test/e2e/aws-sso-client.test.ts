@@ -37,7 +37,16 @@ const CONFIG = [
 const SCOPES = ['sso:account:access']
 const SET = ['set', '--key', 'AWS_PROFILE', '--env', 'test', '--vault', 'aws.iam.sso']
 const acmeFlags = (profile = 'acme.demo.admin', account = 'demo', role = 'admin') => [
-  '--sso-start-url', ACME_URL, '--sso-region', 'us-east-1', '--account', account, '--role', role, '--profile', profile,
+  '--sso-start-url',
+  ACME_URL,
+  '--sso-region',
+  'us-east-1',
+  '--account',
+  account,
+  '--role',
+  role,
+  '--profile',
+  profile,
 ]
 
 let world: SsoWorld | undefined
@@ -48,13 +57,18 @@ afterEach(async () => {
   const w = world
   world = undefined
   try {
-    if (w) expect(w.fake.clientNames().filter((n) => n !== 'keyrack'), 'client names the service saw since the set-up').toEqual([])
+    if (w)
+      expect(
+        w.fake.clientNames().filter((n) => n !== 'keyrack'),
+        'client names the service saw since the set-up',
+      ).toEqual([])
   } finally {
     await w?.cleanup()
   }
 })
 
-const out = (r: { stdout: unknown; stderr: unknown; exitCode?: number | undefined }) => `exit ${r.exitCode}\n--- stdout\n${String(r.stdout)}\n--- stderr\n${String(r.stderr)}`
+const out = (r: { stdout: unknown; stderr: unknown; exitCode?: number | undefined }) =>
+  `exit ${r.exitCode}\n--- stdout\n${String(r.stdout)}\n--- stderr\n${String(r.stderr)}`
 async function ok<R extends { exitCode?: number | undefined; stdout: unknown; stderr: unknown }>(run: Promise<R>): Promise<R> {
   const result = await run
   expect(result.exitCode, out(result)).toBe(0)
@@ -83,12 +97,27 @@ describe.each(clis)('keyrack owns the sign-in client, with $label', (aws: AwsCli
     await w.writeConfig(CONFIG)
     const at = new Date().toISOString()
     await mkdir(join(w.storePath, '..'), { recursive: true })
-    await writeFile(w.storePath, JSON.stringify({ version: 1, keys: { 'test.AWS_PROFILE': { vault: 'aws.iam.sso', ref: { profile: 'acme.demo.admin', ssoSession: 'acme' }, createdAt: at, updatedAt: at } } }))
+    await writeFile(
+      w.storePath,
+      JSON.stringify({
+        version: 1,
+        keys: {
+          'test.AWS_PROFILE': {
+            vault: 'aws.iam.sso',
+            ref: { profile: 'acme.demo.admin', ssoSession: 'acme' },
+            createdAt: at,
+            updatedAt: at,
+          },
+        },
+      }),
+    )
     return w
   }
 
   const cachedRegistration = async (w: SsoWorld) =>
-    JSON.parse(await readFile(registrationFile(w.home, { session: 'acme', startUrl: ACME_URL, region: 'us-east-1', scopes: SCOPES }), 'utf8')) as Record<string, unknown>
+    JSON.parse(
+      await readFile(registrationFile(w.home, { session: 'acme', startUrl: ACME_URL, region: 'us-east-1', scopes: SCOPES }), 'utf8'),
+    ) as Record<string, unknown>
 
   it(`set on a new session: keyrack registers its own client for ${pkce ? 'PKCE' : 'the device code flow'}; the browser page names keyrack`, async () => {
     // Given
@@ -99,7 +128,11 @@ describe.each(clis)('keyrack owns the sign-in client, with $label', (aws: AwsCli
     await ok(w.keyrack([...SET, ...acmeFlags()]))
 
     // Then one registration, keyrack's, for the flow this CLI signs in with, and the page the browser opened was for it
-    expect(w.fake.ledger.registrations).toMatchObject([pkce ? { clientName: 'keyrack', grantTypes: ['authorization_code', 'refresh_token'], issuerUrl: ACME_URL } : { clientName: 'keyrack', grantTypes: [] }])
+    expect(w.fake.ledger.registrations).toMatchObject([
+      pkce
+        ? { clientName: 'keyrack', grantTypes: ['authorization_code', 'refresh_token'], issuerUrl: ACME_URL }
+        : { clientName: 'keyrack', grantTypes: [] },
+    ])
     expect(w.fake.ledger.authorizations).toMatchObject([{ flow: pkce ? 'authorization_code' : 'device_code', clientName: 'keyrack' }])
     expect(await w.fixture.browserOpens()).toHaveLength(1)
     expect((await w.fixture.browserOpens())[0]).toContain(pkce ? '/authorize?' : '/device?')
@@ -107,7 +140,7 @@ describe.each(clis)('keyrack owns the sign-in client, with $label', (aws: AwsCli
     expect((await cachedRegistration(w)).clientId).toBe(w.fake.ledger.registrations[0]!.clientId)
   })
 
-  it("set on a session whose cached registration the CLI made (botocore-client-acme): keyrack registers its own, saying so once", async () => {
+  it('set on a session whose cached registration the CLI made (botocore-client-acme): keyrack registers its own, saying so once', async () => {
     // Given a user who signed in with the aws CLI by hand, then the token went
     const w = await start()
     await w.writeConfig(CONFIG)
@@ -150,7 +183,10 @@ describe.each(clis)('keyrack owns the sign-in client, with $label', (aws: AwsCli
     await ok(w.keyrack([...SET, ...acmeFlags()]))
     const path = registrationFile(w.home, { session: 'acme', startUrl: ACME_URL, region: 'us-east-1', scopes: SCOPES })
     const old = await cachedRegistration(w)
-    await writeFile(path, JSON.stringify({ ...old, expiresAt: new Date(Date.now() + 3 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z') }))
+    await writeFile(
+      path,
+      JSON.stringify({ ...old, expiresAt: new Date(Date.now() + 3 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z') }),
+    )
     const signIns = w.fake.signIns().length
 
     // When
@@ -164,34 +200,41 @@ describe.each(clis)('keyrack owns the sign-in client, with $label', (aws: AwsCli
     expect(unlock.stderr).not.toContain('another program')
   })
 
-  it.runIf(pkce)('a flow switch by hand (aws sso login --use-device-code), then keyrack unlock: keyrack registers its own PKCE client again', async () => {
-    // Given a key, then the user signs in by hand with the device code flow (the CLI replaces the cached client)
-    const w = await start({ refreshTokens: false })
-    await w.writeConfig('# mine\n')
-    await ok(w.keyrack([...SET, ...acmeFlags()]))
-    w.fake.markLedger()
-    const login = await awsCli(w, ['sso', 'login', '--use-device-code', '--profile', 'acme.demo.admin'])
-    expect(login.exitCode, String(login.stderr)).toBe(0)
-    expect(w.fake.clientNames()).toEqual(['botocore-client-acme'])
-    await rmToken(w)
-    w.fake.markLedger()
+  it.runIf(pkce)(
+    'a flow switch by hand (aws sso login --use-device-code), then keyrack unlock: keyrack registers its own PKCE client again',
+    async () => {
+      // Given a key, then the user signs in by hand with the device code flow (the CLI replaces the cached client)
+      const w = await start({ refreshTokens: false })
+      await w.writeConfig('# mine\n')
+      await ok(w.keyrack([...SET, ...acmeFlags()]))
+      w.fake.markLedger()
+      const login = await awsCli(w, ['sso', 'login', '--use-device-code', '--profile', 'acme.demo.admin'])
+      expect(login.exitCode, String(login.stderr)).toBe(0)
+      expect(w.fake.clientNames()).toEqual(['botocore-client-acme'])
+      await rmToken(w)
+      w.fake.markLedger()
 
-    // When
-    const unlock = await ok(w.keyrack(['unlock', '--env', 'test', '--timeout', '60s']))
+      // When
+      const unlock = await ok(w.keyrack(['unlock', '--env', 'test', '--timeout', '60s']))
 
-    // Then keyrack registered its own PKCE client again, said so once, and signed in through it
-    expect(unlock.stderr.match(/registered by another program/g)).toHaveLength(1)
-    const mine = w.fake.ledger.registrations.at(-1)!
-    expect(mine).toMatchObject({ clientName: 'keyrack', grantTypes: ['authorization_code', 'refresh_token'] })
-    expect(w.fake.ledger.authorizations.at(-1)).toMatchObject({ flow: 'authorization_code', clientId: mine.clientId })
-  })
+      // Then keyrack registered its own PKCE client again, said so once, and signed in through it
+      expect(unlock.stderr.match(/registered by another program/g)).toHaveLength(1)
+      const mine = w.fake.ledger.registrations.at(-1)!
+      expect(mine).toMatchObject({ clientName: 'keyrack', grantTypes: ['authorization_code', 'refresh_token'] })
+      expect(w.fake.ledger.authorizations.at(-1)).toMatchObject({ flow: 'authorization_code', clientId: mine.clientId })
+    },
+  )
 
   it(`over SSH (SSH_CONNECTION): ${pkce ? 'device code with --use-device-code, saying so' : 'device code, as always'}; the URL and the code on stderr`, async () => {
     // Given
     const w = await givenALockedKey()
 
     // When
-    const unlock = await ok(w.keyrack(['unlock', '--env', 'test', '--timeout', '60s'], { env: { SSH_CONNECTION: '10.0.0.1 50000 10.0.0.2 22', DISPLAY: undefined } }))
+    const unlock = await ok(
+      w.keyrack(['unlock', '--env', 'test', '--timeout', '60s'], {
+        env: { SSH_CONNECTION: '10.0.0.1 50000 10.0.0.2 22', DISPLAY: undefined },
+      }),
+    )
 
     // Then
     const auth = w.fake.ledger.authorizations.at(-1)!
@@ -212,7 +255,9 @@ describe.each(clis)('keyrack owns the sign-in client, with $label', (aws: AwsCli
     await ok(w.keyrack(['unlock', '--env', 'test', '--device-code', '--timeout', '60s']))
 
     // Then
-    expect((await w.awsCalls()).filter((c) => c.startsWith('sso login'))).toEqual([pkce ? 'sso login --profile acme.demo.admin --use-device-code' : 'sso login --profile acme.demo.admin'])
+    expect((await w.awsCalls()).filter((c) => c.startsWith('sso login'))).toEqual([
+      pkce ? 'sso login --profile acme.demo.admin --use-device-code' : 'sso login --profile acme.demo.admin',
+    ])
     expect(w.fake.ledger.authorizations).toMatchObject([{ flow: 'device_code', clientName: 'keyrack' }])
   })
 
@@ -239,7 +284,11 @@ describe.each(clis)('keyrack owns the sign-in client, with $label', (aws: AwsCli
 
     // When three keys are set at once
     const runs = await Promise.all(
-      ['A', 'B', 'C'].map((k) => w.keyrack(['set', '--key', `KEY_${k}`, '--env', 'test', '--vault', 'aws.iam.sso', ...acmeFlags(`acme.demo.${k.toLowerCase()}`)], { timeout: 150_000 })),
+      ['A', 'B', 'C'].map((k) =>
+        w.keyrack(['set', '--key', `KEY_${k}`, '--env', 'test', '--vault', 'aws.iam.sso', ...acmeFlags(`acme.demo.${k.toLowerCase()}`)], {
+          timeout: 150_000,
+        }),
+      ),
     )
 
     // Then one sign-in served all three: without the session lock each set signs in (3); without the hand-over to a
@@ -257,10 +306,20 @@ describe.each(clis)('keyrack owns the sign-in client, with $label', (aws: AwsCli
     await w.writeConfig(CONFIG)
     const [file, ...pre] = cliCommand()
     // No pipes: the orphaned CLI would hold them open, and the run would never end.
-    const set = execa(file!, [...pre, ...SET, ...acmeFlags()], { cwd: w.home, env: w.cli.env, extendEnv: false, reject: false, stdio: 'ignore' })
+    const set = execa(file!, [...pre, ...SET, ...acmeFlags()], {
+      cwd: w.home,
+      env: w.cli.env,
+      extendEnv: false,
+      reject: false,
+      stdio: 'ignore',
+    })
     await until(async () => (await awsLogins(w)).length === 1 && w.fake.ledger.authorizations.length === 1)
     const vaultDir = join(w.storePath, '..', 'vaults', 'aws.iam.sso')
-    await until(async () => readdirSync(vaultDir).some((f) => f.startsWith('sign-in-') && readFileSync(join(vaultDir, f, 'owner.json'), 'utf8').includes('child')))
+    await until(async () =>
+      readdirSync(vaultDir).some(
+        (f) => f.startsWith('sign-in-') && readFileSync(join(vaultDir, f, 'owner.json'), 'utf8').includes('child'),
+      ),
+    )
 
     // When keyrack is killed outright
     set.kill('SIGKILL')
@@ -283,7 +342,13 @@ describe.each(clis)('keyrack owns the sign-in client, with $label', (aws: AwsCli
     const w = await givenALockedKey({ decision: 'never' })
     const store = await w.readStore()
     const [file, ...pre] = cliCommand()
-    const unlock = execa(file!, [...pre, 'unlock', '--env', 'test'], { cwd: w.home, env: w.cli.env, extendEnv: false, reject: false, stdin: 'ignore' })
+    const unlock = execa(file!, [...pre, 'unlock', '--env', 'test'], {
+      cwd: w.home,
+      env: w.cli.env,
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+    })
     await until(async () => (await awsLogins(w)).length === 1 && w.fake.ledger.authorizations.length === 1)
 
     // When
@@ -298,34 +363,49 @@ describe.each(clis)('keyrack owns the sign-in client, with $label', (aws: AwsCli
     expect(readdirSync(join(w.storePath, '..', 'vaults', 'aws.iam.sso')).filter((f) => f.endsWith('.lock'))).toEqual([])
   }, 120_000)
 
-  it.runIf(pkce)('Ctrl-C during a PKCE sign-in (a real terminal) leaves config, store and cache as they were, but for the registration it wrote', async () => {
-    // Given a user who never completes the sign-in
-    const w = await start({ decision: 'never' })
-    await w.writeConfig(CONFIG)
-    await ok(w.keyrack(['set', '--key', 'API_URL', '--env', 'test', '--vault', 'os.direct', '--value', '-'], { input: 'https://api.test' }))
-    const registration = registrationFile(w.home, { session: 'acme', startUrl: ACME_URL, region: 'us-east-1', scopes: SCOPES })
-    const watched = async () => (await listFiles(w.home)).map((f) => join(w.home, f)).filter((f) => f !== registration && !f.endsWith('registrations.json') && !f.includes('/.aws/cli/'))
-    const before = await fingerprint(await watched())
+  it.runIf(pkce)(
+    'Ctrl-C during a PKCE sign-in (a real terminal) leaves config, store and cache as they were, but for the registration it wrote',
+    async () => {
+      // Given a user who never completes the sign-in
+      const w = await start({ decision: 'never' })
+      await w.writeConfig(CONFIG)
+      await ok(
+        w.keyrack(['set', '--key', 'API_URL', '--env', 'test', '--vault', 'os.direct', '--value', '-'], { input: 'https://api.test' }),
+      )
+      const registration = registrationFile(w.home, { session: 'acme', startUrl: ACME_URL, region: 'us-east-1', scopes: SCOPES })
+      const watched = async () =>
+        (await listFiles(w.home))
+          .map((f) => join(w.home, f))
+          .filter((f) => f !== registration && !f.endsWith('registrations.json') && !f.includes('/.aws/cli/'))
+      const before = await fingerprint(await watched())
 
-    // When set signs in through PKCE in a terminal, and the user presses Ctrl-C while the browser page waits
-    term = openTerminal([...SET, ...acmeFlags()], w.cli.env)
-    await until(async () => w.fake.ledger.authorizations.length === 1 && (await awsLogins(w)).length === 1)
-    expect(w.fake.ledger.authorizations[0]).toMatchObject({ flow: 'authorization_code', clientName: 'keyrack' })
-    term.write(KEY.ctrlC)
-    const code = await term.exit
+      // When set signs in through PKCE in a terminal, and the user presses Ctrl-C while the browser page waits
+      term = openTerminal([...SET, ...acmeFlags()], w.cli.env)
+      await until(async () => w.fake.ledger.authorizations.length === 1 && (await awsLogins(w)).length === 1)
+      expect(w.fake.ledger.authorizations[0]).toMatchObject({ flow: 'authorization_code', clientName: 'keyrack' })
+      term.write(KEY.ctrlC)
+      const code = await term.exit
 
-    // Then it exits 130, every file is as it was except keyrack's registration, and no aws CLI is left
-    expect(code, term.text()).toBe(130)
-    expect(await fingerprint(await watched())).toEqual(before)
-    expect((await cachedRegistration(w)).clientId).toBe(w.fake.ledger.registrations[0]!.clientId)
-    await until(async () => (await awsLogins(w)).length === 0)
-    expect(w.fake.signIns()).toEqual([])
-  }, 120_000)
+      // Then it exits 130, every file is as it was except keyrack's registration, and no aws CLI is left
+      expect(code, term.text()).toBe(130)
+      expect(await fingerprint(await watched())).toEqual(before)
+      expect((await cachedRegistration(w)).clientId).toBe(w.fake.ledger.registrations[0]!.clientId)
+      await until(async () => (await awsLogins(w)).length === 0)
+      expect(w.fake.signIns()).toEqual([])
+    },
+    120_000,
+  )
 })
 
 /** The real aws CLI (through the argv-recording wrapper) in the world's HOME. */
 function awsCli(w: SsoWorld, args: string[]): Promise<Result> {
-  return execa('aws', args, { env: w.cli.env, extendEnv: false, reject: false, timeout: 60_000, stdin: 'ignore' }) as unknown as Promise<Result>
+  return execa('aws', args, {
+    env: w.cli.env,
+    extendEnv: false,
+    reject: false,
+    timeout: 60_000,
+    stdin: 'ignore',
+  }) as unknown as Promise<Result>
 }
 
 async function rmToken(w: SsoWorld): Promise<void> {

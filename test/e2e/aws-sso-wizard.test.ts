@@ -1,7 +1,17 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { awsClisOrSkip } from '../support/fake-sso/aws-cli.js'
 import { join } from 'node:path'
-import { ACME_URL, fingerprint, listFiles, makeSsoWorld, OTHER_URL, parseIni, section, withoutSections, type SsoWorld } from '../support/fake-sso/world.js'
+import {
+  ACME_URL,
+  fingerprint,
+  listFiles,
+  makeSsoWorld,
+  OTHER_URL,
+  parseIni,
+  section,
+  withoutSections,
+  type SsoWorld,
+} from '../support/fake-sso/world.js'
 import { KEY, openTerminal, type Terminal } from '../support/pty.js'
 
 // The aws.iam.sso set-up wizard driven through a REAL pseudo-terminal, signing in with the
@@ -126,7 +136,11 @@ describe.each(clis)('8. the aws.iam.sso wizard in a real terminal, with $label',
     expect(await w.fixture.browserOpens()).toHaveLength(1)
     // and the profile reuses the acme sso-session; the rest of the file is as it was
     const config = (await w.readConfig())!
-    expect(section(config, 'profile acme.production.admin')).toMatchObject({ sso_session: 'acme', sso_account_id: '333333333333', sso_role_name: 'admin' })
+    expect(section(config, 'profile acme.production.admin')).toMatchObject({
+      sso_session: 'acme',
+      sso_account_id: '333333333333',
+      sso_role_name: 'admin',
+    })
     expect(parseIni(config).filter((s) => s.header.startsWith('sso-session'))).toHaveLength(2)
     expect(withoutSections(config, ['profile acme.production.admin']).trimEnd()).toBe(CONFIG.trimEnd())
     expect(await w.tmpLeftovers()).toEqual([])

@@ -3,7 +3,17 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { awsClisOrSkip, usesPkce, type AwsCliV2 } from '../support/fake-sso/aws-cli.js'
-import { ACME_URL, fingerprint, listFiles, makeSsoWorld, OTHER_URL, parseIni, section, withoutSections, type SsoWorld } from '../support/fake-sso/world.js'
+import {
+  ACME_URL,
+  fingerprint,
+  listFiles,
+  makeSsoWorld,
+  OTHER_URL,
+  parseIni,
+  section,
+  withoutSections,
+  type SsoWorld,
+} from '../support/fake-sso/world.js'
 import type { FakeSsoOptions } from '../support/fake-sso/server.js'
 
 // aws.iam.sso end to end: the built keyrack CLI, the real aws CLI, a local fake IAM Identity Center.
@@ -70,7 +80,8 @@ async function start(options: FakeSsoOptions = {}): Promise<SsoWorld> {
 }
 
 /** stdout and stderr of a run, for assertion messages. */
-const out = (r: { stdout: unknown; stderr: unknown; exitCode?: number | undefined }) => `exit ${r.exitCode}\n--- stdout\n${String(r.stdout)}\n--- stderr\n${String(r.stderr)}`
+const out = (r: { stdout: unknown; stderr: unknown; exitCode?: number | undefined }) =>
+  `exit ${r.exitCode}\n--- stdout\n${String(r.stdout)}\n--- stderr\n${String(r.stderr)}`
 
 /** Run a step the scenario depends on; it must succeed. */
 async function ok<R extends { exitCode?: number | undefined; stdout: unknown; stderr: unknown }>(run: Promise<R>): Promise<R> {
@@ -90,10 +101,34 @@ async function threeKeysOnTwoSessions(w: SsoWorld): Promise<void> {
   await w.writeConfig(EXISTING_CONFIG)
   const runs = [
     await w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')]),
-    await w.keyrack(['set', '--key', 'STAGING_PROFILE', '--env', 'test', '--vault', 'aws.iam.sso', ...acmeFlags('222222222222', 'developer', 'acme.staging.developer')]),
     await w.keyrack([
-      'set', '--key', 'OTHER_PROFILE', '--env', 'test', '--vault', 'aws.iam.sso',
-      '--sso-start-url', OTHER_URL, '--sso-region', 'eu-west-1', '--account', 'production', '--role', 'readonly', '--profile', 'other.production.readonly',
+      'set',
+      '--key',
+      'STAGING_PROFILE',
+      '--env',
+      'test',
+      '--vault',
+      'aws.iam.sso',
+      ...acmeFlags('222222222222', 'developer', 'acme.staging.developer'),
+    ]),
+    await w.keyrack([
+      'set',
+      '--key',
+      'OTHER_PROFILE',
+      '--env',
+      'test',
+      '--vault',
+      'aws.iam.sso',
+      '--sso-start-url',
+      OTHER_URL,
+      '--sso-region',
+      'eu-west-1',
+      '--account',
+      'production',
+      '--role',
+      'readonly',
+      '--profile',
+      'other.production.readonly',
     ]),
   ]
   for (const run of runs) expect(run.exitCode, out(run)).toBe(0)
@@ -127,16 +162,25 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
       sso_region: 'us-east-1',
       sso_registration_scopes: 'sso:account:access',
     })
-    expect(section(config, 'profile acme.demo.admin')).toMatchObject({ sso_session: 'acme', sso_account_id: '111111111111', sso_role_name: 'admin' })
+    expect(section(config, 'profile acme.demo.admin')).toMatchObject({
+      sso_session: 'acme',
+      sso_account_id: '111111111111',
+      sso_role_name: 'admin',
+    })
     expect(section(config, 'profile acme.demo.admin')).toHaveProperty('region')
     // and every other byte of the file is as it was, with no temporary profile anywhere
     expect(withoutSections(config, ['sso-session acme', 'profile acme.demo.admin']).trimEnd()).toBe(EXISTING_CONFIG.trimEnd())
-    expect(parseIni(config).map((s) => s.header).sort()).toEqual(
-      ['default', 'profile acme.demo.admin', 'profile legacy', 'sso-session acme', 'sso-session other'],
-    )
+    expect(
+      parseIni(config)
+        .map((s) => s.header)
+        .sort(),
+    ).toEqual(['default', 'profile acme.demo.admin', 'profile legacy', 'sso-session acme', 'sso-session other'])
     expect(await w.tmpLeftovers()).toEqual([])
     const stray = (await listFiles(w.home)).filter((f) => !/^\.aws\/(sso|cli)\//.test(f) && !/^\.aws\/config(\..+)?$/.test(f))
-    expect(stray, 'no temporary config or profile left in HOME').toEqual(['.config/keyrack/store.json', '.config/keyrack/vaults/aws.iam.sso/registrations.json'])
+    expect(stray, 'no temporary config or profile left in HOME').toEqual([
+      '.config/keyrack/store.json',
+      '.config/keyrack/vaults/aws.iam.sso/registrations.json',
+    ])
     // and the store holds the profile name under the key
     const store = JSON.parse((await w.readStore())!) as { keys: Record<string, { vault: string; ref: unknown }> }
     expect(store.keys['test.AWS_PROFILE']?.vault).toBe('aws.iam.sso')
@@ -164,7 +208,10 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
     expect(set.exitCode, out(set)).toBe(0)
     expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['keyrack'])
     // (proven twice: by the roundtrip's unlock, then by its get, which asks the service too)
-    expect(w.fake.ledger.roleCredentials.map((c) => `${c.accountId}/${c.roleName}`)).toEqual(['222222222222/developer', '222222222222/developer'])
+    expect(w.fake.ledger.roleCredentials.map((c) => `${c.accountId}/${c.roleName}`)).toEqual([
+      '222222222222/developer',
+      '222222222222/developer',
+    ])
     expect(await w.readConfig()).toBe(config)
     await ok(w.keyrack(['unlock', '--env', 'test', '--timeout', '30s']))
     expect(String((await ok(w.keyrack(['get', '--key', 'test.AWS_PROFILE']))).stdout)).toBe('team.dev')
@@ -215,7 +262,9 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
     // Then the sign-in worked without a browser, through `aws sso login --profile P --no-browser`
     expect(unlock.exitCode, out(unlock)).toBe(0)
     expect(await w.fixture.browserOpens()).toHaveLength(opened)
-    expect((await w.awsCalls()).filter((c) => c.startsWith('sso login')).at(-1)).toBe(`sso login --profile acme.demo.admin --no-browser${pkce ? ' --use-device-code' : ''}`)
+    expect((await w.awsCalls()).filter((c) => c.startsWith('sso login')).at(-1)).toBe(
+      `sso login --profile acme.demo.admin --no-browser${pkce ? ' --use-device-code' : ''}`,
+    )
     // and stdout holds only keyrack's JSON document (what aws prints goes to the terminal, not into it)
     const report = JSON.parse(String(unlock.stdout)) as { keys: Array<{ slug: string; outcome: string }> }
     expect(report.keys).toMatchObject([{ slug: 'test.AWS_PROFILE', outcome: 'unlocked' }])
@@ -426,14 +475,17 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
     async function givenAUser(options: FakeSsoOptions = {}) {
       const w = await start(options)
       await w.writeConfig(EXISTING_CONFIG)
-      const seed = await w.keyrack(['set', '--key', 'API_URL', '--env', 'test', '--vault', 'os.direct', '--value', '-'], { input: 'https://api.test' })
+      const seed = await w.keyrack(['set', '--key', 'API_URL', '--env', 'test', '--vault', 'os.direct', '--value', '-'], {
+        input: 'https://api.test',
+      })
       expect(seed.exitCode, out(seed)).toBe(0)
       const before = { config: await w.readConfig(), store: await w.readStore(), files: await homeFiles(w) }
       return { w, before }
     }
 
     /** Every file under HOME but the CLI's own caches and keyrack's record of its registration (a failed sign-in may leave a registration). */
-    const homeFiles = async (w: SsoWorld) => (await listFiles(w.home)).filter((f) => !/^\.aws\/(sso|cli)\//.test(f) && !f.endsWith('aws.iam.sso/registrations.json'))
+    const homeFiles = async (w: SsoWorld) =>
+      (await listFiles(w.home)).filter((f) => !/^\.aws\/(sso|cli)\//.test(f) && !f.endsWith('aws.iam.sso/registrations.json'))
 
     async function expectNothingChanged(w: SsoWorld, before: { config?: string; store?: string; files: string[] }) {
       expect(await w.readConfig()).toBe(before.config)
@@ -499,7 +551,17 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
       const { w, before } = await givenAUser()
 
       // When
-      const set = await w.keyrack([...SET, '--sso-start-url', 'http://acme.example.com/start', '--sso-region', 'us-east-1', '--account', 'demo', '--role', 'admin'])
+      const set = await w.keyrack([
+        ...SET,
+        '--sso-start-url',
+        'http://acme.example.com/start',
+        '--sso-region',
+        'us-east-1',
+        '--account',
+        'demo',
+        '--role',
+        'admin',
+      ])
 
       // Then
       expect(set.exitCode, out(set)).toBe(2)
@@ -550,11 +612,24 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
     await ok(w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')]))
     await ok(w.keyrack(['unlock', '--env', 'test', '--timeout', '30s']))
     const token = (await w.token('acme'))!
-    const ledger = { signIns: w.fake.signIns().length, authorizations: w.fake.ledger.authorizations.length, logouts: w.fake.ledger.logouts.length }
+    const ledger = {
+      signIns: w.fake.signIns().length,
+      authorizations: w.fake.ledger.authorizations.length,
+      logouts: w.fake.ledger.logouts.length,
+    }
     const loginsBefore = (await w.awsCalls()).filter((c) => c.startsWith('sso login')).length
 
     // When a second key is set on the same session
-    const set = await w.keyrack(['set', '--key', 'STAGING_PROFILE', '--env', 'test', '--vault', 'aws.iam.sso', ...acmeFlags('staging', 'developer', 'acme.staging.developer')])
+    const set = await w.keyrack([
+      'set',
+      '--key',
+      'STAGING_PROFILE',
+      '--env',
+      'test',
+      '--vault',
+      'aws.iam.sso',
+      ...acmeFlags('staging', 'developer', 'acme.staging.developer'),
+    ])
 
     // Then no sign-in was started, nothing was logged out, and the session's token is the same
     expect(set.exitCode, out(set)).toBe(0)
@@ -565,7 +640,10 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
     expect((await w.token('acme'))?.accessToken).toBe(token.accessToken)
     expect(w.fake.isLive(token.accessToken)).toBe(true)
     // and both keys get, the session reused (one sso-session acme in the file)
-    for (const [key, profile] of [['AWS_PROFILE', 'acme.demo.admin'], ['STAGING_PROFILE', 'acme.staging.developer']] as const) {
+    for (const [key, profile] of [
+      ['AWS_PROFILE', 'acme.demo.admin'],
+      ['STAGING_PROFILE', 'acme.staging.developer'],
+    ] as const) {
       const get = await w.keyrack(['get', '--key', key, '--env', 'test'])
       expect(get.exitCode, out(get)).toBe(0)
       expect(get.stdout).toBe(profile)
@@ -576,7 +654,13 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
 
 /** The real aws CLI (through the argv-recording wrapper) in the world's HOME, pointed at the fake. */
 function awsCli(w: SsoWorld, args: string[]): Promise<Result> {
-  return execa('aws', args, { env: w.cli.env, extendEnv: false, reject: false, timeout: 60_000, stdin: 'ignore' }) as unknown as Promise<Result>
+  return execa('aws', args, {
+    env: w.cli.env,
+    extendEnv: false,
+    reject: false,
+    timeout: 60_000,
+    stdin: 'ignore',
+  }) as unknown as Promise<Result>
 }
 
 /** Poll until the condition holds (e.g. a sign-in is pending on the fake), at most 60 seconds. */

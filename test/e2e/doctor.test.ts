@@ -41,7 +41,14 @@ afterEach(async () => {
 /** Runs the built CLI in the repository (doctor scans the repository it runs in). */
 function doctor(args: string[] = []): Promise<Result> {
   const [file, ...pre] = cliCommand()
-  return execa(file!, [...pre, 'doctor', ...args], { cwd: repo.dir, env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 30_000 }) as unknown as Promise<Result>
+  return execa(file!, [...pre, 'doctor', ...args], {
+    cwd: repo.dir,
+    env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    timeout: 30_000,
+  }) as unknown as Promise<Result>
 }
 
 describe('keyrack doctor (built CLI)', () => {
@@ -58,10 +65,16 @@ describe('keyrack doctor (built CLI)', () => {
     expect(text.stdout).toContain('\naws sso login --sso-session\n  ✓ no `aws sso login --sso-session` in')
     expect(text.stdout).toMatch(/\d+ ok, \d+ warning\(s\), 0 failure\(s\)$/)
     expect(json.exitCode).toBe(0)
-    const report = JSON.parse(String(json.stdout)) as { checks: Array<{ id: string; status: string }>; summary: { fail: number }; exitCode: number }
+    const report = JSON.parse(String(json.stdout)) as {
+      checks: Array<{ id: string; status: string }>
+      summary: { fail: number }
+      exitCode: number
+    }
     expect(report.summary.fail).toBe(0)
     expect(report.exitCode).toBe(0)
-    expect(report.checks.map((c) => c.id)).toEqual(expect.arrayContaining(['store.parse', 'aws-cli.v2', 'aws-config.parse', 'sso-cache.permissions', 'sso-session.usage']))
+    expect(report.checks.map((c) => c.id)).toEqual(
+      expect.arrayContaining(['store.parse', 'aws-cli.v2', 'aws-config.parse', 'sso-cache.permissions', 'sso-session.usage']),
+    )
   })
 
   it('exits 7 naming file:line and the fix for a stray sign-in in HOME and in the repository', async () => {
@@ -76,9 +89,13 @@ describe('keyrack doctor (built CLI)', () => {
     expect(text.stdout).toContain(
       "  ✗ ~/.bashrc:1: alias l='aws sso login --sso-session acme'\n      fix: alias l='aws sso login --profile acme.admin'   (keyrack doctor --fix rewrites it)",
     )
-    expect(text.stdout).toContain(`  ✗ ${repo.dir}/bin/login:3: aws sso login --sso-session=acme\n      fix: aws sso login --profile=acme.admin`)
+    expect(text.stdout).toContain(
+      `  ✗ ${repo.dir}/bin/login:3: aws sso login --sso-session=acme\n      fix: aws sso login --profile=acme.admin`,
+    )
     expect(json.exitCode).toBe(7)
-    const failed = (JSON.parse(String(json.stdout)) as { checks: Array<{ id: string; status: string; detail: string }> }).checks.filter((c) => c.status === 'fail')
+    const failed = (JSON.parse(String(json.stdout)) as { checks: Array<{ id: string; status: string; detail: string }> }).checks.filter(
+      (c) => c.status === 'fail',
+    )
     expect(failed.map((c) => c.detail)).toEqual([
       "~/.bashrc:1: alias l='aws sso login --sso-session acme'",
       `${repo.dir}/bin/login:3: aws sso login --sso-session=acme`,
@@ -91,7 +108,9 @@ describe('keyrack doctor (built CLI)', () => {
     // When
     const fixed = await doctor(['--fix', '--yes'])
     // Then
-    expect(fixed.stderr).toContain("--- ~/.bashrc\n+++ ~/.bashrc (keyrack doctor --fix)\n@@ line 1 @@\n-alias l='aws sso login --sso-session acme'\n+alias l='aws sso login --profile acme.admin'")
+    expect(fixed.stderr).toContain(
+      "--- ~/.bashrc\n+++ ~/.bashrc (keyrack doctor --fix)\n@@ line 1 @@\n-alias l='aws sso login --sso-session acme'\n+alias l='aws sso login --profile acme.admin'",
+    )
     expect(fixed.stderr).toContain('✓ rewrote ~/.bashrc:1 (backup ~/.bashrc.keyrack-backup)')
     expect(fixed.exitCode).toBe(0)
     expect(await readFile(join(home.dir, '.bashrc'), 'utf8')).toBe("alias l='aws sso login --profile acme.admin'\n")

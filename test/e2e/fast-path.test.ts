@@ -55,13 +55,29 @@ afterAll(async () => {
 async function writeAwsFixture(): Promise<void> {
   const aws = join(cli.home.dir, '.aws')
   await mkdir(join(aws, 'sso', 'cache'), { recursive: true, mode: 0o700 })
-  const session = (name: string) => `[sso-session ${name}]\nsso_start_url = https://${name}.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n`
+  const session = (name: string) =>
+    `[sso-session ${name}]\nsso_start_url = https://${name}.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n`
   const profile = (name: string, sessionName: string) =>
     `[profile ${name}]\nsso_session = ${sessionName}\nsso_account_id = 111122223333\nsso_role_name = Admin\nregion = eu-west-1\n`
-  await writeFile(join(aws, 'config'), [session('live'), profile('acme.live.admin', 'live'), session('old'), profile('acme.old.admin', 'old'), session('gone'), profile('acme.gone.admin', 'gone')].join('\n'))
+  await writeFile(
+    join(aws, 'config'),
+    [
+      session('live'),
+      profile('acme.live.admin', 'live'),
+      session('old'),
+      profile('acme.old.admin', 'old'),
+      session('gone'),
+      profile('acme.gone.admin', 'gone'),
+    ].join('\n'),
+  )
   const token = async (sessionName: string, expiresAt: Date, accessToken = `token-${sessionName}`) => {
     const file = join(aws, 'sso', 'cache', `${createHash('sha1').update(sessionName).digest('hex')}.json`)
-    const body = { startUrl: `https://${sessionName}.awsapps.com/start`, region: 'us-east-1', accessToken, expiresAt: expiresAt.toISOString() }
+    const body = {
+      startUrl: `https://${sessionName}.awsapps.com/start`,
+      region: 'us-east-1',
+      accessToken,
+      expiresAt: expiresAt.toISOString(),
+    }
     await writeFile(file, JSON.stringify(body), { mode: 0o600 })
   }
   await token('live', new Date(Date.now() + 8 * 3600_000), await signInOverHttp(fake, 'botocore-client-live'))
@@ -76,9 +92,24 @@ async function writeAwsFixture(): Promise<void> {
   // live and gone are recorded as set records them now (the token file's name, read, not hashed); old as an older
   // keyrack recorded it (no tokenFile: derived with node:crypto). Both ways must print the same on both entry paths.
   const tokenFile = (sessionName: string) => `${createHash('sha1').update(sessionName).digest('hex')}.json`
-  store.keys['aws.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.live.admin', ssoSession: 'live', tokenFile: tokenFile('live') }, createdAt: now, updatedAt: now }
-  store.keys['awsold.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.old.admin', ssoSession: 'old' }, createdAt: now, updatedAt: now }
-  store.keys['awsgone.AWS_PROFILE'] = { vault: 'aws.iam.sso', ref: { profile: 'acme.gone.admin', ssoSession: 'gone', tokenFile: tokenFile('gone') }, createdAt: now, updatedAt: now }
+  store.keys['aws.AWS_PROFILE'] = {
+    vault: 'aws.iam.sso',
+    ref: { profile: 'acme.live.admin', ssoSession: 'live', tokenFile: tokenFile('live') },
+    createdAt: now,
+    updatedAt: now,
+  }
+  store.keys['awsold.AWS_PROFILE'] = {
+    vault: 'aws.iam.sso',
+    ref: { profile: 'acme.old.admin', ssoSession: 'old' },
+    createdAt: now,
+    updatedAt: now,
+  }
+  store.keys['awsgone.AWS_PROFILE'] = {
+    vault: 'aws.iam.sso',
+    ref: { profile: 'acme.gone.admin', ssoSession: 'gone', tokenFile: tokenFile('gone') },
+    createdAt: now,
+    updatedAt: now,
+  }
   await writeFile(storePath, JSON.stringify(store, null, 2) + '\n', { mode: 0o600 })
 }
 
@@ -163,7 +194,9 @@ describe('the fast get and the oclif get print the same bytes and exit the same'
     expect((await cli.run(['get', '--key', 'DB_PASSWORD', '--env', 'sec'])).stdout).toBe('s3cr3t')
     expect((await cli.run(['get', '--key', 'AWS_PROFILE', '--env', 'aws'])).stdout).toBe('acme.live.admin')
     const { stdout, stderr } = await cli.run(['get', '--env', 'test', '--format', 'shell'])
-    const evaluated = await execa('bash', ['-c', `${stdout}\nprintf '%s|%s|%s' "$API_URL" "$NASTY" "$TOKEN"`], { env: { PATH: process.env.PATH } })
+    const evaluated = await execa('bash', ['-c', `${stdout}\nprintf '%s|%s|%s' "$API_URL" "$NASTY" "$TOKEN"`], {
+      env: { PATH: process.env.PATH },
+    })
     expect(evaluated.stdout).toBe(`https://api.test.example|${NASTY}|ghp_from_env`)
     expect(stderr).toBe('')
   })

@@ -40,9 +40,11 @@ function scanProcesses(): Scan {
         if (pid === process.pid || args.startsWith('ps ')) continue
         if (!args.includes(`${ROOT}bin/run.js`) && !args.includes('keyrack')) continue
         scan.processes.add(pid)
-        for (const secret of [SECURE, DIRECT]) if (args.includes(secret)) scan.hits.push(`${secret} in the command line or environment of pid ${pid}: ${args}`)
+        for (const secret of [SECURE, DIRECT])
+          if (args.includes(secret)) scan.hits.push(`${secret} in the command line or environment of pid ${pid}: ${args}`)
         // The passphrase is given to keyrack itself in its environment; no other process (the agent) may have it.
-        if (args.includes(PASS) && args.split(' ').includes('agent')) scan.hits.push(`the passphrase in the environment of the agent, pid ${pid}`)
+        if (args.includes(PASS) && args.split(' ').includes('agent'))
+          scan.hits.push(`the passphrase in the environment of the agent, pid ${pid}`)
       }
       await new Promise((r) => setTimeout(r, 10))
     }
@@ -64,19 +66,28 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out
 }
 
-it('no secret in any process argv or environment, any file but its vault file, or any output but get\'s stdout', async () => {
+it("no secret in any process argv or environment, any file but its vault file, or any output but get's stdout", async () => {
   const scan = scanProcesses()
   const outputs: Array<{ what: string; run: RunResult; stdoutMayHold: boolean }> = []
   const run = async (args: string[], options: { input?: string; pass?: boolean; stdoutMayHold?: boolean } = {}) => {
-    const result = await cli.run(args, { ...(options.input === undefined ? {} : { input: options.input }), ...(options.pass ? { env: { KEYRACK_PASSPHRASE: PASS } } : {}) })
+    const result = await cli.run(args, {
+      ...(options.input === undefined ? {} : { input: options.input }),
+      ...(options.pass ? { env: { KEYRACK_PASSPHRASE: PASS } } : {}),
+    })
     outputs.push({ what: args.join(' '), run: result, stdoutMayHold: options.stdoutMayHold ?? false })
     return result
   }
   try {
     // set (both vaults, with and without --json), unlock, get (one key, every format), list, doctor, relock
     expect((await run(['set', '--key', 'DB_PASSWORD', '--env', 'test', '--value', '-'], { input: SECURE, pass: true })).exitCode).toBe(0)
-    expect((await run(['set', '--key', 'API_TOKEN', '--env', 'test', '--vault', 'os.direct', '--value', '-', '--json'], { input: DIRECT })).exitCode).toBe(0)
-    expect((await run(['set', '--key', 'DB_PASSWORD', '--env', 'test', '--value', '-', '--force', '--json'], { input: SECURE, pass: true })).exitCode).toBe(0)
+    expect(
+      (await run(['set', '--key', 'API_TOKEN', '--env', 'test', '--vault', 'os.direct', '--value', '-', '--json'], { input: DIRECT }))
+        .exitCode,
+    ).toBe(0)
+    expect(
+      (await run(['set', '--key', 'DB_PASSWORD', '--env', 'test', '--value', '-', '--force', '--json'], { input: SECURE, pass: true }))
+        .exitCode,
+    ).toBe(0)
     expect((await run(['unlock', '--env', 'test', '--json'], { pass: true })).exitCode).toBe(0)
     expect((await run(['unlock', '--env', 'test'], { pass: true })).exitCode).toBe(0)
     expect((await run(['get', '--key', 'DB_PASSWORD', '--env', 'test'], { stdoutMayHold: true })).stdout).toBe(SECURE)
@@ -120,5 +131,7 @@ it('no secret in any process argv or environment, any file but its vault file, o
     }
   }
   expect(leaks).toEqual([])
-  console.log(`leak scan: ${scan.scans} process scans over ${scan.processes.size} keyrack processes, ${outputs.length} commands' outputs, ${files.length} files: 0 leaks`)
+  console.log(
+    `leak scan: ${scan.scans} process scans over ${scan.processes.size} keyrack processes, ${outputs.length} commands' outputs, ${files.length} files: 0 leaks`,
+  )
 }, 180_000)

@@ -12,8 +12,16 @@ beforeEach(async () => {
 afterEach(() => cli.cleanup())
 
 it.each([
-  ['a 250-character key', ['set', '--key', 'K'.repeat(250), '--env', 'test', '--vault', 'os.direct', '--value', '-'], /a key name has at most 128 characters \(this one has 250\)/],
-  ['a 250-character env', ['set', '--key', 'K', '--env', 'e'.repeat(250), '--vault', 'os.direct', '--value', '-'], /an env name has at most 64 characters/],
+  [
+    'a 250-character key',
+    ['set', '--key', 'K'.repeat(250), '--env', 'test', '--vault', 'os.direct', '--value', '-'],
+    /a key name has at most 128 characters \(this one has 250\)/,
+  ],
+  [
+    'a 250-character env',
+    ['set', '--key', 'K', '--env', 'e'.repeat(250), '--vault', 'os.direct', '--value', '-'],
+    /an env name has at most 64 characters/,
+  ],
   ['a 250-character key on get', ['get', '--key', `test.${'K'.repeat(250)}`], /a key name has at most 128 characters/],
 ])('%s is refused at validation (exit 2), not with ENAMETOOLONG (exit 6)', async (_name, args, message) => {
   const run = await cli.run(args, { input: 'v' })
@@ -25,7 +33,11 @@ it.each([
 it('a store.json that is a folder is said plainly with its fix (exit 2), not "keyrack hit a bug: EISDIR"', async () => {
   const store = join(cli.env.KEYRACK_HOME!, 'store.json')
   await mkdir(store, { recursive: true, mode: 0o700 })
-  for (const args of [['list'], ['get', '--key', 'A', '--env', 'test'], ['set', '--key', 'A', '--env', 'test', '--vault', 'os.direct', '--value', '-']]) {
+  for (const args of [
+    ['list'],
+    ['get', '--key', 'A', '--env', 'test'],
+    ['set', '--key', 'A', '--env', 'test', '--vault', 'os.direct', '--value', '-'],
+  ]) {
     const run = await cli.run(args, { input: 'v' })
     expect(run.exitCode, args.join(' ')).toBe(2)
     expect(run.stderr).toContain(`${store} is a folder, not keyrack's store file.`)

@@ -22,7 +22,14 @@ it('unlock in one shell, relock in another with its own XDG_RUNTIME_DIR: the key
   const shellA = { XDG_RUNTIME_DIR: cli.env.XDG_RUNTIME_DIR }
   const shellB = { XDG_RUNTIME_DIR: otherRuntime }
   // Given a key unlocked from shell A
-  expect((await cli.run(['set', '--key', 'A', '--env', 'test', '--value', '-'], { input: 'one-agent-value', env: { ...shellA, KEYRACK_PASSPHRASE: PASS } })).exitCode).toBe(0)
+  expect(
+    (
+      await cli.run(['set', '--key', 'A', '--env', 'test', '--value', '-'], {
+        input: 'one-agent-value',
+        env: { ...shellA, KEYRACK_PASSPHRASE: PASS },
+      })
+    ).exitCode,
+  ).toBe(0)
   expect((await cli.run(['unlock', '--env', 'test'], { env: { ...shellA, KEYRACK_PASSPHRASE: PASS } })).exitCode).toBe(0)
   // Then shell B is served by the same agent
   expect((await cli.run(['get', '--key', 'A', '--env', 'test'], { env: shellB })).stdout).toBe('one-agent-value')

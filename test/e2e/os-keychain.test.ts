@@ -70,7 +70,8 @@ describe.skipIf(missing)('os.keychain from the CLI', () => {
 
   it('an overwrite keeps the old value until it is proven, then removes the old item', async () => {
     const cli = await keychainCli()
-    const set = (value: string) => cli.run(['set', '--key', 'TOKEN', '--env', 'test', '--vault', 'os.keychain', '--value', '-', '--force'], { input: value })
+    const set = (value: string) =>
+      cli.run(['set', '--key', 'TOKEN', '--env', 'test', '--vault', 'os.keychain', '--value', '-', '--force'], { input: value })
     expect((await set('first')).exitCode).toBe(0)
     expect((await set('second')).exitCode).toBe(0)
     expect((await cli.run(['get', '--key', 'TOKEN', '--env', 'test'])).stdout).toBe('second')
@@ -80,7 +81,9 @@ describe.skipIf(missing)('os.keychain from the CLI', () => {
 
   it('a locked collection: get and unlock exit 4 with the fix, set fails and keeps the old value, an unlocked keyring serves again', async () => {
     const cli = await keychainCli()
-    expect((await cli.run(['set', '--key', 'TOKEN', '--env', 'test', '--vault', 'os.keychain', '--value', '-'], { input: 'kept' })).exitCode).toBe(0)
+    expect(
+      (await cli.run(['set', '--key', 'TOKEN', '--env', 'test', '--vault', 'os.keychain', '--value', '-'], { input: 'kept' })).exitCode,
+    ).toBe(0)
     service!.lock()
 
     const get = await cli.run(['get', '--key', 'TOKEN', '--env', 'test'])
@@ -92,7 +95,9 @@ describe.skipIf(missing)('os.keychain from the CLI', () => {
     expect(unlock.stderr).toContain('gnome-keyring-daemon --replace --unlock')
     const list = await cli.run(['list', '--json'])
     expect(JSON.parse(list.stdout).keys[0].state).toBe('locked')
-    const set = await cli.run(['set', '--key', 'TOKEN', '--env', 'test', '--vault', 'os.keychain', '--value', '-', '--force'], { input: 'new' })
+    const set = await cli.run(['set', '--key', 'TOKEN', '--env', 'test', '--vault', 'os.keychain', '--value', '-', '--force'], {
+      input: 'new',
+    })
     expect(set.exitCode).toBe(6)
     expect(set.stderr).toContain('set failed at the store step')
 
@@ -104,19 +109,28 @@ describe.skipIf(missing)('os.keychain from the CLI', () => {
 
   it('with no keychain service, every command exits 5 with the fix, and doctor reports it', async () => {
     const cli = await keychainCli()
-    expect((await cli.run(['set', '--key', 'TOKEN', '--env', 'test', '--vault', 'os.keychain', '--value', '-'], { input: 'v' })).exitCode).toBe(0)
+    expect(
+      (await cli.run(['set', '--key', 'TOKEN', '--env', 'test', '--vault', 'os.keychain', '--value', '-'], { input: 'v' })).exitCode,
+    ).toBe(0)
     for (const bus of [{ DBUS_SESSION_BUS_ADDRESS: `unix:path=${cli.home.dir}/no-bus` }, { DBUS_SESSION_BUS_ADDRESS: undefined }]) {
-      const set = await cli.run(['set', '--key', 'OTHER', '--env', 'test', '--vault', 'os.keychain', '--value', '-'], { input: 'v', env: bus })
+      const set = await cli.run(['set', '--key', 'OTHER', '--env', 'test', '--vault', 'os.keychain', '--value', '-'], {
+        input: 'v',
+        env: bus,
+      })
       const get = await cli.run(['get', '--key', 'TOKEN', '--env', 'test'], { env: bus })
       const unlock = await cli.run(['unlock', '--env', 'test'], { env: bus })
       for (const [name, result] of Object.entries({ set, get, unlock })) {
         expect(result.exitCode, `${name}: ${result.stderr}`).toBe(5)
         expect(result.stderr, name).toContain('No keychain service is available')
-        expect(result.stderr, name).toMatch(/Fix: os\.keychain needs a Secret Service[\s\S]*gnome-keyring-daemon --unlock[\s\S]*--vault os\.secure/)
+        expect(result.stderr, name).toMatch(
+          /Fix: os\.keychain needs a Secret Service[\s\S]*gnome-keyring-daemon --unlock[\s\S]*--vault os\.secure/,
+        )
       }
       const doctor = await cli.run(['doctor', '--json'], { env: bus })
       expect(doctor.exitCode).toBe(7)
-      const check = (JSON.parse(doctor.stdout).checks as Array<{ id: string; status: string; fix?: string }>).find((c) => c.id === 'os.keychain.service')
+      const check = (JSON.parse(doctor.stdout).checks as Array<{ id: string; status: string; fix?: string }>).find(
+        (c) => c.id === 'os.keychain.service',
+      )
       expect(check).toMatchObject({ status: 'fail' })
       expect(check?.fix).toContain('gnome-keyring')
       // del forgets the record (the commit point) and warns that the item could not be removed yet.
@@ -124,7 +138,10 @@ describe.skipIf(missing)('os.keychain from the CLI', () => {
       expect(del.exitCode).toBe(0)
       expect(del.stderr).toContain('could not be removed yet')
       // Put the key back for the second round.
-      expect((await cli.run(['set', '--key', 'TOKEN', '--env', 'test', '--vault', 'os.keychain', '--value', '-', '--force'], { input: 'v' })).exitCode).toBe(0)
+      expect(
+        (await cli.run(['set', '--key', 'TOKEN', '--env', 'test', '--vault', 'os.keychain', '--value', '-', '--force'], { input: 'v' }))
+          .exitCode,
+      ).toBe(0)
     }
   })
 })

@@ -18,7 +18,8 @@ afterEach(async () => {
 })
 
 const withPass = { env: { KEYRACK_PASSPHRASE: PASS } }
-const set = (key: string, value: string) => cli.run(['set', '--key', key, '--env', 'test', '--value', '-', '--force'], { input: value, ...withPass })
+const set = (key: string, value: string) =>
+  cli.run(['set', '--key', key, '--env', 'test', '--value', '-', '--force'], { input: value, ...withPass })
 const osSecureDir = () => join(cli.env.KEYRACK_HOME!, 'vaults', 'os.secure')
 
 async function valueFiles(): Promise<Map<string, Buffer>> {

@@ -13,7 +13,9 @@ import { makeCli, ROOT, type Cli } from '../support/cli.js'
 
 const SQUATTER = 'keyrack-squat'
 const isRoot = process.getuid?.() === 0
-const VERSION = (JSON.parse(execFileSync('node', ['-p', `JSON.stringify(require('${ROOT}package.json'))`], { encoding: 'utf8' })) as { version: string }).version
+const VERSION = (
+  JSON.parse(execFileSync('node', ['-p', `JSON.stringify(require('${ROOT}package.json'))`], { encoding: 'utf8' })) as { version: string }
+).version
 if (!isRoot) {
   const message = 'other-user.test.ts needs root to create a second local user (useradd) and run a squatter as it: SKIPPED.'
   if (process.env.CI === 'true') throw new Error(`${message} CI must run it as root.`)
@@ -111,7 +113,9 @@ describe.runIf(isRoot)('another local user on the machine', () => {
     expect(unlock.exitCode, unlock.stderr).toBe(0)
     expect(get.stdout).toBe(SECRET)
     expect(relock.exitCode).toBe(0)
-    expect(JSON.parse(doctor.stdout).checks.find((c: { id: string }) => c.id === 'agent.running').detail).toContain('.config/keyrack/run/agent.sock')
+    expect(JSON.parse(doctor.stdout).checks.find((c: { id: string }) => c.id === 'agent.running').detail).toContain(
+      '.config/keyrack/run/agent.sock',
+    )
   })
 
   it('squats the short fallback folder: set, unlock and get refuse with the folder and its fix, and send nothing', async () => {

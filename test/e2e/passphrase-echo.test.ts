@@ -25,7 +25,12 @@ it('text typed while the passphrase is checked is neither echoed nor left for th
     .map((part) => `'${part}'`)
     .join(' ')
   const script = `${keyrack} unlock --env test; echo "EXIT:$?"; read -r -t 2 left; echo "LEFT:[$left]"`
-  const pty = spawn('bash', ['--norc', '--noprofile', '-c', script], { cols: 200, rows: 30, cwd: cli.home.dir, env: cli.env as Record<string, string> })
+  const pty = spawn('bash', ['--norc', '--noprofile', '-c', script], {
+    cols: 200,
+    rows: 30,
+    cwd: cli.home.dir,
+    env: cli.env as Record<string, string>,
+  })
   let screen = ''
   pty.onData((data) => (screen += data))
   const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()))

@@ -59,11 +59,18 @@ export async function makeCli(extraEnv: Record<string, string | undefined> = {})
         ...(options.input === undefined ? { stdin: 'ignore' } : { input: options.input }),
       }
       const result: Result = await execa(file!, [...pre, ...args], opts)
-      return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), timedOut: Boolean(result.timedOut) }
+      return {
+        exitCode: result.exitCode ?? -1,
+        stdout: String(result.stdout ?? ''),
+        stderr: String(result.stderr ?? ''),
+        timedOut: Boolean(result.timedOut),
+      }
     },
     cleanup: async () => {
       // An unlock may have started an agent on this home's socket: stop it (whatever its version) before removing the home.
-      await new AgentClient({ socketPath: resolvePaths(env).agentSocket, version: 'test-cleanup', selfCommand: [] }).shutdown().catch(() => undefined)
+      await new AgentClient({ socketPath: resolvePaths(env).agentSocket, version: 'test-cleanup', selfCommand: [] })
+        .shutdown()
+        .catch(() => undefined)
       await home.cleanup()
     },
   }

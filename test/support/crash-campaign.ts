@@ -66,7 +66,20 @@ const LIST: VaultCase[] = [
     id: 'aws.iam.sso',
     ops: ['set --force', 'set', 'del'],
     set: (value) => ({
-      args: ['--vault', 'aws.iam.sso', '--sso-start-url', ACME_URL, '--sso-region', 'us-east-1', '--account', 'demo', '--role', 'admin', '--profile', PROFILE_OF[value]!],
+      args: [
+        '--vault',
+        'aws.iam.sso',
+        '--sso-start-url',
+        ACME_URL,
+        '--sso-region',
+        'us-east-1',
+        '--account',
+        'demo',
+        '--role',
+        'admin',
+        '--profile',
+        PROFILE_OF[value]!,
+      ],
     }),
     getEnv: {},
     async makeHome() {
@@ -98,7 +111,9 @@ async function makeHome(): Promise<{ cli: Cli; cleanup(): Promise<void> }> {
 
 async function setValue(cli: Cli, c: VaultCase, key: string, value: string, force = true) {
   const s = c.set(value)
-  return cli.run(['set', '--key', key, '--env', 'test', ...s.args, ...(force ? ['--force'] : [])], { ...(s.input === undefined ? {} : { input: s.input }) })
+  return cli.run(['set', '--key', key, '--env', 'test', ...s.args, ...(force ? ['--force'] : [])], {
+    ...(s.input === undefined ? {} : { input: s.input }),
+  })
 }
 
 /** The key's value as get sees it after an unlock, or the exit code when there is none (3 absent). */
@@ -120,7 +135,10 @@ async function expectNoLeftovers(cli: Cli, c: VaultCase) {
   const store = JSON.parse(await readFile(join(cli.env.KEYRACK_HOME!, 'store.json'), 'utf8'))
   const recorded = new Set(Object.values(store.keys as Record<string, { ref: { file?: string } }>).map((e) => e.ref.file))
   const files = await readdir(join(cli.env.KEYRACK_HOME!, c.dir)).catch(() => [] as string[])
-  expect(files.filter((f) => !recorded.has(f) && f !== 'values'), 'leftover files').toEqual([])
+  expect(
+    files.filter((f) => !recorded.has(f) && f !== 'values'),
+    'leftover files',
+  ).toEqual([])
 }
 
 /**
@@ -159,83 +177,100 @@ async function interrupt(cli: Cli, args: string[], input: string | undefined, si
 
 /** The campaign for one vault (one test file each, so vitest runs vaults in parallel). */
 export function crashCampaign(c: VaultCase): void {
-describe(`crash campaign: ${c.id}`, () => {
-  let cli: Cli
-  let cleanup: () => Promise<void>
-  /** How long each operation takes when nothing interrupts it: the signals land anywhere in that span. */
-  const spans: Partial<Record<Op, number>> = {}
+  describe(`crash campaign: ${c.id}`, () => {
+    let cli: Cli
+    let cleanup: () => Promise<void>
+    /** How long each operation takes when nothing interrupts it: the signals land anywhere in that span. */
+    const spans: Partial<Record<Op, number>> = {}
 
-  beforeAll(async () => {
-    ;({ cli, cleanup } = await (c.makeHome ?? makeHome)())
-    for (const op of c.ops) {
-      await setValue(cli, c, 'MEASURE', 'old-value')
-      const started = Date.now()
-      if (op === 'del') await cli.run(['del', '--env', 'test', '--key', 'MEASURE'])
-      else if (op === 'unlock') await cli.run(['unlock', '--env', 'test', '--key', 'MEASURE'])
-      else await setValue(cli, c, 'MEASURE', 'new-value')
-      spans[op] = Date.now() - started
-    }
-    await cli.run(['del', '--env', 'test', '--key', 'MEASURE'])
-  }, 120_000)
-  afterAll(() => cleanup())
-
-  it.each(SIGNALS)(`%s at random points leaves the old value or the new one, and the next command works (${RUNS} runs)`, async (signal) => {
-    const outcomes: Record<string, number> = {}
-    for (let run = 0; run < RUNS; run += 1) {
-      const op = c.ops[run % c.ops.length]!
-      const key = `K${SIGNALS.indexOf(signal)}_${run}`
-      // Given: the key with its old value (absent for a plain set)
-      if (op !== 'set') expect((await setValue(cli, c, key, 'old-value')).exitCode).toBe(0)
-      if (op === 'unlock') await cli.run(['relock', '--env', 'test', '--key', key])
-      // Half the runs anywhere in the command's life, half inside its key lock (set and del), where it writes.
-      const inLock = op !== 'unlock' && Math.floor(run / c.ops.length) % 2 === 1
-      const delay = Math.random() * (spans[op] ?? 500) * (inLock ? 0.5 : 1.1)
-      // When: the operation is interrupted
-      let args: string[]
-      let input: string | undefined
-      if (op === 'del') args = ['del', '--env', 'test', '--key', key]
-      else if (op === 'unlock') args = ['unlock', '--env', 'test', '--key', key]
-      else {
-        const s = c.set('new-value')
-        args = ['set', '--key', key, '--env', 'test', ...s.args, ...(op === 'set --force' ? ['--force'] : [])]
-        input = s.input
+    beforeAll(async () => {
+      ;({ cli, cleanup } = await (c.makeHome ?? makeHome)())
+      for (const op of c.ops) {
+        await setValue(cli, c, 'MEASURE', 'old-value')
+        const started = Date.now()
+        if (op === 'del') await cli.run(['del', '--env', 'test', '--key', 'MEASURE'])
+        else if (op === 'unlock') await cli.run(['unlock', '--env', 'test', '--key', 'MEASURE'])
+        else await setValue(cli, c, 'MEASURE', 'new-value')
+        spans[op] = Date.now() - started
       }
-      const result = await interrupt(cli, args, input, signal, delay, inLock)
-      // Then: old or new, never neither
-      const value = await valueOf(cli, c, key)
-      const allowed = op === 'set' ? ['absent', 'new-value'] : op === 'del' ? ['old-value', 'absent'] : op === 'unlock' ? ['old-value'] : ['old-value', 'new-value']
-      expect(allowed, `${op} ${signal} after ${Math.round(delay)} ms${inLock ? ' in its lock' : ''} (exit ${result.exitCode}, ${result.signal ?? ''}): ${result.stderr}`).toContain(value)
-      outcomes[`${op}: ${value}`] = (outcomes[`${op}: ${value}`] ?? 0) + 1
-      // And the next command succeeds, and sweeps what the interrupted one left
-      const next = await setValue(cli, c, key, 'next-value')
-      expect(next.exitCode, `the set after ${op} ${signal}: ${next.stderr}`).toBe(0)
-      expect(await valueOf(cli, c, key)).toBe('next-value')
-      await expectNoLeftovers(cli, c)
-    }
-    console.log(`${c.id} ${signal}: ${JSON.stringify(outcomes)}`)
-  }, RUNS * 20_000)
+      await cli.run(['del', '--env', 'test', '--key', 'MEASURE'])
+    }, 120_000)
+    afterAll(() => cleanup())
 
-  it('same-key races: set || set and set || del end consistent, and 20 concurrent sets of one key all finish', async () => {
-    expect((await setValue(cli, c, 'RACE', 'old-value')).exitCode).toBe(0)
-    // set || set: both succeed, one after the other; the key holds one of the two
-    const [a, b] = await Promise.all([setValue(cli, c, 'RACE', 'new-value'), setValue(cli, c, 'RACE', 'next-value')])
-    expect([a.exitCode, b.exitCode], a.stderr + b.stderr).toEqual([0, 0])
-    expect(['new-value', 'next-value']).toContain(await valueOf(cli, c, 'RACE'))
-    await expectNoLeftovers(cli, c)
-    // set || del: whichever runs second wins cleanly; never a deleted value brought back half-way
-    const [set, del] = await Promise.all([setValue(cli, c, 'RACE', 'old-value'), cli.run(['del', '--env', 'test', '--key', 'RACE'])])
-    expect(set.exitCode, set.stderr).toBe(0)
-    expect([0, 3]).toContain(del.exitCode)
-    const after = await valueOf(cli, c, 'RACE')
-    expect(['old-value', 'absent']).toContain(after)
-    await setValue(cli, c, 'RACE', 'old-value')
-    await expectNoLeftovers(cli, c)
-    // 20 at once
-    const values = ['old-value', 'new-value', 'next-value']
-    const all = await Promise.all(Array.from({ length: 20 }, (_, i) => setValue(cli, c, 'RACE', values[i % 3]!)))
-    expect(all.map((r) => r.exitCode), all.map((r) => r.stderr).join('\n')).toEqual(Array(20).fill(0))
-    expect(values).toContain(await valueOf(cli, c, 'RACE'))
-    await expectNoLeftovers(cli, c)
-  }, 300_000)
-})
+    it.each(SIGNALS)(
+      `%s at random points leaves the old value or the new one, and the next command works (${RUNS} runs)`,
+      async (signal) => {
+        const outcomes: Record<string, number> = {}
+        for (let run = 0; run < RUNS; run += 1) {
+          const op = c.ops[run % c.ops.length]!
+          const key = `K${SIGNALS.indexOf(signal)}_${run}`
+          // Given: the key with its old value (absent for a plain set)
+          if (op !== 'set') expect((await setValue(cli, c, key, 'old-value')).exitCode).toBe(0)
+          if (op === 'unlock') await cli.run(['relock', '--env', 'test', '--key', key])
+          // Half the runs anywhere in the command's life, half inside its key lock (set and del), where it writes.
+          const inLock = op !== 'unlock' && Math.floor(run / c.ops.length) % 2 === 1
+          const delay = Math.random() * (spans[op] ?? 500) * (inLock ? 0.5 : 1.1)
+          // When: the operation is interrupted
+          let args: string[]
+          let input: string | undefined
+          if (op === 'del') args = ['del', '--env', 'test', '--key', key]
+          else if (op === 'unlock') args = ['unlock', '--env', 'test', '--key', key]
+          else {
+            const s = c.set('new-value')
+            args = ['set', '--key', key, '--env', 'test', ...s.args, ...(op === 'set --force' ? ['--force'] : [])]
+            input = s.input
+          }
+          const result = await interrupt(cli, args, input, signal, delay, inLock)
+          // Then: old or new, never neither
+          const value = await valueOf(cli, c, key)
+          const allowed =
+            op === 'set'
+              ? ['absent', 'new-value']
+              : op === 'del'
+                ? ['old-value', 'absent']
+                : op === 'unlock'
+                  ? ['old-value']
+                  : ['old-value', 'new-value']
+          expect(
+            allowed,
+            `${op} ${signal} after ${Math.round(delay)} ms${inLock ? ' in its lock' : ''} (exit ${result.exitCode}, ${result.signal ?? ''}): ${result.stderr}`,
+          ).toContain(value)
+          outcomes[`${op}: ${value}`] = (outcomes[`${op}: ${value}`] ?? 0) + 1
+          // And the next command succeeds, and sweeps what the interrupted one left
+          const next = await setValue(cli, c, key, 'next-value')
+          expect(next.exitCode, `the set after ${op} ${signal}: ${next.stderr}`).toBe(0)
+          expect(await valueOf(cli, c, key)).toBe('next-value')
+          await expectNoLeftovers(cli, c)
+        }
+        console.log(`${c.id} ${signal}: ${JSON.stringify(outcomes)}`)
+      },
+      RUNS * 20_000,
+    )
+
+    it('same-key races: set || set and set || del end consistent, and 20 concurrent sets of one key all finish', async () => {
+      expect((await setValue(cli, c, 'RACE', 'old-value')).exitCode).toBe(0)
+      // set || set: both succeed, one after the other; the key holds one of the two
+      const [a, b] = await Promise.all([setValue(cli, c, 'RACE', 'new-value'), setValue(cli, c, 'RACE', 'next-value')])
+      expect([a.exitCode, b.exitCode], a.stderr + b.stderr).toEqual([0, 0])
+      expect(['new-value', 'next-value']).toContain(await valueOf(cli, c, 'RACE'))
+      await expectNoLeftovers(cli, c)
+      // set || del: whichever runs second wins cleanly; never a deleted value brought back half-way
+      const [set, del] = await Promise.all([setValue(cli, c, 'RACE', 'old-value'), cli.run(['del', '--env', 'test', '--key', 'RACE'])])
+      expect(set.exitCode, set.stderr).toBe(0)
+      expect([0, 3]).toContain(del.exitCode)
+      const after = await valueOf(cli, c, 'RACE')
+      expect(['old-value', 'absent']).toContain(after)
+      await setValue(cli, c, 'RACE', 'old-value')
+      await expectNoLeftovers(cli, c)
+      // 20 at once
+      const values = ['old-value', 'new-value', 'next-value']
+      const all = await Promise.all(Array.from({ length: 20 }, (_, i) => setValue(cli, c, 'RACE', values[i % 3]!)))
+      expect(
+        all.map((r) => r.exitCode),
+        all.map((r) => r.stderr).join('\n'),
+      ).toEqual(Array(20).fill(0))
+      expect(values).toContain(await valueOf(cli, c, 'RACE'))
+      await expectNoLeftovers(cli, c)
+    }, 300_000)
+  })
 }

@@ -56,7 +56,10 @@ export function makeAwsTestDeps(home: TestHome, options: TestDepsOptions = {}): 
 }
 
 /** `keyrack doctor` as the tests call it: its --path, --fix and --yes by name; the report it returns. */
-export async function doctorReport(options: { paths: string[]; cwd?: string; fix?: boolean; yes?: boolean }, deps: Deps): Promise<DoctorReport & { fixed?: AppliedFix[]; registered?: string[] }> {
+export async function doctorReport(
+  options: { paths: string[]; cwd?: string; fix?: boolean; yes?: boolean },
+  deps: Deps,
+): Promise<DoctorReport & { fixed?: AppliedFix[]; registered?: string[] }> {
   const flags = { path: options.paths, fix: options.fix ?? false, yes: options.yes ?? false }
   return (await runDoctor({ flags, ...(options.cwd ? { cwd: options.cwd } : {}) }, deps)).report
 }

@@ -13,7 +13,10 @@ export const CANCEL = Symbol('cancel')
 export class ScriptedPrompter implements Prompter {
   readonly asked: Array<{ kind: string; message: string; flag: string }> = []
 
-  constructor(private readonly answers: Answer[] = [], readonly interactive = true) {}
+  constructor(
+    private readonly answers: Answer[] = [],
+    readonly interactive = true,
+  ) {}
 
   text(q: { message: string; flag: string; default?: string }) {
     return this.next<string>('text', q, undefined, q.default)

@@ -36,7 +36,13 @@ export function openTerminal(
 ): Terminal {
   const [file, ...pre] = cliCommand()
   const cleanEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined))
-  const pty = spawn(file!, [...pre, ...args], { name: 'xterm-256color', cols, rows, ...(cwd ? { cwd } : {}), env: { TERM: 'xterm-256color', ...cleanEnv } })
+  const pty = spawn(file!, [...pre, ...args], {
+    name: 'xterm-256color',
+    cols,
+    rows,
+    ...(cwd ? { cwd } : {}),
+    env: { TERM: 'xterm-256color', ...cleanEnv },
+  })
   let buffer = ''
   let markAt = 0
   pty.onData((data) => {
@@ -85,5 +91,10 @@ export function openTerminal(
 export function stripAnsi(text: string): string {
   // CSI sequences, OSC sequences, and lone escapes / carriage returns.
   // eslint-disable-next-line no-control-regex
-  return text.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/\x1b\][^\x07]*(\x07|\x1b\\)/g, '').replace(/\x1b[()][0-9A-Za-z]/g, '').replace(/\x1b[=>78]/g, '').replace(/\r/g, '')
+  return text
+    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
+    .replace(/\x1b\][^\x07]*(\x07|\x1b\\)/g, '')
+    .replace(/\x1b[()][0-9A-Za-z]/g, '')
+    .replace(/\x1b[=>78]/g, '')
+    .replace(/\r/g, '')
 }

@@ -10,7 +10,8 @@ import { join } from 'node:path'
 
 export const KEYRING_PASSWORD = 'keyrack-test-keyring-password'
 
-const INSTALL = "os.keychain's Secret Service tests are SKIPPED (apt-get install gnome-keyring dbus-daemon libglib2.0-bin python3-dbus; scripts/test.sh does)"
+const INSTALL =
+  "os.keychain's Secret Service tests are SKIPPED (apt-get install gnome-keyring dbus-daemon libglib2.0-bin python3-dbus; scripts/test.sh does)"
 
 /** Why the Secret Service tests cannot run here, or undefined when they can. */
 export function secretServiceMissing(): string | undefined {
@@ -18,7 +19,8 @@ export function secretServiceMissing(): string | undefined {
   for (const tool of ['dbus-daemon', 'gnome-keyring-daemon', 'gdbus']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed: ${INSTALL}`
   }
-  if (spawnSync('/usr/bin/python3', ['-c', 'import dbus']).status !== 0) return `python3-dbus is not installed (the tests unlock the keyring with it): ${INSTALL}`
+  if (spawnSync('/usr/bin/python3', ['-c', 'import dbus']).status !== 0)
+    return `python3-dbus is not installed (the tests unlock the keyring with it): ${INSTALL}`
   return undefined
 }
 
@@ -46,25 +48,56 @@ export async function startSecretService(): Promise<SecretService> {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
   }
   for (const name of ['data', 'config', 'cache', 'run']) await mkdir(join(dir, name), { mode: 0o700 })
-  const [address, pid] = execFileSync('dbus-daemon', ['--session', '--fork', '--print-address=1', '--print-pid=1'], { env, encoding: 'utf8' }).trim().split('\n')
+  const [address, pid] = execFileSync('dbus-daemon', ['--session', '--fork', '--print-address=1', '--print-pid=1'], {
+    env,
+    encoding: 'utf8',
+  })
+    .trim()
+    .split('\n')
   const busPid = Number(pid)
   if (!address || !Number.isInteger(busPid)) throw new Error(`dbus-daemon printed no address and pid`)
   env.DBUS_SESSION_BUS_ADDRESS = address
   // --unlock reads the login keyring's password from stdin and creates the keyring when it does not exist.
-  const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], { env, stdio: ['pipe', 'ignore', 'pipe'] })
+  const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
+    env,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  })
   let stderr = ''
   keyring.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   keyring.stdin.end(KEYRING_PASSWORD)
-  const gdbus = (args: string[]) => execFileSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.secrets', ...args], { env, encoding: 'utf8', timeout: 10_000 })
+  const gdbus = (args: string[]) =>
+    execFileSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.secrets', ...args], { env, encoding: 'utf8', timeout: 10_000 })
   const collection = '/org/freedesktop/secrets/collection/login'
-  const locked = () => gdbus(['--object-path', collection, '--method', 'org.freedesktop.DBus.Properties.Get', 'org.freedesktop.Secret.Collection', 'Locked']).includes('true')
+  const locked = () =>
+    gdbus([
+      '--object-path',
+      collection,
+      '--method',
+      'org.freedesktop.DBus.Properties.Get',
+      'org.freedesktop.Secret.Collection',
+      'Locked',
+    ]).includes('true')
   // Ready when the daemon owns the name (asked without activating anything: an activated second daemon would win the
   // race and refuse our own), then when the login collection exists and is unlocked.
   const owned = () =>
-    execFileSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus', '--method', 'org.freedesktop.DBus.NameHasOwner', 'org.freedesktop.secrets'], {
-      env,
-      encoding: 'utf8',
-    }).includes('true')
+    execFileSync(
+      'gdbus',
+      [
+        'call',
+        '--session',
+        '--dest',
+        'org.freedesktop.DBus',
+        '--object-path',
+        '/org/freedesktop/DBus',
+        '--method',
+        'org.freedesktop.DBus.NameHasOwner',
+        'org.freedesktop.secrets',
+      ],
+      {
+        env,
+        encoding: 'utf8',
+      },
+    ).includes('true')
   const deadline = Date.now() + 15_000
   for (;;) {
     try {

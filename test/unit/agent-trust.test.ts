@@ -43,7 +43,13 @@ async function squat(path: string): Promise<void> {
       received.push(chunk.toString('utf8'))
       for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
         const op = (JSON.parse(line) as { op: string }).op
-        socket.write(JSON.stringify(op === 'hello' ? { ok: true, version: '1.0.0', protocol: 1, pid: 1 } : { ok: true, value: 'forged', expiresAt: Date.now() + 60_000, count: 1 }) + '\n')
+        socket.write(
+          JSON.stringify(
+            op === 'hello'
+              ? { ok: true, version: '1.0.0', protocol: 1, pid: 1 }
+              : { ok: true, value: 'forged', expiresAt: Date.now() + 60_000, count: 1 },
+          ) + '\n',
+        )
       }
     })
   })
@@ -56,8 +62,17 @@ const entry = { id: 'test.A@h', rev: 'r', value: 'the-secret-value', expiresAt: 
 
 /** Every way a client talks to the agent: none may reach the squatter, each fails with the same refusal. */
 async function expectEveryRequestRefused(pattern: RegExp): Promise<void> {
-  for (const attempt of [() => client().put([entry]), () => client().get(entry), () => client().status([entry]), () => client().forget([entry.id]), () => client().hello()]) {
-    const error = await attempt().then(() => undefined, (e: unknown) => e)
+  for (const attempt of [
+    () => client().put([entry]),
+    () => client().get(entry),
+    () => client().status([entry]),
+    () => client().forget([entry.id]),
+    () => client().hello(),
+  ]) {
+    const error = await attempt().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(AgentUntrustedError)
     expect(exitCodeOf(error)).toBe(5)
     expect((error as Error).message).toMatch(pattern)
@@ -67,7 +82,7 @@ async function expectEveryRequestRefused(pattern: RegExp): Promise<void> {
 }
 
 describe('the client refuses, without connecting', () => {
-  it('a socket folder that is a symbolic link to someone else\'s folder', async () => {
+  it("a socket folder that is a symbolic link to someone else's folder", async () => {
     const elsewhere = join(home.dir, 'elsewhere')
     await mkdir(elsewhere, { mode: 0o700 })
     await squat(join(elsewhere, 'agent.sock'))
@@ -76,21 +91,28 @@ describe('the client refuses, without connecting', () => {
     await expectEveryRequestRefused(/agent folder .* is a symbolic link/)
   })
 
-  it.each([0o755, 0o770, 0o777, 0o701])('a socket folder of mode %o (others could reach or replace the socket), naming chmod 700', async (mode) => {
-    await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 })
-    await squat(socketPath)
-    await chmod(dirname(socketPath), mode)
-    await expectEveryRequestRefused(/its mode is/)
-    const error = await client().hello().catch((e: unknown) => e)
-    expect((error as AgentUntrustedError).fix).toBe(`chmod 700 ${dirname(socketPath)}`)
-  })
+  it.each([0o755, 0o770, 0o777, 0o701])(
+    'a socket folder of mode %o (others could reach or replace the socket), naming chmod 700',
+    async (mode) => {
+      await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 })
+      await squat(socketPath)
+      await chmod(dirname(socketPath), mode)
+      await expectEveryRequestRefused(/its mode is/)
+      const error = await client()
+        .hello()
+        .catch((e: unknown) => e)
+      expect((error as AgentUntrustedError).fix).toBe(`chmod 700 ${dirname(socketPath)}`)
+    },
+  )
 
   it.runIf(isRoot)('a socket folder owned by another user, naming the folder in the fix', async () => {
     await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 })
     await squat(socketPath)
     await chown(dirname(socketPath), OTHER_UID, OTHER_UID)
     await expectEveryRequestRefused(/belongs to another user \(uid 65534\)/)
-    const error = await client().hello().catch((e: unknown) => e)
+    const error = await client()
+      .hello()
+      .catch((e: unknown) => e)
     expect((error as AgentUntrustedError).fix).toContain(`sudo rm -rf ${dirname(socketPath)}`)
   })
 
@@ -169,7 +191,9 @@ describe('where the socket lives', () => {
 
   it('puts the fallback folder in $TMPDIR when that stays short enough, else in /tmp', () => {
     const long = `/home/u/${'deep/'.repeat(20)}keyrack`
-    expect(agentSocketFor(long, { TMPDIR: '/var/folders/ab/xyz/T/' })).toMatch(new RegExp(`^/var/folders/ab/xyz/T/keyrack-${process.getuid?.()}/[0-9a-f]{16}\\.sock$`))
+    expect(agentSocketFor(long, { TMPDIR: '/var/folders/ab/xyz/T/' })).toMatch(
+      new RegExp(`^/var/folders/ab/xyz/T/keyrack-${process.getuid?.()}/[0-9a-f]{16}\\.sock$`),
+    )
     expect(agentSocketFor(long, { TMPDIR: `/${'t'.repeat(100)}` })).toMatch(/^\/tmp\/keyrack-/)
   })
 

@@ -110,7 +110,12 @@ describe('the agent and its client', () => {
     // When / Then
     expect((await c.get({ id: 'test.A@h', rev: 'r1' }))?.value).toBe('sécret\nline')
     expect(await c.get({ id: 'test.A@h', rev: 'r2' })).toBeNull()
-    expect(await c.status([{ id: 'test.A@h', rev: 'r1' }, { id: 'test.B@h', rev: 'r1' }])).toEqual([expect.any(Number), null])
+    expect(
+      await c.status([
+        { id: 'test.A@h', rev: 'r1' },
+        { id: 'test.B@h', rev: 'r1' },
+      ]),
+    ).toEqual([expect.any(Number), null])
     await c.forget(['test.A@h'])
     expect(await c.get({ id: 'test.A@h', rev: 'r1' })).toBeNull()
   })
@@ -124,7 +129,10 @@ describe('the agent and its client', () => {
 
   it('answers malformed lines with an error and keeps serving the same connection', async () => {
     await startAgent()
-    const { lines, closed } = await raw('{"op":"hello","protocol":1,"version":"1.0.0"}\nnot json\n{"op":"get","key":{"id":"x","rev":"r"}}\n', 3)
+    const { lines, closed } = await raw(
+      '{"op":"hello","protocol":1,"version":"1.0.0"}\nnot json\n{"op":"get","key":{"id":"x","rev":"r"}}\n',
+      3,
+    )
     expect(closed).toBe(false)
     expect(JSON.parse(lines[1]!)).toMatchObject({ ok: false, error: { code: 'malformed' } })
     expect(JSON.parse(lines[2]!)).toEqual({ ok: true, value: null, expiresAt: null })
@@ -197,7 +205,11 @@ describe('the agent and its client', () => {
   })
 
   it('client: refuses to start an agent on a socket path too long for a Unix socket', async () => {
-    const long = new AgentClient({ socketPath: join(home.dir, 'x'.repeat(120), 'agent.sock'), version: '1.0.0', selfCommand: ['/bin/false'] })
+    const long = new AgentClient({
+      socketPath: join(home.dir, 'x'.repeat(120), 'agent.sock'),
+      version: '1.0.0',
+      selfCommand: ['/bin/false'],
+    })
     await expect(long.put([{ id: 'a', rev: 'r', value: 'v', expiresAt: later() }])).rejects.toThrow(/too long for a Unix socket/)
   })
 

@@ -39,7 +39,14 @@ describe('npm run build', () => {
 
     execFileSync(process.execPath, [CLEAN, dir])
 
-    expect((await readdir(dir)).sort()).toEqual(['.sea', '.sea-linux-arm64', 'keyrack', 'keyrack-linux-arm64', 'keyrack-linux-arm64.sha256', 'keyrack.sha256'])
+    expect((await readdir(dir)).sort()).toEqual([
+      '.sea',
+      '.sea-linux-arm64',
+      'keyrack',
+      'keyrack-linux-arm64',
+      'keyrack-linux-arm64.sha256',
+      'keyrack.sha256',
+    ])
     expect(await readFile(join(dir, 'keyrack'))).toEqual(binary)
     expect(await readFile(join(dir, '.sea', 'sea-prep.blob'), 'utf8')).toBe('blob')
   })

@@ -32,7 +32,13 @@ async function dumps(name: string): Promise<string[]> {
   return Promise.all(files.map((f) => readFile(join(dir, f), 'utf8')))
 }
 
-const secretEnv = (PATH: string) => ({ PATH: `${PATH}:/usr/bin:/bin`, HOME: dir, KEYRACK_PASSPHRASE: PASS, KEYRACK_NEW_PASSPHRASE: NEW_PASS, KEEP_ME: 'kept' })
+const secretEnv = (PATH: string) => ({
+  PATH: `${PATH}:/usr/bin:/bin`,
+  HOME: dir,
+  KEYRACK_PASSPHRASE: PASS,
+  KEYRACK_NEW_PASSPHRASE: NEW_PASS,
+  KEEP_ME: 'kept',
+})
 
 function expectNoSecret(envs: string[]): void {
   expect(envs.length).toBeGreaterThan(0)
@@ -63,7 +69,12 @@ it('git never sees the passphrase', async () => {
 it('the agent is started without the passphrase, and a start that fails says why', async () => {
   // Given keyrack's own command stands in as an agent that records its environment and fails with a reason
   const bin = await stub('fake-keyrack', 'echo "keyrack agent: cannot listen: some reason" >&2; exit 5')
-  const client = new AgentClient({ socketPath: join(dir, 'run', 'agent.sock'), version: '1.0.0', selfCommand: [join(bin, 'fake-keyrack')], env: secretEnv(bin) })
+  const client = new AgentClient({
+    socketPath: join(dir, 'run', 'agent.sock'),
+    version: '1.0.0',
+    selfCommand: [join(bin, 'fake-keyrack')],
+    env: secretEnv(bin),
+  })
   // When unlock hands it values
   const put = client.put([{ id: 'a@h', rev: 'r', value: 'v', expiresAt: Date.now() + 60_000 }])
   // Then the start fails with the agent's own reason, and the agent never saw the passphrase

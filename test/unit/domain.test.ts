@@ -48,7 +48,11 @@ describe('Slug', () => {
     const env = 'e'.repeat(64)
     expect(Slug.of(env, key).toString()).toHaveLength(193)
     // When one more character, Then refused at validation, before any file
-    for (const attempt of [() => Slug.of(env, key + 'K'), () => Slug.of(env + 'e', key), () => Slug.fromFlags(`${env}.${'K'.repeat(300)}`, undefined)]) {
+    for (const attempt of [
+      () => Slug.of(env, key + 'K'),
+      () => Slug.of(env + 'e', key),
+      () => Slug.fromFlags(`${env}.${'K'.repeat(300)}`, undefined),
+    ]) {
       let error: unknown
       try {
         attempt()
@@ -95,7 +99,12 @@ describe('error mapping', () => {
     expect(exitCodeOf(new KeyLockedError('x'))).toBe(4)
     expect(exitCodeOf(new TypeError('x'))).toBe(1)
     expect(reportOf(new TypeError('x'))).toMatchObject({ name: 'InternalError', exitCode: 1 })
-    expect(reportOf(new KeyLockedError('locked', { fix: 'keyrack unlock' }))).toEqual({ name: 'KeyLockedError', message: 'locked', fix: 'keyrack unlock', exitCode: 4 })
+    expect(reportOf(new KeyLockedError('locked', { fix: 'keyrack unlock' }))).toEqual({
+      name: 'KeyLockedError',
+      message: 'locked',
+      fix: 'keyrack unlock',
+      exitCode: 4,
+    })
   })
 })
 
@@ -116,7 +125,9 @@ describe('stdin is text, byte for byte', () => {
     expect(decodeText(Buffer.from('héllo ✓ 𝄞', 'utf8'))).toBe('héllo ✓ 𝄞')
     expect(decodeText(Buffer.from([0xef, 0xbb, 0xbf, 0x61]))).toBe('\ufeffa')
     for (const bytes of [[0x61, 0xe9, 0x62], [0xff], [0xed, 0xa0, 0x80], [0xc3]]) {
-      expect(() => decodeText(Buffer.from(bytes))).toThrow(expect.objectContaining({ exitCode: 2, message: expect.stringContaining('not UTF-8') }))
+      expect(() => decodeText(Buffer.from(bytes))).toThrow(
+        expect.objectContaining({ exitCode: 2, message: expect.stringContaining('not UTF-8') }),
+      )
     }
   })
 })

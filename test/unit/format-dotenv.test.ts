@@ -21,14 +21,23 @@ function readWithBash(text: string, keys: string[]): string[] {
   const file = join(dir, '.env')
   writeFileSync(file, text)
   const script = `set -a; . ./.env; printf '%s\\0' ${keys.map((k) => `"$${k}"`).join(' ')}`
-  const out = execFileSync('bash', ['--norc', '--noprofile', '-c', script], { cwd: dir, env: { PATH: process.env.PATH, CANARY: canary }, encoding: 'utf8' })
+  const out = execFileSync('bash', ['--norc', '--noprofile', '-c', script], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, CANARY: canary },
+    encoding: 'utf8',
+  })
   return out.split('\0').slice(0, keys.length)
 }
 
 function expectBothReadBack(pairs: Pair[]): void {
   const text = formatEnv(pairs, 'dotenv')
   expect(parse(text)).toEqual(Object.fromEntries(pairs.map((p) => [p.key, p.value])))
-  expect(readWithBash(text, pairs.map((p) => p.key))).toEqual(pairs.map((p) => p.value))
+  expect(
+    readWithBash(
+      text,
+      pairs.map((p) => p.key),
+    ),
+  ).toEqual(pairs.map((p) => p.value))
 }
 
 const HOSTILE = [
@@ -45,7 +54,7 @@ const HOSTILE = [
   '  padded  ',
   '',
   'a \\ b \\\\ c',
-  "ends with a backslash\\",
+  'ends with a backslash\\',
   'é ü 日本 🔑',
   "'",
   '"',
@@ -54,7 +63,10 @@ const HOSTILE = [
 
 describe('dotenv output', () => {
   it.each(HOSTILE.map((value) => [value]))('reads back %j exactly with dotenv and bash, and runs nothing', (value) => {
-    expectBothReadBack([{ key: 'V', value }, { key: 'NEXT', value: '#after' }])
+    expectBothReadBack([
+      { key: 'V', value },
+      { key: 'NEXT', value: '#after' },
+    ])
     expect(() => readWithBash('', [])).not.toThrow()
     expect(execFileSync('bash', ['--norc', '-c', `test -e ${canary} && echo ran || echo clean`], { encoding: 'utf8' }).trim()).toBe('clean')
   })
@@ -75,7 +87,12 @@ describe('dotenv output', () => {
           return
         }
         expect(parse(text)).toEqual(Object.fromEntries(pairs.map((p) => [p.key, p.value])))
-        expect(readWithBash(text, pairs.map((p) => p.key))).toEqual(values)
+        expect(
+          readWithBash(
+            text,
+            pairs.map((p) => p.key),
+          ),
+        ).toEqual(values)
       }),
       { numRuns: 300 },
     )

@@ -29,7 +29,10 @@ class FakeVault implements Vault {
   readonly deleted: string[] = []
   del?: (key: StoredKey) => Promise<void>
 
-  constructor(readonly id: string, canDelete = true) {
+  constructor(
+    readonly id: string,
+    canDelete = true,
+  ) {
     if (canDelete) this.del = async (key) => void this.deleted.push(key.slug.toString())
   }
 
@@ -94,7 +97,7 @@ async function given(keys: Record<string, string>): Promise<void> {
 const slug = (text: string) => Slug.parse(text)
 
 describe('scope: which keys a command selects', () => {
-  it('selects one env, one key, or everything, in code-unit order of the slug (not the locale\'s)', async () => {
+  it("selects one env, one key, or everything, in code-unit order of the slug (not the locale's)", async () => {
     // Given, written out of order: upper case sorts before lower case, `prod` before `test`
     await given({ 'test.b_key': 'os.direct', 'test.A_KEY': 'os.secure', 'prod.Z': 'os.direct', 'test.B_KEY': 'os.direct' })
     const data = await deps.store.read()
@@ -118,14 +121,24 @@ describe('scope: which keys a command selects', () => {
       }
       throw new Error('no error')
     }
-    expect(fails({ slug: slug('test.B') })).toMatchObject({ exitCode: 3, message: 'No key B in env test.', fix: expect.stringContaining('keyrack set --key B --env test') })
-    expect(fails({ env: 'prod' })).toMatchObject({ exitCode: 3, message: 'No keys in env prod.', fix: 'Add one: keyrack set --key API_URL --env prod' })
+    expect(fails({ slug: slug('test.B') })).toMatchObject({
+      exitCode: 3,
+      message: 'No key B in env test.',
+      fix: expect.stringContaining('keyrack set --key B --env test'),
+    })
+    expect(fails({ env: 'prod' })).toMatchObject({
+      exitCode: 3,
+      message: 'No keys in env prod.',
+      fix: 'Add one: keyrack set --key API_URL --env prod',
+    })
     expect(requireKeys(data, {}).map((k) => k.slug.toString())).toEqual(['test.A'])
   })
 
   it('no keys at all: "No keys yet", with a first set to run', async () => {
     const data = await deps.store.read()
-    expect(() => requireKeys(data, {})).toThrow(expect.objectContaining({ message: 'No keys yet.', fix: 'Add one: keyrack set --key API_URL --env test' }))
+    expect(() => requireKeys(data, {})).toThrow(
+      expect.objectContaining({ message: 'No keys yet.', fix: 'Add one: keyrack set --key API_URL --env test' }),
+    )
   })
 
   it('names the unlock command of exactly the scope', () => {
@@ -160,7 +173,10 @@ describe('getKey and getEnv', () => {
   })
 
   it("a locked key whose vault knows a better fix than unlock keeps the vault's fix", async () => {
-    secure.getErrors.set('test.A', new KeyLockedError('The encrypted value of test.A is missing.', { fix: 'Set it again: keyrack set --key A --env test --force' }))
+    secure.getErrors.set(
+      'test.A',
+      new KeyLockedError('The encrypted value of test.A is missing.', { fix: 'Set it again: keyrack set --key A --env test --force' }),
+    )
     await expect(getKey(slug('test.A'), deps)).rejects.toMatchObject({ fix: 'Set it again: keyrack set --key A --env test --force' })
   })
 
@@ -227,13 +243,21 @@ describe('unlockKeys', () => {
 
   it("exits with the first failure's own code, describing each failure with its name, message and fix", async () => {
     // Given: a wrong passphrase (exit 2) for one key, a plain error for another
-    secure.unlockResults.set('test.A', { outcome: 'failed', detail: 'Wrong keyrack passphrase.', error: new UsageError('Wrong keyrack passphrase.', { fix: 'Check it.' }) })
+    secure.unlockResults.set('test.A', {
+      outcome: 'failed',
+      detail: 'Wrong keyrack passphrase.',
+      error: new UsageError('Wrong keyrack passphrase.', { fix: 'Check it.' }),
+    })
     secure.unlockResults.set('test.C', { outcome: 'failed', detail: 'boom', error: new Error('boom') })
     // When
     const report = await unlockKeys({ env: 'test' }, {}, deps)
     // Then
     expect(report.exitCode).toBe(ExitCode.usage)
-    expect(report.keys.find((k) => k.slug === 'test.A')?.error).toEqual({ name: 'UsageError', message: 'Wrong keyrack passphrase.', fix: 'Check it.' })
+    expect(report.keys.find((k) => k.slug === 'test.A')?.error).toEqual({
+      name: 'UsageError',
+      message: 'Wrong keyrack passphrase.',
+      fix: 'Check it.',
+    })
     expect(report.keys.find((k) => k.slug === 'test.C')?.error).toEqual({ name: 'Error', message: 'boom' })
     expect(report.keys.find((k) => k.slug === 'test.B')?.outcome).toBe('unlocked')
   })
@@ -306,7 +330,14 @@ describe('deleteKey', () => {
 describe('listKeys', () => {
   it('gives each key its state from its vault, expiry only when unlocked, and never fails for one vault', async () => {
     // Given
-    await given({ 'test.D': 'os.secure', 'test.A': 'os.secure', 'test.B': 'os.direct', 'test.C': 'os.secure', 'test.E': 'no.such.vault', 'prod.A': 'os.direct' })
+    await given({
+      'test.D': 'os.secure',
+      'test.A': 'os.secure',
+      'test.B': 'os.direct',
+      'test.C': 'os.secure',
+      'test.E': 'no.such.vault',
+      'prod.A': 'os.direct',
+    })
     const later = new Date('2026-01-02T11:04:05.000Z')
     secure.statuses.set('test.A', { state: 'unlocked', expiresAt: later })
     direct.statuses.set('test.B', { state: 'unlocked', detail: 'always unlocked' })

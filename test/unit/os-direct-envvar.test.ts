@@ -63,7 +63,12 @@ describe('os.direct', () => {
 
   it("keeps the value byte for byte, but for stdin's one final newline (what echo adds); an empty value is refused", async () => {
     // Kills: every trailing newline or blank stripped, a CRLF's \r kept, the empty-value check dropped.
-    for (const [input, stored] of [['two\n\n', 'two\n'], ['crlf\r\n', 'crlf'], [' spaced \t', ' spaced \t'], ['no newline', 'no newline']]) {
+    for (const [input, stored] of [
+      ['two\n\n', 'two\n'],
+      ['crlf\r\n', 'crlf'],
+      [' spaced \t', ' spaced \t'],
+      ['no newline', 'no newline'],
+    ]) {
       const { ref } = await set(input!)
       expect((await vault.get({ slug, ref })).reveal(), JSON.stringify(input)).toBe(stored)
     }

@@ -121,7 +121,7 @@ describe('a value file that is not the one the store records', () => {
     expect(got).toBeInstanceOf(KeyLockedError)
   })
 
-  it("a store entry copied from another key (same rev, same file) is refused: each file names its own key", async () => {
+  it('a store entry copied from another key (same rev, same file) is refused: each file names its own key', async () => {
     // Given A and B, then B's store entry hand-edited into a copy of A's, and A's file over B's:
     // only the key named inside the encrypted file tells them apart.
     const a = await setWithEnv('A', 'value-of-a')
@@ -186,7 +186,7 @@ describe('unlock, key by key', () => {
     expect((await r.vault.get(b)).reveal()).toBe('vb')
   })
 
-  it('holds values for exactly 8 hours by default, or --duration, counted from the run\'s clock', async () => {
+  it("holds values for exactly 8 hours by default, or --duration, counted from the run's clock", async () => {
     // Kills: another default (7 h passed every test), and a clock other than deps.now().
     const key = await setWithEnv('A', 'v')
     const start = Date.now() - (8 * HOUR - 60_000) // 7 h 59 min ago
@@ -227,7 +227,10 @@ describe('unlock, key by key', () => {
     const [result] = await run({ KEYRACK_PASSPHRASE: PASS }).vault.unlock([key], {})
     expect(result?.outcome).toBe('failed')
     expect(result?.error).toBeInstanceOf(KeyLockedError)
-    expect(result?.error).toMatchObject({ message: expect.stringContaining('missing'), fix: 'Set it again: keyrack set --key A --env test --force' })
+    expect(result?.error).toMatchObject({
+      message: expect.stringContaining('missing'),
+      fix: 'Set it again: keyrack set --key A --env test --force',
+    })
   })
 
   it('identity.age gone: every key fails naming the file, before any passphrase is asked', async () => {
@@ -308,7 +311,7 @@ describe('set, its limits and its rollback', () => {
     expect((await vault.status({ slug, ref: outcome.ref })).state).toBe('absent')
   })
 
-  it("rolling back a later set brings the earlier value back, byte for byte", async () => {
+  it('rolling back a later set brings the earlier value back, byte for byte', async () => {
     const key = await setWithEnv('A', 'first')
     const before = await valueFiles()
     const vault: Vault = run({}, 'second').vault

@@ -41,7 +41,9 @@ describe('PassphraseSource', () => {
   it('gives three tries to type the same new passphrase twice, then stops (exit 2)', async () => {
     const ok = source({ answers: ['first-one', 'typo-one', 'second-1', 'typo-two', 'third-one', 'third-one'] })
     expect(await ok.passphrase.create('first')).toBe('third-one')
-    const failing = source({ answers: ['first-one', 'typo-one', 'second-1', 'typo-two', 'third-one', 'typo-three', 'fourth-1', 'fourth-1'] })
+    const failing = source({
+      answers: ['first-one', 'typo-one', 'second-1', 'typo-two', 'third-one', 'typo-three', 'fourth-1', 'fourth-1'],
+    })
     await expect(failing.passphrase.create('first')).rejects.toThrow(/did not match 3 times/)
     expect(failing.prompts.asked).toHaveLength(6)
   })

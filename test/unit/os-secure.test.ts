@@ -79,7 +79,11 @@ describe('first use', () => {
     // When
     const report = await setKey({ slug: Slug.of('test', 'DB_PASSWORD'), force: false, flags: {} }, r.deps)
     // Then
-    expect(r.asked()).toEqual(['Value for test.DB_PASSWORD', 'Create a keyrack passphrase (at least 8 characters)', 'Repeat the passphrase'])
+    expect(r.asked()).toEqual([
+      'Value for test.DB_PASSWORD',
+      'Create a keyrack passphrase (at least 8 characters)',
+      'Repeat the passphrase',
+    ])
     expect(report.steps.map((s) => s.step)).toEqual(['store', 'unlock', 'get', 'relock', 'save'])
     expect(report.notes.join()).toContain('created your keyrack identity')
     // and the roundtrip relocked it
@@ -131,7 +135,11 @@ describe('unlock', () => {
     expect(result?.outcome).toBe('failed')
     expect(result?.error).toBeInstanceOf(WrongPassphraseError)
     expect(result?.error?.message).toContain('3 times')
-    expect(r.asked()).toEqual(['keyrack passphrase', 'Wrong passphrase. keyrack passphrase (try 2 of 3)', 'Wrong passphrase. keyrack passphrase (try 3 of 3)'])
+    expect(r.asked()).toEqual([
+      'keyrack passphrase',
+      'Wrong passphrase. keyrack passphrase (try 2 of 3)',
+      'Wrong passphrase. keyrack passphrase (try 3 of 3)',
+    ])
     expect((await r.vault.status(key)).state).toBe('locked')
   })
 
@@ -212,7 +220,12 @@ describe('set', () => {
     const files = await filesUnder(root)
     // Then
     expect(files.map((f) => f.slice(root.length))).toEqual(
-      expect.arrayContaining(['/store.json', '/vaults/os.secure/identity.age', '/vaults/os.secure/recipient.txt', `/vaults/os.secure/values/${String(key.ref.file)}`]),
+      expect.arrayContaining([
+        '/store.json',
+        '/vaults/os.secure/identity.age',
+        '/vaults/os.secure/recipient.txt',
+        `/vaults/os.secure/values/${String(key.ref.file)}`,
+      ]),
     )
     for (const file of files) {
       expect((await readFile(file)).includes(value), file).toBe(false)
@@ -241,7 +254,10 @@ describe('relock and del', () => {
     expect((await r.vault.status(a)).state).toBe('absent')
     const got = r.vault.get(a)
     await expect(got).rejects.toBeInstanceOf(KeyLockedError)
-    await expect(got).rejects.toMatchObject({ message: expect.stringContaining('encrypted value of test.A is missing'), fix: 'Set it again: keyrack set --key A --env test --force' })
+    await expect(got).rejects.toMatchObject({
+      message: expect.stringContaining('encrypted value of test.A is missing'),
+      fix: 'Set it again: keyrack set --key A --env test --force',
+    })
   })
 })
 
@@ -310,7 +326,10 @@ describe('replacing a value is a transaction', () => {
 
   it('refuses a value with a NUL byte (exit 2): no environment variable could hand it over', async () => {
     const r = run({ env: { KEYRACK_PASSPHRASE: PASS }, stdin: 'a\0b' })
-    await expect(setKey({ slug: Slug.of('test', 'A'), force: true, flags: { value: '-' } }, r.deps)).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('NUL') })
+    await expect(setKey({ slug: Slug.of('test', 'A'), force: true, flags: { value: '-' } }, r.deps)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('NUL'),
+    })
   })
 
   it('doctor reports a leftover of an interrupted write (warn, nothing lost), and the sweep clears it', async () => {
@@ -318,7 +337,10 @@ describe('replacing a value is a transaction', () => {
     const r = run({ env: { KEYRACK_PASSPHRASE: PASS }, stdin: 'new' })
     await r.vault.set(Slug.of('test', 'A'), { flags: { value: '-' }, previous: old })
     const before = await run().vault.diagnose([old], readStore)
-    expect(before.find((c) => c.id === 'os.secure.leftovers')).toMatchObject({ status: 'warn', fix: expect.stringContaining('next keyrack set, del or unlock') })
+    expect(before.find((c) => c.id === 'os.secure.leftovers')).toMatchObject({
+      status: 'warn',
+      fix: expect.stringContaining('next keyrack set, del or unlock'),
+    })
     await run().vault.sweep(readStore)
     expect((await run().vault.diagnose([old], readStore)).find((c) => c.id === 'os.secure.leftovers')?.status).toBe('ok')
   })

@@ -25,7 +25,10 @@ beforeEach(async () => {
 afterEach(() => home.cleanup())
 
 const refusal = async (promise: Promise<unknown>) => {
-  const error = await promise.then(() => undefined, (e: unknown) => e)
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   expect(error).toBeInstanceOf(UnsafeOwnershipError)
   expect(exitCodeOf(error)).toBe(2)
   return error as UnsafeOwnershipError

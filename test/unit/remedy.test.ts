@@ -12,7 +12,9 @@ describe('renderRemedy', () => {
   })
 
   it('renders a set command in the order the fixes always spelled it: key, env, vault, flags, --force', () => {
-    expect(renderRemedy(setRemedy({ key: 'AWS_PROFILE', env: 'test', vault: 'aws.iam.sso' }))).toBe('keyrack set --key AWS_PROFILE --env test --vault aws.iam.sso')
+    expect(renderRemedy(setRemedy({ key: 'AWS_PROFILE', env: 'test', vault: 'aws.iam.sso' }))).toBe(
+      'keyrack set --key AWS_PROFILE --env test --vault aws.iam.sso',
+    )
     expect(renderRemedy(setRemedy({ key: 'A', env: 'test', vault: 'os.direct', force: true, before: 'Set it again: ' }))).toBe(
       'Set it again: keyrack set --key A --env test --vault os.direct --force',
     )
@@ -29,7 +31,10 @@ describe('renderRemedy', () => {
     const run = setRemedy({ key: 'A', env: 'test', before: 'Run: ' })
     expect(renderRemedy(reframe(run, {}))).toBe('keyrack set --key A --env test')
     expect(renderRemedy(reframe(run, { before: 'or: ' }))).toBe('or: keyrack set --key A --env test')
-    expect(reframe({ kind: 'text', text: 'Ask an administrator.' }, { before: 'x' })).toEqual({ kind: 'text', text: 'Ask an administrator.' })
+    expect(reframe({ kind: 'text', text: 'Ask an administrator.' }, { before: 'x' })).toEqual({
+      kind: 'text',
+      text: 'Ask an administrator.',
+    })
   })
 })
 

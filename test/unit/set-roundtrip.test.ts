@@ -33,7 +33,13 @@ class RecordingVault implements Vault {
   async set(_slug: Slug, input: SetInput): Promise<SetOutcome> {
     this.setInputs.push(input)
     this.fail('set')
-    return { ref: { n: 1 }, expected: new Secret('value'), rollback: async () => void this.calls.push('rollback'), commit: async () => void this.calls.push('commit'), notes: this.notes }
+    return {
+      ref: { n: 1 },
+      expected: new Secret('value'),
+      rollback: async () => void this.calls.push('rollback'),
+      commit: async () => void this.calls.push('commit'),
+      notes: this.notes,
+    }
   }
   async unlock(keys: StoredKey[], options: UnlockOptions): Promise<UnlockResult[]> {
     this.unlockOptions.push(options)
@@ -65,7 +71,8 @@ beforeEach(async () => {
 })
 afterEach(() => home.cleanup())
 
-const run = (over: Partial<Parameters<typeof setKey>[0]> = {}, d: Deps = deps) => setKey({ slug, vault: 'os.direct', force: false, flags: {}, ...over }, d)
+const run = (over: Partial<Parameters<typeof setKey>[0]> = {}, d: Deps = deps) =>
+  setKey({ slug, vault: 'os.direct', force: false, flags: {}, ...over }, d)
 
 describe('the roundtrip in set', () => {
   it('runs set -> unlock -> get -> relock, then records the key', async () => {
@@ -281,7 +288,11 @@ describe('the roundtrip in set: what each step hands on', () => {
     const first = await run()
     const second = await run({ force: true })
     // Then
-    expect(first.steps.slice(0, 3).map((s) => s.detail)).toEqual(['stored (created your keyrack identity)', 'unlocked (already active until 17:40)', 'read back equal'])
+    expect(first.steps.slice(0, 3).map((s) => s.detail)).toEqual([
+      'stored (created your keyrack identity)',
+      'unlocked (already active until 17:40)',
+      'read back equal',
+    ])
     expect(first.steps[3]!.detail).toContain('not needed')
     expect(first.notes).toEqual(['created your keyrack identity'])
     expect([first.overwritten, second.overwritten]).toEqual([false, true])

@@ -72,7 +72,12 @@ describe('the key lock', () => {
       order.push('first out')
     })
     await new Promise((resolve) => setTimeout(resolve, 50))
-    const second = withKeyLock(home, slug, async () => void order.push('second'), (line) => said.push(line))
+    const second = withKeyLock(
+      home,
+      slug,
+      async () => void order.push('second'),
+      (line) => said.push(line),
+    )
     await new Promise((resolve) => setTimeout(resolve, 1_300))
     release()
     await Promise.all([first, second])

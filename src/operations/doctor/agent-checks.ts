@@ -24,7 +24,9 @@ export async function agentChecks(deps: Deps): Promise<Check[]> {
     checks.push(check('agent.running', 'ok', `agent running (pid ${hello.pid}, keyrack ${hello.version}) on ${show(socket)}`))
   } catch (error) {
     if (error instanceof AgentNotRunning) {
-      checks.push(check('agent.running', 'ok', `agent not running (keyrack unlock starts it on ${show(socket)} when os.secure keys need it)`))
+      checks.push(
+        check('agent.running', 'ok', `agent not running (keyrack unlock starts it on ${show(socket)} when os.secure keys need it)`),
+      )
     } else if (error instanceof AgentVersionMismatch) {
       checks.push(
         check(
@@ -42,7 +44,13 @@ export async function agentChecks(deps: Deps): Promise<Check[]> {
   }
   if (!socket.startsWith(resolve(deps.paths.keyrackHome) + '/')) {
     // The keyrack home's path is too long for a Unix socket (103 bytes, macOS's limit): a short folder stands in.
-    checks.push(check('agent.socket-path', 'ok', `agent socket in ${show(dirname(socket))}: ${show(deps.paths.keyrackHome)}/run/agent.sock would pass the 103 bytes a Unix socket path may have`))
+    checks.push(
+      check(
+        'agent.socket-path',
+        'ok',
+        `agent socket in ${show(dirname(socket))}: ${show(deps.paths.keyrackHome)}/run/agent.sock would pass the 103 bytes a Unix socket path may have`,
+      ),
+    )
   }
   checks.push(...(await socketModeChecks(socket, show)))
   return checks

@@ -47,6 +47,11 @@ export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<Doc
   const checks = [...keyrack.checks, ...outcomes.flatMap((o) => o.checks)]
   const summary = { ok: 0, warn: 0, fail: 0 }
   for (const check of checks) summary[check.status] += 1
-  const report: DoctorReport = { checks, summary, ...Object.assign({}, ...outcomes.map((o) => o.report ?? {})), exitCode: summary.fail > 0 ? ExitCode.doctor : ExitCode.ok }
+  const report: DoctorReport = {
+    checks,
+    summary,
+    ...Object.assign({}, ...outcomes.map((o) => o.report ?? {})),
+    exitCode: summary.fail > 0 ? ExitCode.doctor : ExitCode.ok,
+  }
   return { report, lines: outcomes.flatMap((o) => o.lines ?? []) }
 }

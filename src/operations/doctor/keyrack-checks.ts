@@ -22,7 +22,12 @@ export async function keyrackChecks(deps: Deps): Promise<{ checks: Check[]; data
   let data: StoreData | undefined
   try {
     data = await deps.store.read()
-    checks.push({ id: 'store.parse', section: SECTION, status: 'ok', detail: `store ${show(deps.store.path)}: ${Object.keys(data.keys).length} key(s)` })
+    checks.push({
+      id: 'store.parse',
+      section: SECTION,
+      status: 'ok',
+      detail: `store ${show(deps.store.path)}: ${Object.keys(data.keys).length} key(s)`,
+    })
   } catch (error) {
     if (!(error instanceof KeyrackError)) throw error
     checks.push({ id: 'store.parse', section: SECTION, status: 'fail', detail: error.message, ...(error.fix ? { fix: error.fix } : {}) })
@@ -44,7 +49,10 @@ export async function keyrackChecks(deps: Deps): Promise<{ checks: Check[]; data
           fix: `Delete and set again in one of ${VAULT_IDS.join(', ')}: keyrack del --key ${unknown[0]!.slug} && keyrack set --key ${unknown[0]!.slug}`,
         },
   )
-  for (const group of await byVault(keys.filter((k) => isVaultId(k.vault)), deps)) {
+  for (const group of await byVault(
+    keys.filter((k) => isVaultId(k.vault)),
+    deps,
+  )) {
     if (group.vault.diagnose) checks.push(...(await group.vault.diagnose(group.keys, () => deps.store.read())))
   }
   return { checks, data }

@@ -74,7 +74,14 @@ export class SystemAwsCli implements AwsCli {
   async ssoLogin(options: SsoLoginOptions): Promise<void> {
     const cli = await this.resolve()
     const timeoutMs = options.timeoutMs ?? DEFAULT_SIGN_IN_TIMEOUT_MS
-    const args = ['sso', 'login', '--profile', options.profile, ...(options.noBrowser ? ['--no-browser'] : []), ...(options.useDeviceCode ? ['--use-device-code'] : [])]
+    const args = [
+      'sso',
+      'login',
+      '--profile',
+      options.profile,
+      ...(options.noBrowser ? ['--no-browser'] : []),
+      ...(options.useDeviceCode ? ['--use-device-code'] : []),
+    ]
     const controller = new AbortController()
     let interrupted = false
     // Ctrl-C reaches the CLI through the terminal's process group; keyrack stays alive to clean up and report.
@@ -108,9 +115,12 @@ export class SystemAwsCli implements AwsCli {
       await options.onChild?.(undefined).catch(() => undefined)
     }
     if (result.timedOut) {
-      throw new SsoSignInError(`Nobody completed the sign-in for profile ${options.profile} within ${formatDuration(timeoutMs)}; it was stopped.`, {
-        fix: 'Run the command again and approve the request in the browser (--timeout 10m gives more time; --no-browser prints the URL and code to open elsewhere).',
-      })
+      throw new SsoSignInError(
+        `Nobody completed the sign-in for profile ${options.profile} within ${formatDuration(timeoutMs)}; it was stopped.`,
+        {
+          fix: 'Run the command again and approve the request in the browser (--timeout 10m gives more time; --no-browser prints the URL and code to open elsewhere).',
+        },
+      )
     }
     if (interrupted || result.isCanceled || result.exitCode === 130 || result.signal === 'SIGINT') {
       throw new CancelledError('Sign-in cancelled. Nothing was changed.')
@@ -158,13 +168,22 @@ export async function resolveAwsCli(env: Env, fallbackDirs: string[] = FALLBACK_
     const found = shadowedBy.map((c) => `${c.path} (${c.version})`).join(', ')
     throw new UnavailableError(`keyrack needs the AWS CLI v2 for \`aws sso login\`; PATH has only ${found}.`, { fix: INSTALL_FIX })
   }
-  throw new UnavailableError(`keyrack needs the AWS CLI v2 for \`aws sso login\`, and there is no \`aws\` on PATH (nor in ${fallbackDirs.join(' or ')}).`, { fix: INSTALL_FIX })
+  throw new UnavailableError(
+    `keyrack needs the AWS CLI v2 for \`aws sso login\`, and there is no \`aws\` on PATH (nor in ${fallbackDirs.join(' or ')}).`,
+    { fix: INSTALL_FIX },
+  )
 }
 
 async function versionOf(path: string, env: Env): Promise<string | undefined> {
   // v1 prints its version on stderr, v2 on stdout.
   const { execa } = await import('execa')
-  const result = await execa(path, ['--version'], { env: withoutSecretsEnv(env), extendEnv: false, reject: false, timeout: 30_000, stdin: 'ignore' })
+  const result = await execa(path, ['--version'], {
+    env: withoutSecretsEnv(env),
+    extendEnv: false,
+    reject: false,
+    timeout: 30_000,
+    stdin: 'ignore',
+  })
   return /aws-cli\/(\d+\.\d+\.\d+)/.exec(`${String(result.stdout)}\n${String(result.stderr)}`)?.[1]
 }
 

@@ -14,7 +14,9 @@ export interface AwsPaths {
 export function awsPaths(env: Env, home: string): AwsPaths {
   return {
     awsConfig: env.AWS_CONFIG_FILE ? expandAwsPath(env.AWS_CONFIG_FILE, env) : join(home, '.aws', 'config'),
-    awsCredentials: env.AWS_SHARED_CREDENTIALS_FILE ? expandAwsPath(env.AWS_SHARED_CREDENTIALS_FILE, env) : join(home, '.aws', 'credentials'),
+    awsCredentials: env.AWS_SHARED_CREDENTIALS_FILE
+      ? expandAwsPath(env.AWS_SHARED_CREDENTIALS_FILE, env)
+      : join(home, '.aws', 'credentials'),
     ssoCache: join(home, '.aws', 'sso', 'cache'),
     cliCache: join(home, '.aws', 'cli', 'cache'),
     awsCliAlias: join(home, '.aws', 'cli', 'alias'),
@@ -49,7 +51,9 @@ export function awsContext(ctx: VaultContext): AwsContext {
  */
 export function expandAwsPath(value: string, env: Env): string {
   // posixpath.expandvars: $name or ${name}, name of ASCII word characters; an expanded value is not scanned again.
-  const expanded = value.includes('$') ? value.replace(/\$(\w+|\{[^}]*\})/g, (match, name: string) => variable(env, name.replace(/^\{(.*)\}$/, '$1')) ?? match) : value
+  const expanded = value.includes('$')
+    ? value.replace(/\$(\w+|\{[^}]*\})/g, (match, name: string) => variable(env, name.replace(/^\{(.*)\}$/, '$1')) ?? match)
+    : value
   // posixpath.expanduser: `~` or `~/...` is $HOME (the password database without HOME), `~user/...` that user's home.
   if (!expanded.startsWith('~')) return expanded
   const slash = expanded.indexOf('/', 1)
@@ -68,7 +72,10 @@ function variable(env: Env, name: string): string | undefined {
 function homeOfUser(name: string): string | undefined {
   try {
     const passwd = process.getBuiltinModule('node:fs').readFileSync('/etc/passwd', 'utf8')
-    return passwd.split('\n').map((line) => line.split(':')).find((fields) => fields[0] === name && fields.length >= 7)?.[5]
+    return passwd
+      .split('\n')
+      .map((line) => line.split(':'))
+      .find((fields) => fields[0] === name && fields.length >= 7)?.[5]
   } catch {
     return undefined
   }

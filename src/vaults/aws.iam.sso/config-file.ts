@@ -1,7 +1,16 @@
 import { isUtf8 } from 'node:buffer'
 import { basename, dirname } from 'node:path'
 import { CorruptFileError, UsageError } from '../../domain/errors.js'
-import { isErrno, modeOf, readBytesIfExists, removeIfExists, symlinkTarget, withFileLock, writeFileAtomic, FILE_MODE } from '../../infra/fs.js'
+import {
+  isErrno,
+  modeOf,
+  readBytesIfExists,
+  removeIfExists,
+  symlinkTarget,
+  withFileLock,
+  writeFileAtomic,
+  FILE_MODE,
+} from '../../infra/fs.js'
 
 // The ONE reader and editor of the AWS config file (~/.aws/config or $AWS_CONFIG_FILE).
 //
@@ -125,7 +134,10 @@ export class AwsConfigFile {
   static fromBytes(bytes: Buffer, path: string, exists = true): AwsConfigFile {
     if (!isUtf8(bytes)) {
       const at = firstInvalidUtf8(bytes)
-      const line = bytes.subarray(0, at).toString('latin1').split(/\r\n|\r|\n/).length
+      const line = bytes
+        .subarray(0, at)
+        .toString('latin1')
+        .split(/\r\n|\r|\n/).length
       throw new CorruptFileError(
         path,
         `line ${line}: byte 0x${bytes[at]!.toString(16).padStart(2, '0').toUpperCase()} at offset ${at} is not UTF-8 text (the AWS CLI refuses such a file too)`,
@@ -205,7 +217,10 @@ export class AwsConfigFile {
     const next = this.reparse(text, `write [${sectionHeader(kind, name)}]`)
     this.assertOnlyChanged(next, kind, name, `write [${sectionHeader(kind, name)}]`)
     const written = kind === 'default' ? next.profileSection('default') : next.section(kind, name)
-    if (!written || JSON.stringify(written.entries.map((e) => [e.key, e.value])) !== JSON.stringify(values.map(([k, v]) => [k.toLowerCase(), v]))) {
+    if (
+      !written ||
+      JSON.stringify(written.entries.map((e) => [e.key, e.value])) !== JSON.stringify(values.map(([k, v]) => [k.toLowerCase(), v]))
+    ) {
       throw this.cannotEdit(`write [${sectionHeader(kind, name)}]`, `the section would not read back as written`)
     }
     return next
@@ -263,14 +278,17 @@ export class AwsConfigFile {
   }
 
   private editable(kind: Exclude<SectionKind, 'other'>, name: string): ParsedSection | undefined {
-    return kind === 'default' || kind === 'profile' ? this.profileSection(kind === 'default' ? 'default' : name) : (this.section(kind, name) as ParsedSection | undefined)
+    return kind === 'default' || kind === 'profile'
+      ? this.profileSection(kind === 'default' ? 'default' : name)
+      : (this.section(kind, name) as ParsedSection | undefined)
   }
 
   private reparse(text: string, what: string): AwsConfigFile {
     try {
       return AwsConfigFile.parse(text, this.path, true)
     } catch (error) {
-      if (error instanceof CorruptFileError) throw this.cannotEdit(what, error.message.replace(`${this.path} cannot be read: `, 'the result would not parse: '))
+      if (error instanceof CorruptFileError)
+        throw this.cannotEdit(what, error.message.replace(`${this.path} cannot be read: `, 'the result would not parse: '))
       throw error
     }
   }
@@ -283,7 +301,10 @@ export class AwsConfigFile {
     for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
       if (key === own) continue
       if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
-        throw this.cannotEdit(what, `[${key.replace(/^profile default$/, 'default')}] would then read differently (an indented line next to it would change meaning)`)
+        throw this.cannotEdit(
+          what,
+          `[${key.replace(/^profile default$/, 'default')}] would then read differently (an indented line next to it would change meaning)`,
+        )
       }
     }
   }
@@ -476,7 +497,8 @@ function parseSections(text: string, path: string): ConfigSection[] {
     if (header) {
       const name = header[1]!
       const isDefault = name === 'DEFAULT'
-      if (!isDefault && seenSections.has(name)) fail(line.number, `the section [${name}] appears twice (the AWS CLI refuses duplicate sections)`)
+      if (!isDefault && seenSections.has(name))
+        fail(line.number, `the section [${name}] appears twice (the AWS CLI refuses duplicate sections)`)
       seenSections.add(name)
       current = { header: name, line: line.number, start: line.start, headerEnd: line.end, end: line.end, options: [], isDefault }
       blocks.push(current)
@@ -484,7 +506,11 @@ function parseSections(text: string, path: string): ConfigSection[] {
       continue
     }
     if (!current && value.startsWith('\ufeff')) {
-      throw new CorruptFileError(path, `line ${line.number}: it starts with a byte-order mark (bytes EF BB BF), which the AWS CLI refuses`, `Save ${path} as UTF-8 without a BOM (e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' ${path}); keyrack never rewrites a config it cannot read.`)
+      throw new CorruptFileError(
+        path,
+        `line ${line.number}: it starts with a byte-order mark (bytes EF BB BF), which the AWS CLI refuses`,
+        `Save ${path} as UTF-8 without a BOM (e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' ${path}); keyrack never rewrites a config it cannot read.`,
+      )
     }
     if (!current) fail(line.number, `"${value}" comes before any [section] header`)
     const delimiter = value.search(/[=:]/)
@@ -537,7 +563,19 @@ function parseSections(text: string, path: string): ConfigSection[] {
       if (nested) nestedValues[d.key] = nested
     }
     const { kind, name, ignored } = classify(b.header)
-    sections.push({ kind, name, ignored, header: b.header, line: b.line, entries, values, nestedValues, start: b.start, end: b.end, headerEnd: b.headerEnd })
+    sections.push({
+      kind,
+      name,
+      ignored,
+      header: b.header,
+      line: b.line,
+      entries,
+      values,
+      nestedValues,
+      start: b.start,
+      end: b.end,
+      headerEnd: b.headerEnd,
+    })
   }
   return sections
 }
@@ -662,7 +700,10 @@ async function undoEdit(path: string, before: AwsConfigFile, after: AwsConfigFil
   })
 }
 
-function changedSections(before: AwsConfigFile, after: AwsConfigFile): Array<{ kind: Exclude<SectionKind, 'other' | 'default'>; name: string }> {
+function changedSections(
+  before: AwsConfigFile,
+  after: AwsConfigFile,
+): Array<{ kind: Exclude<SectionKind, 'other' | 'default'>; name: string }> {
   const b = before.view()
   const a = after.view()
   const out: Array<{ kind: Exclude<SectionKind, 'other' | 'default'>; name: string }> = []
@@ -704,14 +745,19 @@ function accessError(error: unknown, path: string, doing: 'read' | 'write' | 're
     return new CorruptFileError(path, 'it is a folder, not a file', `Move the folder ${path} aside (or point AWS_CONFIG_FILE at a file).`)
   }
   if (isErrno(error, 'ELOOP')) {
-    return new CorruptFileError(path, 'it is a symbolic link that leads back to itself', `Point ${path} at a file (see: ls -l ${path}), or remove the link.`)
+    return new CorruptFileError(
+      path,
+      'it is a symbolic link that leads back to itself',
+      `Point ${path} at a file (see: ls -l ${path}), or remove the link.`,
+    )
   }
   if (!isErrno(error, 'EACCES') && !isErrno(error, 'EPERM')) return undefined
   const denied = (error as NodeJS.ErrnoException).path ?? path
   // Where keyrack reads and writes: the config's folder (lock, backup), or a symlink target's folder (temp file).
   const folder = denied === path || dirname(denied) === dirname(path) ? dirname(path) : dirname(denied)
   const user = userName()
-  const chown = basename(folder) === '.aws' ? `sudo chown -R ${user} ${folder}` : `sudo chown ${user} ${folder}${denied === path ? ` ${path}` : ''}`
+  const chown =
+    basename(folder) === '.aws' ? `sudo chown -R ${user} ${folder}` : `sudo chown ${user} ${folder}${denied === path ? ` ${path}` : ''}`
   return new AwsConfigAccessError(`keyrack cannot ${doing} the AWS config ${path}: permission denied on ${denied}. Nothing was changed.`, {
     fix: `Give it back to your user (a \`sudo aws ...\` can leave it owned by root): ${chown}`,
     cause: error,

@@ -7,7 +7,8 @@ const signInFlags: FlagSpec[] = [
   { name: 'no-browser', summary: 'aws.iam.sso: print the sign-in URL instead of opening a browser.', type: 'boolean' },
   {
     name: 'device-code',
-    summary: 'aws.iam.sso: sign in with a code to enter on any device (aws sso login --use-device-code), not the browser redirect to this machine.',
+    summary:
+      'aws.iam.sso: sign in with a code to enter on any device (aws sso login --use-device-code), not the browser redirect to this machine.',
     type: 'boolean',
   },
   { name: 'timeout', summary: 'aws.iam.sso: give up on a sign-in nobody completes after this long (default 5m).', type: 'string' },
@@ -39,7 +40,13 @@ export const descriptor: VaultDescriptor<WizardFlags, AwsUnlockOptions> = {
     checks:
       'the aws CLI, the AWS config, the aws.iam.sso keys, the SSO cache, and looks for\n`aws sso login --sso-session` in shell start-up files, ~/.aws/cli/alias, the store, the current git repository and\neach --path',
     flags: [
-      { name: 'path', summary: 'Also scan this folder for stray `aws sso login --sso-session` (repeatable).', type: 'string', multiple: true, helpValue: 'DIR' },
+      {
+        name: 'path',
+        summary: 'Also scan this folder for stray `aws sso login --sso-session` (repeatable).',
+        type: 'string',
+        multiple: true,
+        helpValue: 'DIR',
+      },
       {
         name: 'fix',
         summary:
@@ -64,7 +71,12 @@ export const descriptor: VaultDescriptor<WizardFlags, AwsUnlockOptions> = {
         files: {
           '.aws/config':
             '[sso-session warm]\nsso_start_url = https://warm.awsapps.com/start\nsso_region = us-east-1\n\n[profile warm]\nsso_session = warm\nsso_account_id = 111122223333\nsso_role_name = Warm\n',
-          [`.aws/sso/cache/${sha1('warm')}.json`]: JSON.stringify({ startUrl: 'https://warm.awsapps.com/start', region: 'us-east-1', accessToken: token, expiresAt }),
+          [`.aws/sso/cache/${sha1('warm')}.json`]: JSON.stringify({
+            startUrl: 'https://warm.awsapps.com/start',
+            region: 'us-east-1',
+            accessToken: token,
+            expiresAt,
+          }),
           [`keyrack/vaults/aws.iam.sso/proofs/${sha1('warm')}.json`]: JSON.stringify(proof) + '\n',
         },
         env: { AWS_ENDPOINT_URL_SSO: 'http://127.0.0.1:1' },

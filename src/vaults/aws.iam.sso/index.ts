@@ -43,7 +43,11 @@ export class AwsIamSsoVault implements Vault {
   constructor(ctx: VaultContext, options: AwsIamSsoOptions = {}) {
     const deps = (this.deps = awsContext(ctx))
     this.proofs = new CredentialProofCache(join(deps.paths.vaultsDir, VAULT_ID, 'proofs'))
-    this.sessions = new SsoSessions(deps, options.cli ?? new SystemAwsCli(deps.env), options.portal ?? sdkSsoPortalFactory(deps.env, deps.now))
+    this.sessions = new SsoSessions(
+      deps,
+      options.cli ?? new SystemAwsCli(deps.env),
+      options.portal ?? sdkSsoPortalFactory(deps.env, deps.now),
+    )
   }
 
   async set(slug: Slug, input: SetInput): Promise<SetOutcome> {
@@ -68,7 +72,13 @@ export class AwsIamSsoVault implements Vault {
     const groups = new Map<string, { target: SsoTarget; members: Array<{ key: StoredKey; resolved: ProfileTarget }> }>()
     for (const key of keys) {
       try {
-        const resolved = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setRemedyOf(key.slug, { before: 'Run: ' }), key.ref)
+        const resolved = resolveProfile(
+          config,
+          profileOf(key),
+          this.deps.paths.ssoCache,
+          setRemedyOf(key.slug, { before: 'Run: ' }),
+          key.ref,
+        )
         const group = groups.get(resolved.target.tokenPath) ?? { target: resolved.target, members: [] }
         group.members.push({ key, resolved })
         groups.set(resolved.target.tokenPath, group)
@@ -145,10 +155,19 @@ export class AwsIamSsoVault implements Vault {
    * is a token the service ended (SsoTokenRejectedError: unlock signs in once more); a 403 once signed in is a role
    * the identity does not have (SsoAccessError: set reports it as its own failure).
    */
-  private async prove(target: SsoTarget, members: Array<{ resolved: ProfileTarget }>, live: LiveSession): Promise<Array<Error | undefined>> {
+  private async prove(
+    target: SsoTarget,
+    members: Array<{ resolved: ProfileTarget }>,
+    live: LiveSession,
+  ): Promise<Array<Error | undefined>> {
     const out: Array<Error | undefined> = []
     for (const { resolved } of members) {
-      const query = { ssoRegion: target.ssoRegion, accessToken: live.token.accessToken, accountId: resolved.accountId, roleName: resolved.roleName }
+      const query = {
+        ssoRegion: target.ssoRegion,
+        accessToken: live.token.accessToken,
+        accountId: resolved.accountId,
+        roleName: resolved.roleName,
+      }
       try {
         const check = await checkRoleCredentials(this.deps.env, query)
         if (check.resolved) {
@@ -159,7 +178,9 @@ export class AwsIamSsoVault implements Vault {
         out.push(
           check.status === 401
             ? new SsoTokenRejectedError(message, { fix: 'Sign in again: keyrack unlock for the key.' })
-            : new SsoAccessError(message, { fix: 'Ask your AWS administrator for that permission set, or run keyrack set again to pick another account or role.' }),
+            : new SsoAccessError(message, {
+                fix: 'Ask your AWS administrator for that permission set, or run keyrack set again to pick another account or role.',
+              }),
         )
       } catch (error) {
         out.push(error instanceof Error ? error : new Error(String(error)))
@@ -170,13 +191,21 @@ export class AwsIamSsoVault implements Vault {
 
   async get(key: StoredKey): Promise<Secret> {
     const config = await AwsConfigFile.load(this.deps.paths.awsConfig)
-    const { profile, target, accountId, roleName } = resolveProfile(config, profileOf(key), this.deps.paths.ssoCache, setRemedyOf(key.slug, { before: 'Run: ' }), key.ref)
+    const { profile, target, accountId, roleName } = resolveProfile(
+      config,
+      profileOf(key),
+      this.deps.paths.ssoCache,
+      setRemedyOf(key.slug, { before: 'Run: ' }),
+      key.ref,
+    )
     const tokenVersion = tokenFileVersion(target.tokenPath)
     const fix = unlockRemedy({ env: key.slug.env, key: key.slug.key })
     const token = await readSsoToken(target.tokenPath, reframe(fix, { before: 'run ' }))
     if (!token || !isTokenLive(token, this.deps.now())) {
       const why = !token ? 'is signed out' : `expired at ${token.expiresAt.toISOString()} (or expires within 15 minutes)`
-      throw new KeyLockedError(`${key.slug} is locked: the AWS profile ${profile.name} signs in through ${target.label}, which ${why}.`, { fix })
+      throw new KeyLockedError(`${key.slug} is locked: the AWS profile ${profile.name} signs in through ${target.label}, which ${why}.`, {
+        fix,
+      })
     }
     // The token file can look live after the session was ended on the service (signed out elsewhere, revoked by an
     // administrator): only the service knows. Its answer is trusted for PROOF_TTL_MS (see proof-cache.ts).
@@ -184,10 +213,17 @@ export class AwsIamSsoVault implements Vault {
     // No version (the file appeared between its stat and its read): ask the service, and keep no proof.
     const subject = tokenVersion === undefined ? undefined : { profile: profile.name, tokenVersion, accountId, roleName }
     if (subject && (await this.proofs.isFresh(subject, this.deps.now()))) return new Secret(profile.name)
-    const check = await checkRoleCredentials(this.deps.env, { ssoRegion: target.ssoRegion, accessToken: token.accessToken, accountId, roleName })
+    const check = await checkRoleCredentials(this.deps.env, {
+      ssoRegion: target.ssoRegion,
+      accessToken: token.accessToken,
+      accountId,
+      roleName,
+    })
     if (!check.resolved) {
       await this.proofs.forget(profile.name)
-      throw new KeyLockedError(`${key.slug} is locked: ${refusalMessage(check, profile.name, target.label, { accountId, roleName })}`, { fix })
+      throw new KeyLockedError(`${key.slug} is locked: ${refusalMessage(check, profile.name, target.label, { accountId, roleName })}`, {
+        fix,
+      })
     }
     if (subject) await this.proofs.record(subject, this.deps.now())
     return new Secret(profile.name)
@@ -236,7 +272,11 @@ export class AwsIamSsoVault implements Vault {
       const token = await readSsoToken(target.tokenPath)
       const now = this.deps.now()
       if (token && isTokenLive(token, now)) {
-        return { state: 'unlocked', expiresAt: token.expiresAt, detail: `${target.label}, ${formatDuration(token.expiresAt.getTime() - now.getTime())} left` }
+        return {
+          state: 'unlocked',
+          expiresAt: token.expiresAt,
+          detail: `${target.label}, ${formatDuration(token.expiresAt.getTime() - now.getTime())} left`,
+        }
       }
       if (token && canRefresh(token, now)) return { state: 'locked', detail: `${target.label} expired; unlock renews it without a browser` }
       return { state: 'locked', detail: token ? `${target.label} expired` : `${target.label} signed out` }

@@ -6,7 +6,8 @@ import { UsageError } from '../../domain/errors.js'
 /** Hosts of AWS access portals: `<org>.awsapps.com/start`, GovCloud/China `start.*.awsapps.{com,cn}/directory/...`, new `*.app.aws`. */
 const PORTAL_HOSTS = [/^([a-z0-9-]+\.)+awsapps\.com$/, /^([a-z0-9-]+\.)+awsapps\.cn$/, /^([a-z0-9-]+\.)+app\.aws$/]
 
-const URL_FIX = 'Use your AWS access portal URL, e.g. --sso-start-url https://acme.awsapps.com/start (IAM Identity Center > Settings shows it).'
+const URL_FIX =
+  'Use your AWS access portal URL, e.g. --sso-start-url https://acme.awsapps.com/start (IAM Identity Center > Settings shows it).'
 
 /**
  * Validates a typed start URL and returns its canonical form (no fragment, no trailing slash), so the same portal
@@ -78,7 +79,10 @@ export function uniqueName(base: string, taken: Iterable<string>): string {
 
 /** `<session>.<account name>.<role>` in lowercase, each part reduced to letters, digits, - and _. */
 export function suggestProfileName(session: string, accountName: string, roleName: string): string {
-  return [session, accountName, roleName].map(slugPart).map((p) => p || 'x').join('.')
+  return [session, accountName, roleName]
+    .map(slugPart)
+    .map((p) => p || 'x')
+    .join('.')
 }
 
 function slugPart(text: string): string {
@@ -93,9 +97,12 @@ const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+@-]{0,127}$/
 /** A profile name keyrack writes: one word the CLI and every shell take as is (AWS_PROFILE=...). */
 export function assertProfileName(name: string): string {
   if (!PROFILE_NAME.test(name)) {
-    throw new UsageError(`Invalid profile name ${JSON.stringify(name)}: use letters, digits and . _ - + @ (no spaces), starting with a letter or digit.`, {
-      fix: 'Pass --profile with a name like acme.demo.admin.',
-    })
+    throw new UsageError(
+      `Invalid profile name ${JSON.stringify(name)}: use letters, digits and . _ - + @ (no spaces), starting with a letter or digit.`,
+      {
+        fix: 'Pass --profile with a name like acme.demo.admin.',
+      },
+    )
   }
   return name
 }
@@ -104,7 +111,9 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/
 
 export function assertRegion(region: string, flag: string): string {
   if (!REGION.test(region)) {
-    throw new UsageError(`Invalid AWS region ${JSON.stringify(region)} for ${flag}.`, { fix: `Pass ${flag} with a region like us-east-1 or eu-west-1.` })
+    throw new UsageError(`Invalid AWS region ${JSON.stringify(region)} for ${flag}.`, {
+      fix: `Pass ${flag} with a region like us-east-1 or eu-west-1.`,
+    })
   }
   return region
 }

@@ -23,7 +23,10 @@ export function endpointOverride(env: Env, variable: EndpointVariable): string |
 
 /** The portal of an SSO region: the override, else AWS's (the SDK's rule: portal.sso.<region>.<partition DNS suffix>). */
 export function ssoPortalEndpoint(env: Env, ssoRegion: string): string {
-  return endpointOverride(env, 'AWS_ENDPOINT_URL_SSO') ?? `https://portal.sso.${ssoRegion}.${ssoRegion.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`
+  return (
+    endpointOverride(env, 'AWS_ENDPOINT_URL_SSO') ??
+    `https://portal.sso.${ssoRegion}.${ssoRegion.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`
+  )
 }
 
 export interface RoleCredentialsQuery {
@@ -40,7 +43,11 @@ export interface RoleCredentialsQuery {
  */
 export type RoleCredentialsCheck = { resolved: true } | { resolved: false; status: 401 | 403; errorType: string }
 
-export async function checkRoleCredentials(env: Env, query: RoleCredentialsQuery, timeoutMs = PORTAL_CHECK_TIMEOUT_MS): Promise<RoleCredentialsCheck> {
+export async function checkRoleCredentials(
+  env: Env,
+  query: RoleCredentialsQuery,
+  timeoutMs = PORTAL_CHECK_TIMEOUT_MS,
+): Promise<RoleCredentialsCheck> {
   const endpoint = ssoPortalEndpoint(env, query.ssoRegion)
   let url: URL
   try {
@@ -92,17 +99,24 @@ export async function checkRoleCredentials(env: Env, query: RoleCredentialsQuery
       settle(() => reject(unavailable(`no answer within ${timeoutMs / 1000} s`)))
       request.destroy()
     }, timeoutMs)
-    request.on('error', (error: NodeJS.ErrnoException) => settle(() => reject(unavailable(error.message || error.code || 'connection failed', error))))
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      settle(() => reject(unavailable(error.message || error.code || 'connection failed', error))),
+    )
     request.end()
   })
 
   if (answer.status === 401 || answer.status === 403) {
-    return { resolved: false, status: answer.status, errorType: answer.errorType ?? (answer.status === 401 ? 'UnauthorizedException' : 'ForbiddenException') }
+    return {
+      resolved: false,
+      status: answer.status,
+      errorType: answer.errorType ?? (answer.status === 401 ? 'UnauthorizedException' : 'ForbiddenException'),
+    }
   }
   if (answer.status !== 200) {
     throw unavailable(`it answered HTTP ${answer.status}${answer.errorType ? ` (${answer.errorType})` : ''}`)
   }
-  if (!holdsCredentials(answer.body)) throw unavailable('it answered 200 without role credentials (is the endpoint an IAM Identity Center portal?)')
+  if (!holdsCredentials(answer.body))
+    throw unavailable('it answered 200 without role credentials (is the endpoint an IAM Identity Center portal?)')
   return { resolved: true }
 }
 
@@ -111,7 +125,11 @@ export async function checkRoleCredentials(env: Env, query: RoleCredentialsQuery
  * ended on the service though its file looks live. 403 (ForbiddenException): AWS answers it for a role that is not
  * assigned, and for a token of a session ended in some ways; which one, only a new sign-in tells.
  */
-export function refusalReason(refused: Extract<RoleCredentialsCheck, { resolved: false }>, sessionLabel: string, query: Pick<RoleCredentialsQuery, 'accountId' | 'roleName'>): string {
+export function refusalReason(
+  refused: Extract<RoleCredentialsCheck, { resolved: false }>,
+  sessionLabel: string,
+  query: Pick<RoleCredentialsQuery, 'accountId' | 'roleName'>,
+): string {
   const role = `role ${query.roleName} in account ${query.accountId}`
   return refused.status === 401
     ? `${sessionLabel} was ended on the service (signed out elsewhere, or revoked), though its token file has not expired`
@@ -119,7 +137,12 @@ export function refusalReason(refused: Extract<RoleCredentialsCheck, { resolved:
 }
 
 /** The message of a refusal: `IAM Identity Center refused credentials for the AWS profile <p> (<error type>): <why>.` */
-export function refusalMessage(refused: Extract<RoleCredentialsCheck, { resolved: false }>, profile: string, sessionLabel: string, query: Pick<RoleCredentialsQuery, 'accountId' | 'roleName'>): string {
+export function refusalMessage(
+  refused: Extract<RoleCredentialsCheck, { resolved: false }>,
+  profile: string,
+  sessionLabel: string,
+  query: Pick<RoleCredentialsQuery, 'accountId' | 'roleName'>,
+): string {
   return `IAM Identity Center refused credentials for the AWS profile ${profile} (${refused.errorType}): ${refusalReason(refused, sessionLabel, query)}.`
 }
 

@@ -77,7 +77,11 @@ class SdkSsoPortal implements SsoPortal {
       for await (const page of mod.paginateListAccounts({ client, pageSize: 100 }, { accessToken })) {
         for (const a of page.accountList ?? []) {
           if (!a.accountId) continue
-          accounts.push({ accountId: a.accountId, accountName: a.accountName ?? a.accountId, ...(a.emailAddress ? { emailAddress: a.emailAddress } : {}) })
+          accounts.push({
+            accountId: a.accountId,
+            accountName: a.accountName ?? a.accountId,
+            ...(a.emailAddress ? { emailAddress: a.emailAddress } : {}),
+          })
         }
       }
     })
@@ -108,7 +112,9 @@ class SdkSsoPortal implements SsoPortal {
 
   async refresh(input: { clientId: string; clientSecret: string; refreshToken: string }): Promise<RefreshedToken> {
     const { mod, client } = await this.oidcClient()
-    const out = await this.call('renew the session', () => client.send(new mod.CreateTokenCommand({ ...input, grantType: 'refresh_token' })))
+    const out = await this.call('renew the session', () =>
+      client.send(new mod.CreateTokenCommand({ ...input, grantType: 'refresh_token' })),
+    )
     if (!out.accessToken || !out.expiresIn) throw new Error('IAM Identity Center answered the refresh without a token')
     return {
       accessToken: out.accessToken,
@@ -131,7 +137,8 @@ class SdkSsoPortal implements SsoPortal {
         }),
       ),
     )
-    if (!out.clientId || !out.clientSecret || !out.clientSecretExpiresAt) throw new Error('IAM Identity Center answered RegisterClient without a client')
+    if (!out.clientId || !out.clientSecret || !out.clientSecretExpiresAt)
+      throw new Error('IAM Identity Center answered RegisterClient without a client')
     return { clientId: out.clientId, clientSecret: out.clientSecret, expiresAt: new Date(out.clientSecretExpiresAt * 1000) }
   }
 
@@ -157,7 +164,12 @@ class SdkSsoPortal implements SsoPortal {
       return await fn()
     } catch (error) {
       const name = errorName(error)
-      if (name === 'UnauthorizedException' || name === 'InvalidGrantException' || name === 'ExpiredTokenException' || name === 'InvalidClientException') {
+      if (
+        name === 'UnauthorizedException' ||
+        name === 'InvalidGrantException' ||
+        name === 'ExpiredTokenException' ||
+        name === 'InvalidClientException'
+      ) {
         throw new SsoTokenRejectedError(`IAM Identity Center (${this.region}) refused the cached sign-in while trying to ${what}.`, {
           fix: 'Sign in again: keyrack unlock for the key.',
           cause: error,
@@ -181,7 +193,9 @@ function endpointOf(env: Env, variable: EndpointVariable): { endpoint?: string }
 }
 
 function errorName(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && typeof (error as { name?: unknown }).name === 'string' ? (error as { name: string }).name : undefined
+  return typeof error === 'object' && error !== null && typeof (error as { name?: unknown }).name === 'string'
+    ? (error as { name: string }).name
+    : undefined
 }
 
 function isNetworkError(error: unknown): boolean {

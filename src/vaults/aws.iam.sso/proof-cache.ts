@@ -50,7 +50,13 @@ export class CredentialProofCache {
   }
 
   async record(subject: ProofSubject, now: Date): Promise<void> {
-    const proof = { profile: subject.profile, tokenVersion: subject.tokenVersion, accountId: subject.accountId, roleName: subject.roleName, provedAt: now.toISOString() }
+    const proof = {
+      profile: subject.profile,
+      tokenVersion: subject.tokenVersion,
+      accountId: subject.accountId,
+      roleName: subject.roleName,
+      provedAt: now.toISOString(),
+    }
     // Only a speed-up: failing to write it must not fail the get that just succeeded.
     await writeFileAtomic(this.fileOf(subject.profile), JSON.stringify(proof) + '\n').catch(() => undefined)
   }

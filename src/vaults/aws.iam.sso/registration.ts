@@ -98,7 +98,12 @@ export class KeyrackRegistrations {
   async ensure(target: RegistrationTarget, flow: SignInFlow): Promise<EnsureOutcome> {
     const state = await this.inspect(target)
     const now = this.deps.now().getTime()
-    if (state.whose === 'keyrack' && state.cached.flow === flow && (state.cached.expiresAt?.getTime() ?? 0) - now >= MIN_REGISTRATION_LEFT_MS) return 'kept'
+    if (
+      state.whose === 'keyrack' &&
+      state.cached.flow === flow &&
+      (state.cached.expiresAt?.getTime() ?? 0) - now >= MIN_REGISTRATION_LEFT_MS
+    )
+      return 'kept'
     await this.register(target, flow)
     if (state.whose === 'other') {
       this.deps.reporter.warn(
@@ -114,7 +119,13 @@ export class KeyrackRegistrations {
     const scopes = target.scopes && target.scopes.length > 0 ? target.scopes : undefined
     const input: RegisterClientInput =
       flow === 'pkce'
-        ? { clientName: CLIENT_NAME, grantTypes: PKCE_GRANT_TYPES, redirectUris: [PKCE_REDIRECT_URI], issuerUrl: target.startUrl, scopes: scopes ?? [PKCE_DEFAULT_SCOPE] }
+        ? {
+            clientName: CLIENT_NAME,
+            grantTypes: PKCE_GRANT_TYPES,
+            redirectUris: [PKCE_REDIRECT_URI],
+            issuerUrl: target.startUrl,
+            scopes: scopes ?? [PKCE_DEFAULT_SCOPE],
+          }
         : { clientName: CLIENT_NAME, ...(scopes ? { scopes } : {}) }
     const client = await this.portal(target.ssoRegion).registerClient(input)
     const path = this.cachePath(target)
@@ -146,7 +157,8 @@ export class KeyrackRegistrations {
     try {
       const text = await readTextIfExists(this.file)
       const parsed = text === undefined ? undefined : (JSON.parse(text) as Partial<RecordFile>)
-      if (parsed && typeof parsed.registrations === 'object' && parsed.registrations !== null) return { version: 1, registrations: parsed.registrations }
+      if (parsed && typeof parsed.registrations === 'object' && parsed.registrations !== null)
+        return { version: 1, registrations: parsed.registrations }
     } catch {
       // Damaged: keyrack then treats every cached registration as another's and registers its own again.
     }

@@ -91,33 +91,42 @@ export class SsoSessions {
       const mine = await readSsoToken(target.tokenPath)
       if (mine && isTokenLive(mine, this.deps.now())) return { how: 'live', token: mine }
     }
-    return this.waitingAs(options.purpose, target, () => this.withSessionLock(target, options, async () => {
-      const before = await readSsoToken(target.tokenPath)
-      const now = this.deps.now()
-      if (before && isTokenLive(before, now)) {
-        if (await this.share(target, options.purpose)) return { how: 'joined', token: before }
-        return { how: 'live', token: before }
-      }
-      if (before && canRefresh(before, now)) {
-        try {
-          return { how: 'renewed', token: await this.refresh(target, before) }
-        } catch (error) {
-          if (error instanceof UnavailableError) throw error
-          // The refresh token was refused (revoked, rotated elsewhere): a sign-in is the way back.
+    return this.waitingAs(options.purpose, target, () =>
+      this.withSessionLock(target, options, async () => {
+        const before = await readSsoToken(target.tokenPath)
+        const now = this.deps.now()
+        if (before && isTokenLive(before, now)) {
+          if (await this.share(target, options.purpose)) return { how: 'joined', token: before }
+          return { how: 'live', token: before }
         }
-      }
-      return { how: 'signed-in', token: await this.signInLocked(target, before, login, options) }
-    }))
+        if (before && canRefresh(before, now)) {
+          try {
+            return { how: 'renewed', token: await this.refresh(target, before) }
+          } catch (error) {
+            if (error instanceof UnavailableError) throw error
+            // The refresh token was refused (revoked, rotated elsewhere): a sign-in is the way back.
+          }
+        }
+        return { how: 'signed-in', token: await this.signInLocked(target, before, login, options) }
+      }),
+    )
   }
 
   /** A sign-in although the token file looks live (the service refused it): under the session's lock too. */
-  async signIn(target: SsoTarget, before: SsoToken | undefined, login: LoginRunner, options: SignInOptions & { purpose: SignInPurpose }): Promise<SsoToken> {
-    return this.waitingAs(options.purpose, target, () => this.withSessionLock(target, options, async () => {
-      const current = await readSsoToken(target.tokenPath)
-      // Another keyrack signed in while this one waited: its token is new, so use it.
-      if (current && current.accessToken !== before?.accessToken && isTokenLive(current, this.deps.now())) return current
-      return this.signInLocked(target, current, login, options)
-    }))
+  async signIn(
+    target: SsoTarget,
+    before: SsoToken | undefined,
+    login: LoginRunner,
+    options: SignInOptions & { purpose: SignInPurpose },
+  ): Promise<SsoToken> {
+    return this.waitingAs(options.purpose, target, () =>
+      this.withSessionLock(target, options, async () => {
+        const current = await readSsoToken(target.tokenPath)
+        // Another keyrack signed in while this one waited: its token is new, so use it.
+        if (current && current.accessToken !== before?.accessToken && isTokenLive(current, this.deps.now())) return current
+        return this.signInLocked(target, current, login, options)
+      }),
+    )
   }
 
   /**
@@ -163,13 +172,23 @@ export class SsoSessions {
    * Runs `login` (an `aws sso login`) and checks its result: exit 0 AND a fresh, live token in the session's file.
    * First: the flow, and keyrack's own client registration for it.
    */
-  private async signInLocked(target: SsoTarget, before: SsoToken | undefined, login: LoginRunner, options: SignInOptions & { purpose: SignInPurpose }): Promise<SsoToken> {
+  private async signInLocked(
+    target: SsoTarget,
+    before: SsoToken | undefined,
+    login: LoginRunner,
+    options: SignInOptions & { purpose: SignInPurpose },
+  ): Promise<SsoToken> {
     const info = await this.cli.resolve()
     if (info.shadowedBy.length > 0 && !this.warnedAboutCli) {
       this.warnedAboutCli = true
       this.deps.reporter.warn(`Using the ${describeAwsCli(info)}.`)
     }
-    const choice = chooseFlow({ cliVersion: info.version, legacy: target.key.kind === 'legacy', deviceCode: options.deviceCode === true, env: this.deps.env })
+    const choice = chooseFlow({
+      cliVersion: info.version,
+      legacy: target.key.kind === 'legacy',
+      deviceCode: options.deviceCode === true,
+      env: this.deps.env,
+    })
     if (choice.note) this.deps.reporter.info(choice.note)
     await this.registrations.ensure(target, choice.flow)
     this.deps.reporter.info(`Signing in to ${target.label} (${target.startUrl}): approve the request in your browser.`)
@@ -195,7 +214,14 @@ export class SsoSessions {
 
   /** `aws sso login --profile P` against a config file (the user's, or set's temporary copy). */
   login(profile: string, configFile: string, options: SignInOptions): LoginRunner {
-    return (extra) => this.cli.ssoLogin({ profile, configFile, ...(options.noBrowser ? { noBrowser: true } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), ...extra })
+    return (extra) =>
+      this.cli.ssoLogin({
+        profile,
+        configFile,
+        ...(options.noBrowser ? { noBrowser: true } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        ...extra,
+      })
   }
 
   private lock: SessionSignInLock | undefined
@@ -211,9 +237,12 @@ export class SsoSessions {
       })
     } catch (error) {
       if (!(error instanceof SessionBusyError)) throw error
-      throw new SsoSignInError(`keyrack (pid ${error.ownerPid}) is still signing in to ${target.label}; waited ${formatDuration(waitMs)}.`, {
-        fix: `Complete or cancel that sign-in, then run this again (or end it: kill ${error.ownerPid}).`,
-      })
+      throw new SsoSignInError(
+        `keyrack (pid ${error.ownerPid}) is still signing in to ${target.label}; waited ${formatDuration(waitMs)}.`,
+        {
+          fix: `Complete or cancel that sign-in, then run this again (or end it: kill ${error.ownerPid}).`,
+        },
+      )
     }
     this.lock = lock
     try {

@@ -18,7 +18,10 @@ export interface WizardFlags {
 export function readFlags(flags: Record<string, unknown>): WizardFlags {
   const str = (name: string) => (typeof flags[name] === 'string' && flags[name] !== '' ? (flags[name] as string) : undefined)
   const timeout = str('timeout')
-  const out: WizardFlags = { force: flags.force === true, signIn: { noBrowser: flags['no-browser'] === true, deviceCode: flags['device-code'] === true } }
+  const out: WizardFlags = {
+    force: flags.force === true,
+    signIn: { noBrowser: flags['no-browser'] === true, deviceCode: flags['device-code'] === true },
+  }
   for (const [key, flag] of [
     ['ssoStartUrl', 'sso-start-url'],
     ['ssoRegion', 'sso-region'],
@@ -45,5 +48,9 @@ export interface AwsUnlockOptions {
 
 export function readUnlockFlags(flags: Readonly<Record<string, unknown>>): AwsUnlockOptions {
   const timeout = typeof flags.timeout === 'string' && flags.timeout !== '' ? flags.timeout : undefined
-  return { noBrowser: flags['no-browser'] === true, deviceCode: flags['device-code'] === true, ...(timeout ? { timeoutMs: parseDuration(timeout, '--timeout') } : {}) }
+  return {
+    noBrowser: flags['no-browser'] === true,
+    deviceCode: flags['device-code'] === true,
+    ...(timeout ? { timeoutMs: parseDuration(timeout, '--timeout') } : {}),
+  }
 }

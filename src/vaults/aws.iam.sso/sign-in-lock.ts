@@ -98,7 +98,11 @@ async function readOwner(path: string): Promise<SignInOwner | undefined> {
     if (text === undefined) return undefined
     const data = JSON.parse(text) as Partial<SignInOwner>
     if (!Number.isInteger(data.pid) || (data.pid ?? 0) <= 0) return undefined
-    return { pid: data.pid!, startedAt: String(data.startedAt ?? ''), ...(Number.isInteger(data.child) && (data.child ?? 0) > 0 ? { child: data.child! } : {}) }
+    return {
+      pid: data.pid!,
+      startedAt: String(data.startedAt ?? ''),
+      ...(Number.isInteger(data.child) && (data.child ?? 0) > 0 ? { child: data.child! } : {}),
+    }
   } catch {
     return undefined
   }

@@ -73,7 +73,9 @@ export function roleCredentialsCachePath(cliCacheDir: string, key: SsoSessionKey
 /** json.dumps of an object whose keys are already sorted; strings ASCII-escaped as Python's ensure_ascii does. */
 function pythonJsonObject(entries: Array<[string, unknown]>, itemSep = ', ', keySep = ': '): string {
   const value = (v: unknown): string =>
-    Array.isArray(v) ? `[${v.map(value).join(itemSep)}]` : JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    Array.isArray(v)
+      ? `[${v.map(value).join(itemSep)}]`
+      : JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
   return `{${entries.map(([k, v]) => `${value(k)}${keySep}${value(v)}`).join(itemSep)}}`
 }
 
@@ -107,19 +109,26 @@ export function tokenFileVersion(path: string): string | undefined {
  * Reads a token file. Absent -> undefined. A file that is not JSON, or lacks accessToken / a parseable expiresAt
  * (what botocore's SSOTokenLoader requires), is a CorruptFileError naming the file and how to get a good one.
  */
-export async function readSsoToken(path: string, signInHint: string | UnlockRemedy = 'sign in again (keyrack unlock)'): Promise<SsoToken | undefined> {
+export async function readSsoToken(
+  path: string,
+  signInHint: string | UnlockRemedy = 'sign in again (keyrack unlock)',
+): Promise<SsoToken | undefined> {
   // Through infra/fs, not fs.promises, which costs `get` ~2 ms to load (docs/startup.md).
   const text = await readTextIfExists(path)
   if (text === undefined) return undefined
   const remove = `Delete ${path} (a cached SSO token, nothing else is lost), then `
-  const fix = typeof signInHint === 'string' ? `${remove}${signInHint}.` : reframe(signInHint, { before: `${remove}${signInHint.before ?? ''}`, after: '.' })
+  const fix =
+    typeof signInHint === 'string'
+      ? `${remove}${signInHint}.`
+      : reframe(signInHint, { before: `${remove}${signInHint.before ?? ''}`, after: '.' })
   let raw: unknown
   try {
     raw = JSON.parse(text)
   } catch {
     throw new CorruptFileError(path, 'this SSO token cache file is not valid JSON', fix)
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CorruptFileError(path, 'this SSO token cache file is not a JSON object', fix)
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new CorruptFileError(path, 'this SSO token cache file is not a JSON object', fix)
   const data = raw as Record<string, unknown>
   const expiresAt = parseTime(data.expiresAt)
   if (typeof data.accessToken !== 'string' || data.accessToken === '' || !expiresAt) {
@@ -161,9 +170,9 @@ export function isTokenLive(token: Pick<SsoToken, 'expiresAt'>, now: Date): bool
 export function canRefresh(token: SsoToken, now: Date): boolean {
   return Boolean(
     token.refreshToken &&
-      token.clientId &&
-      token.clientSecret &&
-      (!token.registrationExpiresAt || token.registrationExpiresAt.getTime() > now.getTime()),
+    token.clientId &&
+    token.clientSecret &&
+    (!token.registrationExpiresAt || token.registrationExpiresAt.getTime() > now.getTime()),
   )
 }
 
@@ -171,7 +180,10 @@ export function canRefresh(token: SsoToken, now: Date): boolean {
  * Rewrites a token file after a refresh, the way the JS SDK does (token-providers writeSSOTokenToFile: the fields
  * of the old file, the new accessToken / expiresAt / refreshToken, 0600), atomically.
  */
-export async function writeRefreshedToken(token: SsoToken, fresh: { accessToken: string; expiresAt: Date; refreshToken?: string }): Promise<SsoToken> {
+export async function writeRefreshedToken(
+  token: SsoToken,
+  fresh: { accessToken: string; expiresAt: Date; refreshToken?: string },
+): Promise<SsoToken> {
   const raw = {
     ...token.raw,
     accessToken: fresh.accessToken,
@@ -179,7 +191,13 @@ export async function writeRefreshedToken(token: SsoToken, fresh: { accessToken:
     ...(fresh.refreshToken ? { refreshToken: fresh.refreshToken } : {}),
   }
   await writeFileAtomic(token.path, JSON.stringify(raw, null, 2))
-  return { ...token, accessToken: fresh.accessToken, expiresAt: fresh.expiresAt, ...(fresh.refreshToken ? { refreshToken: fresh.refreshToken } : {}), raw }
+  return {
+    ...token,
+    accessToken: fresh.accessToken,
+    expiresAt: fresh.expiresAt,
+    ...(fresh.refreshToken ? { refreshToken: fresh.refreshToken } : {}),
+    raw,
+  }
 }
 
 export async function deleteSsoToken(path: string): Promise<boolean> {
@@ -219,7 +237,11 @@ export async function readSsoRegistration(path: string): Promise<SsoRegistration
   try {
     data = JSON.parse(text) as Record<string, unknown>
   } catch {
-    throw new CorruptFileError(path, 'this SSO client registration cache file is not valid JSON', `Delete ${path}; the next sign-in registers again.`)
+    throw new CorruptFileError(
+      path,
+      'this SSO client registration cache file is not valid JSON',
+      `Delete ${path}; the next sign-in registers again.`,
+    )
   }
   if (typeof data !== 'object' || data === null || typeof data.clientId !== 'string') return undefined
   const expiresAt = parseTime(data.expiresAt)

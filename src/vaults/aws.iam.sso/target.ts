@@ -62,9 +62,24 @@ export function tokenPathOf(ssoCacheDir: string, key: SsoSessionKey, record?: To
   return tokenCachePath(ssoCacheDir, key)
 }
 
-export function sessionTarget(name: string, startUrl: string, ssoRegion: string, ssoCacheDir: string, scopes: string[] = [], record?: TokenRecord): SsoTarget {
+export function sessionTarget(
+  name: string,
+  startUrl: string,
+  ssoRegion: string,
+  ssoCacheDir: string,
+  scopes: string[] = [],
+  record?: TokenRecord,
+): SsoTarget {
   const key: SsoSessionKey = { kind: 'session', name }
-  return { key, label: `sso-session ${name}`, sessionName: name, startUrl, ssoRegion, ...(scopes.length > 0 ? { scopes } : {}), tokenPath: tokenPathOf(ssoCacheDir, key, record) }
+  return {
+    key,
+    label: `sso-session ${name}`,
+    sessionName: name,
+    startUrl,
+    ssoRegion,
+    ...(scopes.length > 0 ? { scopes } : {}),
+    tokenPath: tokenPathOf(ssoCacheDir, key, record),
+  }
 }
 
 /**
@@ -72,25 +87,40 @@ export function sessionTarget(name: string, startUrl: string, ssoRegion: string,
  * names an [sso-session] holding sso_start_url and sso_region; without it, the legacy keys sit in the profile.
  * `record`: the key's ref, whose recorded token file name is used when it is still the profile's (tokenPathOf).
  */
-export function resolveProfile(config: AwsConfigFile, name: string, ssoCacheDir: string, setFix?: SetRemedy, record?: TokenRecord): ProfileTarget {
+export function resolveProfile(
+  config: AwsConfigFile,
+  name: string,
+  ssoCacheDir: string,
+  setFix?: SetRemedy,
+  record?: TokenRecord,
+): ProfileTarget {
   const profile = config.profile(name)
   if (!profile) {
     throw new SsoProfileMissingError(`The AWS profile ${name} is no longer in ${config.path}.`, setFix ? { fix: setFix } : {})
   }
   const invalid = (problem: string) =>
     new SsoProfileInvalidError(`The AWS profile ${name} in ${config.path} (line ${profile.line}) ${problem}.`, {
-      fix: setFix ? reframe(setFix, { before: `Fix that profile in ${config.path}, or write it again with: ` }) : `Fix that profile in ${config.path}.`,
+      fix: setFix
+        ? reframe(setFix, { before: `Fix that profile in ${config.path}, or write it again with: ` })
+        : `Fix that profile in ${config.path}.`,
     })
   let target: SsoTarget
   if (profile.ssoSession) {
     const session = config.ssoSession(profile.ssoSession)
     if (!session) throw invalid(`names sso_session ${profile.ssoSession}, but there is no [sso-session ${profile.ssoSession}]`)
-    if (!session.ssoStartUrl || !session.ssoRegion) throw invalid(`uses [sso-session ${session.name}], which lacks sso_start_url or sso_region`)
+    if (!session.ssoStartUrl || !session.ssoRegion)
+      throw invalid(`uses [sso-session ${session.name}], which lacks sso_start_url or sso_region`)
     target = sessionTarget(session.name, session.ssoStartUrl, session.ssoRegion, ssoCacheDir, session.registrationScopes, record)
   } else if (profile.ssoStartUrl) {
     if (!profile.ssoRegion) throw invalid('has sso_start_url but no sso_region')
     const key: SsoSessionKey = { kind: 'legacy', startUrl: profile.ssoStartUrl }
-    target = { key, label: profile.ssoStartUrl, startUrl: profile.ssoStartUrl, ssoRegion: profile.ssoRegion, tokenPath: tokenPathOf(ssoCacheDir, key, record) }
+    target = {
+      key,
+      label: profile.ssoStartUrl,
+      startUrl: profile.ssoStartUrl,
+      ssoRegion: profile.ssoRegion,
+      tokenPath: tokenPathOf(ssoCacheDir, key, record),
+    }
   } else {
     throw invalid('is not an SSO profile (it has neither sso_session nor sso_start_url)')
   }

@@ -28,14 +28,20 @@ export function pidOfTemporaryProfile(name: string): number | undefined {
  * Runs `fn` with a temporary AWS config file holding `text`, in a fresh 0700 folder under `parent`, and removes it
  * afterwards: on success, on failure, and when the process exits mid-way (a second Ctrl-C exits at once).
  */
-export async function withTemporaryConfig<T>(parent: string, text: string, fn: (configFile: string, folder: string) => Promise<T>): Promise<T> {
+export async function withTemporaryConfig<T>(
+  parent: string,
+  text: string,
+  fn: (configFile: string, folder: string) => Promise<T>,
+): Promise<T> {
   await ensureDir(parent)
   const dir = await fsp.mkdtemp(join(parent, TEMP_CONFIG_DIR_PREFIX))
   const removeNow = () => rmSync(dir, { recursive: true, force: true })
   process.once('exit', removeNow)
   try {
     // Who owns the folder (and, once it runs, its `aws sso login`): after a kill -9 the next keyrack cleans up by it.
-    await fsp.writeFile(join(dir, 'owner.json'), JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }), { mode: FILE_MODE })
+    await fsp.writeFile(join(dir, 'owner.json'), JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }), {
+      mode: FILE_MODE,
+    })
     const configFile = join(dir, 'config')
     await fsp.writeFile(configFile, text, { mode: FILE_MODE })
     return await fn(configFile, dir)

@@ -4,14 +4,30 @@ import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
 import type { AwsContext } from './aws-paths.js'
 import { tildify } from '../../infra/paths.js'
-import { AwsConfigFile, ConfigChangedError, editAwsConfig, type AwsProfileInfo, type ConfigWriteResult, type SectionValues } from './config-file.js'
+import {
+  AwsConfigFile,
+  ConfigChangedError,
+  editAwsConfig,
+  type AwsProfileInfo,
+  type ConfigWriteResult,
+  type SectionValues,
+} from './config-file.js'
 import { SsoAccessError } from './errors.js'
 import type { SsoAccount, SsoPortal, SsoRole } from './portal.js'
 import { writeOwnerFile } from './sign-in-lock.js'
 import { temporaryProfileName, withTemporaryConfig } from './temp-config.js'
 import type { Choice } from '../../infra/prompts.js'
 import type { SetOutcome } from '../vault.js'
-import { assertProfileName, assertRegion, orgNameOf, parseStartUrl, sameStartUrl, SSO_REGIONS, suggestProfileName, uniqueName } from './naming.js'
+import {
+  assertProfileName,
+  assertRegion,
+  orgNameOf,
+  parseStartUrl,
+  sameStartUrl,
+  SSO_REGIONS,
+  suggestProfileName,
+  uniqueName,
+} from './naming.js'
 import type { LiveSession, LoginRunner, SignInOptions, SsoSessions } from './sessions.js'
 import { readFlags, type WizardFlags } from './set-input.js'
 import { resolveProfile, sessionTarget, tokenRecordOf, type SsoTarget } from './target.js'
@@ -26,7 +42,12 @@ const ANOTHER_URL = '' // no start URL is empty
  * and doctor's for a session no key signs in through (env `<env>`). The one place the vault's set command is made.
  */
 export function setRemedyOf(slug: { key?: string; env?: string }, more: Omit<SetRemedy, 'kind' | 'key' | 'env' | 'vault'> = {}): SetRemedy {
-  return setRemedy({ ...(slug.key === undefined ? {} : { key: slug.key }), ...(slug.env === undefined ? {} : { env: slug.env }), vault: VAULT_ID, ...more })
+  return setRemedy({
+    ...(slug.key === undefined ? {} : { key: slug.key }),
+    ...(slug.env === undefined ? {} : { env: slug.env }),
+    vault: VAULT_ID,
+    ...more,
+  })
 }
 
 /**
@@ -45,12 +66,20 @@ export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps:
     if (adopting) return await adoptProfile(slug, adopting, config, deps, signIns)
     const place = await chooseSession(config, flags, deps)
     const live = await signInToSession(place, config, deps, signIns)
-    const { account, role } = await chooseAccountAndRole(sessions.portal(place.ssoRegion), live.token.accessToken, place.target, flags, deps)
+    const { account, role } = await chooseAccountAndRole(
+      sessions.portal(place.ssoRegion),
+      live.token.accessToken,
+      place.target,
+      flags,
+      deps,
+    )
     const profileName = await chooseProfileName(place.sessionName, account, role, flags, deps)
     const { after, written, wroteSession, sameProfile } = await writeProfile(place, profileName, account, role, flags, deps)
 
     const where = tildify(after.path, deps.paths.home)
-    const sections = [wroteSession ? `[sso-session ${place.sessionName}]` : '', sameProfile ? '' : `[profile ${profileName}]`].filter(Boolean)
+    const sections = [wroteSession ? `[sso-session ${place.sessionName}]` : '', sameProfile ? '' : `[profile ${profileName}]`].filter(
+      Boolean,
+    )
     const notes = live.how === 'signed-in' ? [`signed in to ${place.target.label}`] : []
     if (written) {
       const backup = written.backupPath ? ` (backup: ${tildify(written.backupPath, deps.paths.home)})` : ''
@@ -103,10 +132,22 @@ function profileToAdopt(config: AwsConfigFile, flags: WizardFlags & { startUrl?:
   return flags.profile && !flags.startUrl && !flags.account && !flags.role ? config.profile(flags.profile) : undefined
 }
 
-async function adoptProfile(slug: Slug, adopting: AwsProfileInfo, config: AwsConfigFile, deps: AwsContext, signIns: SignInsOfSet): Promise<SetOutcome> {
+async function adoptProfile(
+  slug: Slug,
+  adopting: AwsProfileInfo,
+  config: AwsConfigFile,
+  deps: AwsContext,
+  signIns: SignInsOfSet,
+): Promise<SetOutcome> {
   const resolved = resolveProfile(config, adopting.name, deps.paths.ssoCache, setRemedyOf(slug, { before: 'Run: ' }))
   await signIns.ensureLive(resolved.target, signIns.sessions.login(adopting.name, config.path, signIns.options))
-  return outcomeOf(adopting.name, resolved.target, undefined, [`adopted the existing profile ${adopting.name} (${resolved.target.label})`], signIns)
+  return outcomeOf(
+    adopting.name,
+    resolved.target,
+    undefined,
+    [`adopted the existing profile ${adopting.name} (${resolved.target.label})`],
+    signIns,
+  )
 }
 
 /** Where the key signs in: its start URL and SSO region, and the sso-session (existing, or to be written). */
@@ -141,8 +182,19 @@ async function chooseSession(config: AwsConfigFile, flags: WizardFlags & { start
     const legacy = config.profiles().find((p) => !p.ssoSession && sameStartUrl(p.ssoStartUrl, startUrl))
     ssoRegion = flags.ssoRegion ?? (await pickRegion(legacy?.ssoRegion ?? DEFAULT_SSO_REGION, deps))
   }
-  const sessionName = session?.name ?? uniqueName(orgNameOf(startUrl), config.ssoSessions().map((s) => s.name))
-  const target = sessionTarget(sessionName, session?.ssoStartUrl ?? startUrl, ssoRegion, deps.paths.ssoCache, session ? session.registrationScopes : [REGISTRATION_SCOPES])
+  const sessionName =
+    session?.name ??
+    uniqueName(
+      orgNameOf(startUrl),
+      config.ssoSessions().map((s) => s.name),
+    )
+  const target = sessionTarget(
+    sessionName,
+    session?.ssoStartUrl ?? startUrl,
+    ssoRegion,
+    deps.paths.ssoCache,
+    session ? session.registrationScopes : [REGISTRATION_SCOPES],
+  )
   return { startUrl, ssoRegion, sessionName, target, newSession: session ? undefined : sessionValues(startUrl, ssoRegion) }
 }
 
@@ -181,7 +233,13 @@ async function chooseAccountAndRole(
 }
 
 /** Step 6: --profile, else asked with `<session>.<account>.<role>` as the default, else that name. */
-async function chooseProfileName(sessionName: string, account: SsoAccount, role: SsoRole, flags: WizardFlags, deps: AwsContext): Promise<string> {
+async function chooseProfileName(
+  sessionName: string,
+  account: SsoAccount,
+  role: SsoRole,
+  flags: WizardFlags,
+  deps: AwsContext,
+): Promise<string> {
   const suggested = suggestProfileName(sessionName, account.accountName, role.roleName)
   return assertProfileName(
     flags.profile ??
@@ -212,23 +270,31 @@ async function writeProfile(
     ['region', flags.region ?? ssoRegion],
   ]
   const seen = (await AwsConfigFile.load(deps.paths.awsConfig)).profile(profileName)
-  if (seen && !sameSettings(seen.values, profileValues) && !flags.force) await confirmReplace(profileName, seen.values, deps.paths.awsConfig, deps)
+  if (seen && !sameSettings(seen.values, profileValues) && !flags.force)
+    await confirmReplace(profileName, seen.values, deps.paths.awsConfig, deps)
   let wroteSession = false
   let sameProfile = false
   const { after, written } = await editAwsConfig(deps.paths.awsConfig, (now) => {
     let next = now
     const present = now.ssoSession(sessionName)
     if (present && !sameStartUrl(present.ssoStartUrl, startUrl)) {
-      throw new ConfigChangedError(now.path, `[sso-session ${sessionName}] now names another start URL (${present.ssoStartUrl ?? 'none'}); it was edited while keyrack was setting up ${startUrl}`)
+      throw new ConfigChangedError(
+        now.path,
+        `[sso-session ${sessionName}] now names another start URL (${present.ssoStartUrl ?? 'none'}); it was edited while keyrack was setting up ${startUrl}`,
+      )
     }
     if (present && present.ssoRegion !== ssoRegion) {
-      throw new ConfigChangedError(now.path, `[sso-session ${sessionName}] now uses SSO region ${present.ssoRegion ?? '(none)'}, not ${ssoRegion}; it was edited while keyrack was setting it up`)
+      throw new ConfigChangedError(
+        now.path,
+        `[sso-session ${sessionName}] now uses SSO region ${present.ssoRegion ?? '(none)'}, not ${ssoRegion}; it was edited while keyrack was setting it up`,
+      )
     }
     wroteSession = !present
     if (wroteSession) {
       // Never a second sso-session for one start URL: one that appeared under another name is reused next time.
       const other = now.ssoSessions().find((s) => sameStartUrl(s.ssoStartUrl, startUrl))
-      if (other) throw new ConfigChangedError(now.path, `[sso-session ${other.name}] for ${startUrl} appeared while keyrack was setting up the key`)
+      if (other)
+        throw new ConfigChangedError(now.path, `[sso-session ${other.name}] for ${startUrl} appeared while keyrack was setting up the key`)
       next = next.withSection('sso-session', sessionName, newSession ?? sessionValues(startUrl, ssoRegion))
     }
     const current = now.profile(profileName)
@@ -236,14 +302,24 @@ async function writeProfile(
     if (current && !sameProfile && !flags.force && JSON.stringify(current.values) !== JSON.stringify(seen?.values)) {
       throw new ConfigChangedError(now.path, `the profile ${profileName} was changed by another program while keyrack was setting it up`)
     }
-    if (!sameProfile) next = profileName === 'default' ? next.withSection('default', 'default', profileValues) : next.withSection('profile', profileName, profileValues)
+    if (!sameProfile)
+      next =
+        profileName === 'default'
+          ? next.withSection('default', 'default', profileValues)
+          : next.withSection('profile', profileName, profileValues)
     return next
   })
   return { after, written, wroteSession, sameProfile }
 }
 
 /** What set records, and how its roundtrip undoes this set: the config as it was, and this set's sign-ins. */
-function outcomeOf(profile: string, target: SsoTarget, written: ConfigWriteResult | undefined, notes: string[], signIns: SignInsOfSet): SetOutcome {
+function outcomeOf(
+  profile: string,
+  target: SsoTarget,
+  written: ConfigWriteResult | undefined,
+  notes: string[],
+  signIns: SignInsOfSet,
+): SetOutcome {
   return {
     // What get needs to find the token file without hashing (target.ts, tokenPathOf); relock reads ssoSession too.
     ref: { profile, ...tokenRecordOf(target) },
@@ -278,7 +354,11 @@ async function signInWithTemporaryProfile(
   const temporary = temporaryProfileName()
   const text = withSession.withSection('profile', temporary, [['sso_session', sessionName]]).text
   await withTemporaryConfig(`${deps.paths.vaultsDir}/${VAULT_ID}`, text, (configFile, folder) =>
-    sessions.login(temporary, configFile, options)({
+    sessions.login(
+      temporary,
+      configFile,
+      options,
+    )({
       ...extra,
       // The folder records its `aws sso login` too: after a kill -9 the next keyrack ends it by this (sign-in-lock.ts).
       onChild: async (pid) => {
@@ -355,9 +435,13 @@ export function matchAccount(accounts: SsoAccount[], wanted: string): SsoAccount
   if (matches.length === 1) return matches[0]!
   const list = (xs: SsoAccount[]) => xs.map((a) => `${a.accountName} (${a.accountId})`).join(', ')
   if (matches.length === 0) {
-    throw new UsageError(`--account ${needle} matches none of your accounts: ${list(accounts)}.`, { fix: 'Pass --account with one of those ids or names.' })
+    throw new UsageError(`--account ${needle} matches none of your accounts: ${list(accounts)}.`, {
+      fix: 'Pass --account with one of those ids or names.',
+    })
   }
-  throw new UsageError(`--account ${needle} matches several accounts: ${list(matches)}.`, { fix: `Pass the account id, e.g. --account ${matches[0]!.accountId}.` })
+  throw new UsageError(`--account ${needle} matches several accounts: ${list(matches)}.`, {
+    fix: `Pass the account id, e.g. --account ${matches[0]!.accountId}.`,
+  })
 }
 
 /** `--role` by exact name, else case-insensitive; nothing or several -> UsageError listing the candidates. */
@@ -372,7 +456,9 @@ export function matchRole(roles: SsoRole[], wanted: string, account: SsoAccount)
       fix: 'Pass --role with one of those names.',
     })
   }
-  throw new UsageError(`--role ${needle} matches several roles in ${account.accountName}: ${names(matches)}.`, { fix: 'Pass --role with the exact name.' })
+  throw new UsageError(`--role ${needle} matches several roles in ${account.accountName}: ${names(matches)}.`, {
+    fix: 'Pass --role with the exact name.',
+  })
 }
 
 async function pickAccount(accounts: SsoAccount[], wanted: string | undefined, deps: AwsContext): Promise<SsoAccount> {
@@ -381,7 +467,11 @@ async function pickAccount(accounts: SsoAccount[], wanted: string | undefined, d
   return deps.prompts.search({
     message: `AWS account (${accounts.length}; type to filter)`,
     flag: '--account ID_OR_NAME',
-    choices: sorted.map((a) => ({ name: `${a.accountName} (${a.accountId})`, value: a, ...(a.emailAddress ? { description: a.emailAddress } : {}) })),
+    choices: sorted.map((a) => ({
+      name: `${a.accountName} (${a.accountId})`,
+      value: a,
+      ...(a.emailAddress ? { description: a.emailAddress } : {}),
+    })),
   })
 }
 
@@ -409,10 +499,21 @@ function validateProfileName(value: string): true | string {
 }
 
 const MANAGED_KEYS = ['sso_session', 'sso_account_id', 'sso_role_name', 'region']
-const CONFLICTING_KEYS = ['sso_start_url', 'sso_region', 'role_arn', 'source_profile', 'credential_process', 'credential_source', 'aws_access_key_id', 'web_identity_token_file']
+const CONFLICTING_KEYS = [
+  'sso_start_url',
+  'sso_region',
+  'role_arn',
+  'source_profile',
+  'credential_process',
+  'credential_source',
+  'aws_access_key_id',
+  'web_identity_token_file',
+]
 
 function sameSettings(current: Record<string, string>, wanted: SectionValues): boolean {
-  return wanted.every(([k, v]) => current[k] === v) && MANAGED_KEYS.every((k) => k in current) && CONFLICTING_KEYS.every((k) => !(k in current))
+  return (
+    wanted.every(([k, v]) => current[k] === v) && MANAGED_KEYS.every((k) => k in current) && CONFLICTING_KEYS.every((k) => !(k in current))
+  )
 }
 
 async function confirmReplace(name: string, current: Record<string, string>, path: string, deps: AwsContext): Promise<void> {
@@ -426,4 +527,3 @@ async function confirmReplace(name: string, current: Record<string, string>, pat
     throw new CancelledError(`Kept the profile ${name} as it was. Nothing was changed; pass another --profile NAME to write a new one.`)
   }
 }
-

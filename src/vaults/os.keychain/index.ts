@@ -55,7 +55,11 @@ export class OsKeychainVault implements Vault {
     const account = key.ref.account
     const match = typeof account === 'string' ? ACCOUNT.exec(account) : null
     if (!match || match[1] !== key.slug.toString()) {
-      throw new CorruptFileError(this.deps.paths.store, `the os.keychain entry for ${key.slug} names no valid keychain item`, `Set it again: ${setAgain(key.slug)}`)
+      throw new CorruptFileError(
+        this.deps.paths.store,
+        `the os.keychain entry for ${key.slug} names no valid keychain item`,
+        `Set it again: ${setAgain(key.slug)}`,
+      )
     }
     return account as string
   }
@@ -63,7 +67,9 @@ export class OsKeychainVault implements Vault {
   async set(slug: Slug, input: { flags: Record<string, unknown>; previous?: StoredKey }): Promise<SetOutcome> {
     const value = await readValueInput(slug, valueOf(input.flags).value, this.deps)
     if (Buffer.byteLength(value.reveal()) > MAX_VALUE_BYTES) {
-      throw new UsageError(`The value for ${slug} is over ${MAX_VALUE_BYTES / 1024} KiB, too large for os.keychain.`, { fix: 'Store a path to the file instead, or a smaller value.' })
+      throw new UsageError(`The value for ${slug} is over ${MAX_VALUE_BYTES / 1024} KiB, too large for os.keychain.`, {
+        fix: 'Store a path to the file instead, or a smaller value.',
+      })
     }
     const rev = process.getBuiltinModule('node:crypto').randomBytes(8).toString('hex')
     const account = `${slug}@${rev}`
@@ -114,9 +120,12 @@ export class OsKeychainVault implements Vault {
     const entry = await this.entry(this.accountOf(key))
     const value = await this.call(() => entry.getPassword(), key.slug)
     if (value === null) {
-      throw new MissingItemError(`The keychain item of ${key.slug} is missing (service ${JSON.stringify(this.service)}, account ${JSON.stringify(this.accountOf(key))}).`, {
-        fix: `Set it again: ${setAgain(key.slug)}`,
-      })
+      throw new MissingItemError(
+        `The keychain item of ${key.slug} is missing (service ${JSON.stringify(this.service)}, account ${JSON.stringify(this.accountOf(key))}).`,
+        {
+          fix: `Set it again: ${setAgain(key.slug)}`,
+        },
+      )
     }
     return new Secret(value)
   }
@@ -193,18 +202,32 @@ export class OsKeychainVault implements Vault {
       const fix = error instanceof UnavailableError || error instanceof KeyLockedError ? error.fix : undefined
       return [{ id: 'os.keychain.service', section, status: 'fail', detail: (error as Error).message, ...(fix ? { fix } : {}) }]
     }
-    const checks: Check[] = [{ id: 'os.keychain.service', section, status: 'ok', detail: `${serviceName()} answers (service ${JSON.stringify(this.service)})` }]
+    const checks: Check[] = [
+      { id: 'os.keychain.service', section, status: 'ok', detail: `${serviceName()} answers (service ${JSON.stringify(this.service)})` },
+    ]
     const missing: string[] = []
     for (const key of keys) if ((await this.status(key)).state === 'absent') missing.push(key.slug.toString())
     checks.push(
       missing.length === 0
         ? { id: 'os.keychain.items', section, status: 'ok', detail: `${keys.length} keychain item(s) present` }
-        : { id: 'os.keychain.items', section, status: 'fail', detail: `missing keychain items: ${missing.join(', ')}`, fix: 'Set those keys again with --force, or keyrack del them.' },
+        : {
+            id: 'os.keychain.items',
+            section,
+            status: 'fail',
+            detail: `missing keychain items: ${missing.join(', ')}`,
+            fix: 'Set those keys again with --force, or keyrack del them.',
+          },
     )
     checks.push(
       leftovers.length === 0
         ? { id: 'os.keychain.leftovers', section, status: 'ok', detail: 'no leftovers of interrupted writes' }
-        : { id: 'os.keychain.leftovers', section, status: 'warn', detail: `${leftovers.length} keychain item(s) of interrupted writes: ${leftovers.slice(0, 3).join(', ')}`, fix: 'Nothing is lost: the next keyrack set, del or unlock removes them.' },
+        : {
+            id: 'os.keychain.leftovers',
+            section,
+            status: 'warn',
+            detail: `${leftovers.length} keychain item(s) of interrupted writes: ${leftovers.slice(0, 3).join(', ')}`,
+            fix: 'Nothing is lost: the next keyrack set, del or unlock removes them.',
+          },
     )
     return checks
   }
@@ -249,7 +272,8 @@ function howToUnlock(): string {
 
 function howToLock(): string {
   if (process.platform === 'darwin') return 'To lock the whole login Keychain: security lock-keychain.'
-  if (process.platform === 'linux') return "To lock the whole collection (every application's secrets in it): secret-tool lock --collection=login."
+  if (process.platform === 'linux')
+    return "To lock the whole collection (every application's secrets in it): secret-tool lock --collection=login."
   return ''
 }
 

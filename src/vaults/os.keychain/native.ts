@@ -50,10 +50,13 @@ async function load(options: { cacheRoot: string; version: string }): Promise<Ke
     const module = (await import(PACKAGE)) as KeyringBinding & { default?: KeyringBinding }
     return module.default ?? module
   } catch (error) {
-    throw new UnavailableError(`The keychain module (@napi-rs/keyring) cannot be loaded on ${process.platform}-${process.arch}: ${(error as Error).message}`, {
-      fix: 'Reinstall keyrack (npm install keeps the platform package of @napi-rs/keyring), or use the os.secure vault.',
-      cause: error,
-    })
+    throw new UnavailableError(
+      `The keychain module (@napi-rs/keyring) cannot be loaded on ${process.platform}-${process.arch}: ${(error as Error).message}`,
+      {
+        fix: 'Reinstall keyrack (npm install keeps the platform package of @napi-rs/keyring), or use the os.secure vault.',
+        cause: error,
+      },
+    )
   }
 }
 
@@ -109,9 +112,12 @@ function privateDir(fs: Fs, dir: string): void {
   const stat = fs.lstatSync(dir)
   const me = uid()
   if (!stat.isDirectory() || (me !== undefined && stat.uid !== me) || (process.platform !== 'win32' && (stat.mode & 0o077) !== 0)) {
-    throw new UnavailableError(`${dir} is not a private folder of yours (a link, another owner, or open to others); keyrack will not load native code from it.`, {
-      fix: `Remove it (keyrack creates it again, mode 0700): rm -rf '${dir}'`,
-    })
+    throw new UnavailableError(
+      `${dir} is not a private folder of yours (a link, another owner, or open to others); keyrack will not load native code from it.`,
+      {
+        fix: `Remove it (keyrack creates it again, mode 0700): rm -rf '${dir}'`,
+      },
+    )
   }
 }
 
@@ -129,7 +135,11 @@ function isOurs(fs: Fs, file: string, size: number): boolean {
 /** Atomically: a temporary file in the same folder, checked against the embedded hash, synced, then renamed. */
 function writeOnce(fs: Fs, file: string, bytes: Uint8Array, hash: string): void {
   const actual = process.getBuiltinModule('node:crypto').createHash('sha256').update(bytes).digest('hex')
-  if (actual !== hash) throw new UnavailableError('The keychain module inside this executable is damaged (its SHA-256 differs from the one recorded at build).', { fix: 'Rebuild or download keyrack again.' })
+  if (actual !== hash)
+    throw new UnavailableError(
+      'The keychain module inside this executable is damaged (its SHA-256 differs from the one recorded at build).',
+      { fix: 'Rebuild or download keyrack again.' },
+    )
   const temp = `${file}.${process.pid}.${process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')}.tmp`
   // 'wx': never follows or reuses something already there.
   const fd = fs.openSync(temp, 'wx', 0o500)

@@ -14,7 +14,8 @@ export async function seaAssets({ root, outDir, target }) {
   const require = createRequire(join(root, 'package.json'))
   const main = require.resolve('@napi-rs/keyring/package.json')
   const { optionalDependencies } = JSON.parse(readFileSync(main, 'utf8'))
-  const file = target && !target.host ? await targetModule(target, optionalDependencies ?? {}) : installedModule(require, optionalDependencies ?? {})
+  const file =
+    target && !target.host ? await targetModule(target, optionalDependencies ?? {}) : installedModule(require, optionalDependencies ?? {})
   const bytes = readFileSync(file)
   const hashFile = join(outDir, 'os.keychain-keyring.node.sha256')
   await writeFile(hashFile, createHash('sha256').update(bytes).digest('hex') + '\n')
@@ -25,7 +26,10 @@ export async function seaAssets({ root, outDir, target }) {
 async function targetModule(target, optionalDependencies) {
   const name = target.napiPackage('@napi-rs/keyring')
   const version = optionalDependencies[name]
-  if (!version) throw new Error(`os.keychain: @napi-rs/keyring has no ${name} for ${target.name} (it has ${Object.keys(optionalDependencies).join(', ')})`)
+  if (!version)
+    throw new Error(
+      `os.keychain: @napi-rs/keyring has no ${name} for ${target.name} (it has ${Object.keys(optionalDependencies).join(', ')})`,
+    )
   const dir = await target.fetchPackage(name, version)
   const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
   if (!meta.os?.includes(target.platform) || !meta.cpu?.includes(target.arch)) {
@@ -50,7 +54,9 @@ function installedModule(require, optionalDependencies) {
     if (existsSync(file)) found.push(file)
   }
   if (found.length !== 1) {
-    throw new Error(`os.keychain: expected one @napi-rs/keyring native module for ${process.platform}-${process.arch} in node_modules, found ${found.length}: ${found.join(', ') || 'none (npm ci installs it)'}`)
+    throw new Error(
+      `os.keychain: expected one @napi-rs/keyring native module for ${process.platform}-${process.arch} in node_modules, found ${found.length}: ${found.join(', ') || 'none (npm ci installs it)'}`,
+    )
   }
   return found[0]
 }

@@ -9,7 +9,10 @@ export const DEFAULT_WORK_FACTOR = 18
 
 export class WrongPassphrase extends Error {}
 
-export async function createIdentity(passphrase: string, workFactor = DEFAULT_WORK_FACTOR): Promise<{ identity: string; recipient: string; sealed: Uint8Array }> {
+export async function createIdentity(
+  passphrase: string,
+  workFactor = DEFAULT_WORK_FACTOR,
+): Promise<{ identity: string; recipient: string; sealed: Uint8Array }> {
   const identity = await generateX25519Identity()
   const recipient = await identityToRecipient(identity)
   return { identity, recipient, sealed: await sealIdentity(identity, passphrase, workFactor) }

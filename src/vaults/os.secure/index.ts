@@ -51,7 +51,10 @@ export class OsSecureVault implements Vault {
   private identity: string | undefined
   private readonly values: ValueFiles
 
-  constructor(private readonly deps: VaultContext, private readonly options: OsSecureOptions = {}) {
+  constructor(
+    private readonly deps: VaultContext,
+    private readonly options: OsSecureOptions = {},
+  ) {
     this.passphrase = new PassphraseSource(deps, false)
     this.values = new ValueFiles(join(deps.paths.vaultsDir, this.id, 'values'), '.age', (slug) => `${slug}.age`)
     const idle = Number.parseInt(deps.env.KEYRACK_AGENT_IDLE_MS ?? '', 10)
@@ -85,14 +88,20 @@ export class OsSecureVault implements Vault {
   }
   /** A key whose value file is gone: locked, and only setting it again brings it back. */
   private missingValue(key: StoredKey): KeyLockedError {
-    return new KeyLockedError(`The encrypted value of ${key.slug} is missing (${this.show(this.valueFile(key))}).`, { fix: setAgain(key.slug, 'Set it again: ') })
+    return new KeyLockedError(`The encrypted value of ${key.slug} is missing (${this.show(this.valueFile(key))}).`, {
+      fix: setAgain(key.slug, 'Set it again: '),
+    })
   }
 
   /** The agent holds values by keyrack home + slug, so two homes sharing one agent never mix. */
   private held(key: StoredKey): { id: string; rev: string } {
     const rev = key.ref.rev
     if (typeof rev !== 'string' || !/^[0-9a-f]{16}$/.test(rev)) {
-      throw new CorruptFileError(this.deps.paths.store, `the os.secure entry for ${key.slug} has no valid rev`, setAgain(key.slug, 'Set it again: '))
+      throw new CorruptFileError(
+        this.deps.paths.store,
+        `the os.secure entry for ${key.slug} has no valid rev`,
+        setAgain(key.slug, 'Set it again: '),
+      )
     }
     return { id: `${key.slug}@${this.deps.paths.keyrackHome}`, rev }
   }
@@ -107,7 +116,9 @@ export class OsSecureVault implements Vault {
     if (flags.passphraseStdin) this.passphrase.useStdin()
     const value = await readValueInput(slug, flags.value, this.deps)
     if (Buffer.byteLength(value.reveal()) > MAX_VALUE_BYTES) {
-      throw new UsageError(`The value for ${slug} is over ${MAX_VALUE_BYTES / 1024} KiB, too large for os.secure.`, { fix: 'Store a path to the file instead, or a smaller value.' })
+      throw new UsageError(`The value for ${slug} is over ${MAX_VALUE_BYTES / 1024} KiB, too large for os.secure.`, {
+        fix: 'Store a path to the file instead, or a smaller value.',
+      })
     }
     const { recipient, created } = await this.recipient()
     // node:crypto on first use: loading it at import would cost every os.secure `get` ~3 ms (docs/startup.md).
@@ -155,7 +166,11 @@ export class OsSecureVault implements Vault {
     if ((await modeOf(this.identityFile)) === undefined) return undefined
     const recipient = (await readTextIfExists(this.recipientFile))?.trim()
     if (!recipient?.startsWith('age1')) {
-      throw new CorruptFileError(this.recipientFile, 'it is missing or does not hold an age recipient (age1...)', `Restore it from a backup (it is public: age-keygen -y on the decrypted ${this.show(this.identityFile)} prints it).`)
+      throw new CorruptFileError(
+        this.recipientFile,
+        'it is missing or does not hold an age recipient (age1...)',
+        `Restore it from a backup (it is public: age-keygen -y on the decrypted ${this.show(this.identityFile)} prints it).`,
+      )
     }
     return recipient
   }
@@ -192,7 +207,9 @@ export class OsSecureVault implements Vault {
     try {
       await this.agent.put(entries)
     } catch (error) {
-      return results.map((r) => (r.outcome === 'unlocked' ? { slug: r.slug, outcome: 'failed', detail: (error as Error).message, error: error as Error } : r))
+      return results.map((r) =>
+        r.outcome === 'unlocked' ? { slug: r.slug, outcome: 'failed', detail: (error as Error).message, error: error as Error } : r,
+      )
     }
     return results
   }
@@ -202,7 +219,11 @@ export class OsSecureVault implements Vault {
     if (this.identity) return this.identity
     const sealed = await readBytesIfExists(this.identityFile)
     if (!sealed) {
-      throw new CorruptFileError(this.identityFile, 'it is missing, so no os.secure value can be decrypted', 'Restore it from a backup, or set each os.secure key again with --force.')
+      throw new CorruptFileError(
+        this.identityFile,
+        'it is missing, so no os.secure value can be decrypted',
+        'Restore it from a backup, or set each os.secure key again with --force.',
+      )
     }
     const crypto = await loadCrypto()
     const tries = this.passphrase.tries
@@ -213,12 +234,20 @@ export class OsSecureVault implements Vault {
         return this.identity
       } catch (error) {
         if (error instanceof crypto.WrongPassphrase) continue
-        throw new CorruptFileError(this.identityFile, (error as Error).message, 'Restore it from a backup, or move it aside and set each os.secure key again.')
+        throw new CorruptFileError(
+          this.identityFile,
+          (error as Error).message,
+          'Restore it from a backup, or move it aside and set each os.secure key again.',
+        )
       }
     }
     throw tries > 1
-      ? new WrongPassphraseError(`Wrong keyrack passphrase ${tries} times in a row; stopped. Nothing was unlocked.`, { fix: 'Run the command again with the right passphrase.' })
-      : new WrongPassphraseError('Wrong keyrack passphrase. Nothing was unlocked.', { fix: `Check the passphrase in ${PASSPHRASE_ENV} or on stdin (--passphrase-stdin).` })
+      ? new WrongPassphraseError(`Wrong keyrack passphrase ${tries} times in a row; stopped. Nothing was unlocked.`, {
+          fix: 'Run the command again with the right passphrase.',
+        })
+      : new WrongPassphraseError('Wrong keyrack passphrase. Nothing was unlocked.', {
+          fix: `Check the passphrase in ${PASSPHRASE_ENV} or on stdin (--passphrase-stdin).`,
+        })
   }
 
   private async decryptValue(key: StoredKey, rev: string, decrypt: (file: Uint8Array) => Promise<string>): Promise<string> {
@@ -229,10 +258,18 @@ export class OsSecureVault implements Vault {
     try {
       payload = JSON.parse(await decrypt(sealed)) as Partial<Payload>
     } catch {
-      throw new CorruptFileError(this.show(file), 'it does not decrypt with your keyrack identity', setAgain(key.slug, 'Restore it from a backup, or set it again: '))
+      throw new CorruptFileError(
+        this.show(file),
+        'it does not decrypt with your keyrack identity',
+        setAgain(key.slug, 'Restore it from a backup, or set it again: '),
+      )
     }
     if (payload.keyrack !== 1 || payload.slug !== key.slug.toString() || payload.rev !== rev || typeof payload.value !== 'string') {
-      throw new CorruptFileError(this.show(file), 'it is not the value the store records for this key', setAgain(key.slug, 'Restore it from a backup, or set it again: '))
+      throw new CorruptFileError(
+        this.show(file),
+        'it is not the value the store records for this key',
+        setAgain(key.slug, 'Restore it from a backup, or set it again: '),
+      )
     }
     return payload.value
   }
@@ -269,7 +306,15 @@ export class OsSecureVault implements Vault {
     if ((await modeOf(this.identityFile)) === undefined) {
       return keys.length === 0
         ? [{ id: 'os.secure.identity', section, status: 'ok', detail: 'no keyrack identity yet (the first os.secure set creates it)' }]
-        : [{ id: 'os.secure.identity', section, status: 'fail', detail: `${this.show(this.identityFile)} is missing: os.secure values cannot be decrypted`, fix: 'Restore it from a backup, or set each os.secure key again with --force.' }]
+        : [
+            {
+              id: 'os.secure.identity',
+              section,
+              status: 'fail',
+              detail: `${this.show(this.identityFile)} is missing: os.secure values cannot be decrypted`,
+              fix: 'Restore it from a backup, or set each os.secure key again with --force.',
+            },
+          ]
     }
     const checks: Check[] = [{ id: 'os.secure.identity', section, status: 'ok', detail: `identity ${this.show(this.identityFile)}` }]
     const missing = []
@@ -277,7 +322,13 @@ export class OsSecureVault implements Vault {
     checks.push(
       missing.length === 0
         ? { id: 'os.secure.values', section, status: 'ok', detail: `${keys.length} encrypted value file(s) present` }
-        : { id: 'os.secure.values', section, status: 'fail', detail: `missing encrypted values: ${missing.join(', ')}`, fix: 'Set those keys again with --force, or keyrack del them.' },
+        : {
+            id: 'os.secure.values',
+            section,
+            status: 'fail',
+            detail: `missing encrypted values: ${missing.join(', ')}`,
+            fix: 'Set those keys again with --force, or keyrack del them.',
+          },
     )
     checks.push(await leftoverCheck(section, this.values, this.deps.paths.keyrackHome, readStore))
     // The agent itself (running, socket modes) is checked by doctor's keyrack section.

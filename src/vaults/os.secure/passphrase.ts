@@ -18,7 +18,10 @@ export class PassphraseSource {
   /** The last passphrase was typed at a prompt: only then is the terminal silenced while it is checked. */
   private typed = false
 
-  constructor(private readonly deps: Pick<VaultContext, 'env' | 'prompts' | 'readStdin' | 'reporter'>, private fromStdin: boolean) {}
+  constructor(
+    private readonly deps: Pick<VaultContext, 'env' | 'prompts' | 'readStdin' | 'reporter'>,
+    private fromStdin: boolean,
+  ) {}
 
   /** set learns from its flags that this run's passphrase is on stdin; the roundtrip's unlock then reads it there. */
   useStdin(): void {
@@ -66,7 +69,9 @@ export class PassphraseSource {
       this.typed = true
       if (again === first) return first
       if (attempt >= MAX_TRIES) {
-        throw new UsageError(`The passphrases did not match ${MAX_TRIES} times. Nothing was changed.`, { fix: 'Run the command again and type the same passphrase twice.' })
+        throw new UsageError(`The passphrases did not match ${MAX_TRIES} times. Nothing was changed.`, {
+          fix: 'Run the command again and type the same passphrase twice.',
+        })
       }
       this.deps.reporter.warn('The passphrases do not match; type them again.')
     }
@@ -91,7 +96,10 @@ export class PassphraseSource {
     const value = (await this.stdinLines)[index] ?? ''
     if (value === '') {
       throw new UsageError(`${flag} was given but stdin holds no passphrase${index > 0 ? ` on line ${index + 1}` : ''}.`, {
-        fix: index > 0 ? "Pipe both: printf '%s\\n%s\\n' \"$OLD\" \"$NEW\" | keyrack passphrase --passphrase-stdin" : `Pipe it in (printf '%s\\n' "$PASSPHRASE" | keyrack ...), or set ${PASSPHRASE_ENV}.`,
+        fix:
+          index > 0
+            ? 'Pipe both: printf \'%s\\n%s\\n\' "$OLD" "$NEW" | keyrack passphrase --passphrase-stdin'
+            : `Pipe it in (printf '%s\\n' "$PASSPHRASE" | keyrack ...), or set ${PASSPHRASE_ENV}.`,
       })
     }
     return value

@@ -40,7 +40,10 @@ let found: Promise<AwsCliV2 | undefined> | undefined
 /** The first `aws` on PATH that is CLI v2. */
 export function findAwsCliV2(pathVar = process.env.PATH ?? ''): Promise<AwsCliV2 | undefined> {
   found ??= (async () => {
-    const candidates = pathVar.split(delimiter).filter(Boolean).map((dir) => join(dir, 'aws'))
+    const candidates = pathVar
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, 'aws'))
     for (const candidate of new Set(candidates)) {
       const version = await versionOf(candidate)
       if (version) return { path: candidate, version }
@@ -96,8 +99,16 @@ export async function awsClisOrSkip(suite: string): Promise<AwsCliV2[]> {
     seen.add(real)
     clis.push({ path, version, label: label(version) })
   }
-  await add(DEBIAN_CLI_PATH, (v) => `Debian's aws ${v}`, `No AWS CLI v2 at ${DEBIAN_CLI_PATH} (set KEYRACK_TEST_AWS_DEBIAN to another): ${suite} needs it. Install it with: ${INSTALL_COMMAND}`)
-  await add(CURRENT_CLI_PATH, (v) => `aws ${v} (shared/tools)`, `No AWS CLI v2 at ${CURRENT_CLI_PATH} (set KEYRACK_TEST_AWS_CURRENT to another): ${suite} needs it. See ../shared/tools/aws-cli-v2/README.md`)
+  await add(
+    DEBIAN_CLI_PATH,
+    (v) => `Debian's aws ${v}`,
+    `No AWS CLI v2 at ${DEBIAN_CLI_PATH} (set KEYRACK_TEST_AWS_DEBIAN to another): ${suite} needs it. Install it with: ${INSTALL_COMMAND}`,
+  )
+  await add(
+    CURRENT_CLI_PATH,
+    (v) => `aws ${v} (shared/tools)`,
+    `No AWS CLI v2 at ${CURRENT_CLI_PATH} (set KEYRACK_TEST_AWS_CURRENT to another): ${suite} needs it. See ../shared/tools/aws-cli-v2/README.md`,
+  )
   const onPath = await findAwsCliV2()
   if (onPath && usesPkce(onPath)) await add(onPath.path, (v) => `PATH's aws ${v}`, undefined)
   return clis

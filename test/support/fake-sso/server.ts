@@ -211,7 +211,11 @@ export class FakeSso {
 
   /** From now on, clientNames() counts only what happens after this (a test's own set-up may use botocore's client). */
   markLedger(): void {
-    this.marks = { registrations: this.ledger.registrations.length, authorizations: this.ledger.authorizations.length, tokens: this.ledger.tokens.length }
+    this.marks = {
+      registrations: this.ledger.registrations.length,
+      authorizations: this.ledger.authorizations.length,
+      tokens: this.ledger.tokens.length,
+    }
   }
 
   /** Every client name the service saw since the mark: registered, shown on an authorization page, or issued a token. */
@@ -299,7 +303,10 @@ export class FakeSso {
     }
   }
 
-  private route(method: string, path: string): { operation: string; run: (url: URL, body: Record<string, unknown>, req: IncomingMessage) => unknown } {
+  private route(
+    method: string,
+    path: string,
+  ): { operation: string; run: (url: URL, body: Record<string, unknown>, req: IncomingMessage) => unknown } {
     const routes: Record<string, { operation: string; run: (url: URL, body: Record<string, unknown>, req: IncomingMessage) => unknown }> = {
       'POST /client/register': { operation: 'RegisterClient', run: (_u, b) => this.registerClient(b) },
       'POST /device_authorization': { operation: 'StartDeviceAuthorization', run: (_u, b) => this.startDeviceAuthorization(b) },
@@ -547,7 +554,13 @@ export class FakeSso {
     }
     const accessKeyId = `ASIA${randomLetters(16)}`
     const registration = this.ledger.registrations.find((r) => r.clientId === token.clientId)
-    this.ledger.roleCredentials.push({ accountId: account.accountId, roleName, accessKeyId, clientName: registration?.clientName ?? '?', at: new Date() })
+    this.ledger.roleCredentials.push({
+      accountId: account.accountId,
+      roleName,
+      accessKeyId,
+      clientName: registration?.clientName ?? '?',
+      at: new Date(),
+    })
     return {
       roleCredentials: {
         accessKeyId,
@@ -563,7 +576,11 @@ export class FakeSso {
     token.revoked = true
     if (token.refreshToken) this.refreshTokens.delete(token.refreshToken)
     const registration = this.ledger.registrations.find((r) => r.clientId === token.clientId)
-    this.ledger.logouts.push({ accessToken: token.accessToken, ...(registration ? { clientName: registration.clientName } : {}), at: new Date() })
+    this.ledger.logouts.push({
+      accessToken: token.accessToken,
+      ...(registration ? { clientName: registration.clientName } : {}),
+      at: new Date(),
+    })
     return undefined
   }
 

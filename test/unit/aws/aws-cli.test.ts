@@ -61,7 +61,10 @@ describe('resolveAwsCli', () => {
   it("finds Homebrew's aws when PATH lacks it, as under an IDE, launchd or cron, after PATH's own", async () => {
     const brew = await stubAws('brew', '2.36.7')
     const onPath = await stubAws('path', '2.9.19')
-    expect(await resolveAwsCli({ PATH: join(dir, 'nothing') }, [join(dir, 'no-such'), brew])).toMatchObject({ path: join(brew, 'aws'), version: '2.36.7' })
+    expect(await resolveAwsCli({ PATH: join(dir, 'nothing') }, [join(dir, 'no-such'), brew])).toMatchObject({
+      path: join(brew, 'aws'),
+      version: '2.36.7',
+    })
     expect(await resolveAwsCli({ PATH: onPath }, [brew])).toMatchObject({ path: join(onPath, 'aws') })
   })
 
@@ -99,7 +102,9 @@ describe('SystemAwsCli.ssoLogin', () => {
 
   it('stops a sign-in nobody completes at --timeout, saying so', async () => {
     const bin = await stubAws('v2', '2.9.19', 'exec /bin/sleep 30')
-    const error = await new SystemAwsCli({ PATH: bin }).ssoLogin({ profile: 'p', configFile: '/c', timeoutMs: 1000 }).catch((e: unknown) => e)
+    const error = await new SystemAwsCli({ PATH: bin })
+      .ssoLogin({ profile: 'p', configFile: '/c', timeoutMs: 1000 })
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(SsoSignInError)
     expect((error as SsoSignInError).message).toContain('within 1s')
     expect((error as SsoSignInError).fix).toContain('--timeout')

@@ -49,7 +49,10 @@ describe('expandAwsPath: as botocore expands AWS_CONFIG_FILE', () => {
   })
 
   it('resolves the config and credentials paths from the environment', () => {
-    const paths = awsPaths({ HOME: '/home/u', AWS_CONFIG_FILE: '~/.aws/config-work', AWS_SHARED_CREDENTIALS_FILE: '$HOME/creds' }, '/home/u')
+    const paths = awsPaths(
+      { HOME: '/home/u', AWS_CONFIG_FILE: '~/.aws/config-work', AWS_SHARED_CREDENTIALS_FILE: '$HOME/creds' },
+      '/home/u',
+    )
     expect(paths.awsConfig).toBe('/home/u/.aws/config-work')
     expect(paths.awsCredentials).toBe('/home/u/creds')
     expect(awsPaths({ HOME: '/home/u' }, '/home/u').awsConfig).toBe('/home/u/.aws/config')
@@ -73,7 +76,11 @@ describe('the aws.iam.sso vault: the AWS SDK reads the same config file', () => 
       expect(process.env.AWS_CONFIG_FILE).toBe('/home/u/.aws/config-work')
       expect(process.env.AWS_SHARED_CREDENTIALS_FILE).toBe('/home/u/creds')
     } finally {
-      for (const [name, value] of [['AWS_CONFIG_FILE', saved.config], ['AWS_SHARED_CREDENTIALS_FILE', saved.credentials], ['HOME', saved.home]] as const) {
+      for (const [name, value] of [
+        ['AWS_CONFIG_FILE', saved.config],
+        ['AWS_SHARED_CREDENTIALS_FILE', saved.credentials],
+        ['HOME', saved.home],
+      ] as const) {
         if (value === undefined) delete process.env[name]
         else process.env[name] = value
       }

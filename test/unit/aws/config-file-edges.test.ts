@@ -45,7 +45,10 @@ describe('AwsConfigFile: reading as the AWS CLI does', () => {
 
   it('leaves out settings that are absent or empty, and empty registration scopes', () => {
     // Kills: empty values reported as set (`region: ''` reads as "has a region"), and "" scopes.
-    const config = AwsConfigFile.parse('[profile a]\nregion =\n[sso-session s]\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access, ,\n[sso-session t]\nsso_region = x\n', '/c')
+    const config = AwsConfigFile.parse(
+      '[profile a]\nregion =\n[sso-session s]\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access, ,\n[sso-session t]\nsso_region = x\n',
+      '/c',
+    )
     expect(Object.keys(config.profile('a')!)).not.toContain('region')
     expect(Object.keys(config.profile('a')!)).not.toContain('ssoSession')
     expect(config.ssoSession('s')?.registrationScopes).toEqual(['sso:account:access'])

@@ -58,10 +58,45 @@ function keyrackRead(bytes: Buffer): { ok: true; config: AwsConfigFile } | { ok:
 const NAME = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'x', '-', '.', '_', 'A', '0', 'é', 'ß'), minLength: 1, maxLength: 4 })
 const INDENT = fc.constantFrom('', '', '', '', ' ', '  ', '\t', '\u00a0', '\u3000', ' \u00a0', '\x0c', '\x1f', '\ufeff')
 const VALUE = fc.string({
-  unit: fc.constantFrom('a', 'b', '1', ' ', ' ', 'é', '\u00a0', '\x85', '\u2028', '\x0b', '"', "'", '\\', '=', ':', '[', ']', '#', ';', '/', '\ufeff', '\t'),
+  unit: fc.constantFrom(
+    'a',
+    'b',
+    '1',
+    ' ',
+    ' ',
+    'é',
+    '\u00a0',
+    '\x85',
+    '\u2028',
+    '\x0b',
+    '"',
+    "'",
+    '\\',
+    '=',
+    ':',
+    '[',
+    ']',
+    '#',
+    ';',
+    '/',
+    '\ufeff',
+    '\t',
+  ),
   maxLength: 8,
 })
-const KEY = fc.constantFrom('region', 'sso_session', 'sso_start_url', 'sso_region', 'output', 'Region', 's3', 'sso_account_id', 'x y', 'ke\u00a0y', 'k')
+const KEY = fc.constantFrom(
+  'region',
+  'sso_session',
+  'sso_start_url',
+  'sso_region',
+  'output',
+  'Region',
+  's3',
+  'sso_account_id',
+  'x y',
+  'ke\u00a0y',
+  'k',
+)
 const SEPARATOR = fc.constantFrom(' = ', '=', ': ', ' =', '= ', ' : ', '\u00a0=\u00a0', ' = ')
 const HEADER = fc.oneof(
   { weight: 2, arbitrary: fc.constant('[default]') },
@@ -95,7 +130,18 @@ const LINE = fc.oneof(
   { weight: 3, arbitrary: fc.tuple(INDENT, HEADER).map(([i, h]) => i + h) },
   { weight: 7, arbitrary: fc.tuple(INDENT, KEY, SEPARATOR, VALUE).map(([i, k, s, v]) => i + k + s + v) },
   { weight: 1, arbitrary: fc.tuple(INDENT, KEY).map(([i, k]) => `${i}${k} =`) },
-  { weight: 3, arbitrary: fc.tuple(fc.constantFrom(' ', '  ', '\t', '\u00a0', '    '), fc.oneof(fc.tuple(KEY, VALUE).map(([k, v]) => `${k} = ${v}`), VALUE)).map(([i, v]) => i + v) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom(' ', '  ', '\t', '\u00a0', '    '),
+        fc.oneof(
+          fc.tuple(KEY, VALUE).map(([k, v]) => `${k} = ${v}`),
+          VALUE,
+        ),
+      )
+      .map(([i, v]) => i + v),
+  },
   { weight: 2, arbitrary: INDENT },
   { weight: 1, arbitrary: fc.tuple(INDENT, fc.constantFrom('#', ';'), VALUE).map(([i, c, v]) => i + c + v) },
   { weight: 1, arbitrary: VALUE },
@@ -116,25 +162,38 @@ const CHAOTIC = fc.tuple(fc.boolean(), fc.array(fc.tuple(LINE, EOL), { maxLength
 const OPTION = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(SEPARATOR, VALUE).map(([s, v]) => (k: string) => [k + s + v]) },
   { weight: 1, arbitrary: fc.tuple(INDENT, KEY, VALUE).map(([i, sub, v]) => (k: string) => [`${k} =`, `${i || '  '}${sub} = ${v}`]) },
-  { weight: 1, arbitrary: fc.tuple(VALUE, fc.constantFrom(' ', '\t', '\u00a0'), VALUE).map(([v, i, w]) => (k: string) => [`${k} = ${v}`, '', `${i}${w}`]) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(VALUE, fc.constantFrom(' ', '\t', '\u00a0'), VALUE)
+      .map(([v, i, w]) => (k: string) => [`${k} = ${v}`, '', `${i}${w}`]),
+  },
   { weight: 1, arbitrary: fc.constantFrom('', '# note', '  ; note', '\u00a0').map((extra) => (k: string) => [`${k} = x`, extra]) },
 )
 const SECTION = fc
-  .tuple(HEADER, fc.uniqueArray(fc.tuple(KEY, OPTION), { selector: ([k]) => k.toLowerCase(), maxLength: 4 }), fc.constantFrom('', '', ' ', '\u00a0', '\t'))
+  .tuple(
+    HEADER,
+    fc.uniqueArray(fc.tuple(KEY, OPTION), { selector: ([k]) => k.toLowerCase(), maxLength: 4 }),
+    fc.constantFrom('', '', ' ', '\u00a0', '\t'),
+  )
   .map(([header, options, indent]) => [indent + header, ...options.flatMap(([key, render]) => render(key))])
-const STRUCTURED = fc.tuple(fc.uniqueArray(SECTION, { selector: (lines) => lines[0]!.trim(), maxLength: 5 }), EOL, rarely(EOL)).map(([sections, eol, other]) => ({
-  text: sections
-    .flat()
-    .map((line, i) => line + (other !== null && i % 3 === 1 ? other : eol))
-    .join(''),
-}))
+const STRUCTURED = fc
+  .tuple(fc.uniqueArray(SECTION, { selector: (lines) => lines[0]!.trim(), maxLength: 5 }), EOL, rarely(EOL))
+  .map(([sections, eol, other]) => ({
+    text: sections
+      .flat()
+      .map((line, i) => line + (other !== null && i % 3 === 1 ? other : eol))
+      .join(''),
+  }))
 
 /** A config file's bytes: mostly UTF-8 text, sometimes with a BOM or a byte that is not UTF-8, or no last line end. */
 const CONFIG = fc
   .tuple(
     fc.oneof({ weight: 3, arbitrary: STRUCTURED }, { weight: 1, arbitrary: CHAOTIC }),
     fc.boolean(),
-    rarely(fc.tuple(fc.nat(), fc.constantFrom([0xe9], [0xff], [0x80], [0xc3], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xef, 0xbb, 0xbf]))),
+    rarely(
+      fc.tuple(fc.nat(), fc.constantFrom([0xe9], [0xff], [0x80], [0xc3], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xef, 0xbb, 0xbf])),
+    ),
   )
   .map(([{ text }, dropLastEol, mutation]) => {
     let bytes = Buffer.from(dropLastEol ? text.replace(/(\r\n|\r|\n)$/, '') : text, 'utf8')
@@ -150,10 +209,13 @@ const EDIT_VALUE = fc.string({ unit: fc.constantFrom('a', 'z', '1', '-', ':', '/
 const EDIT = fc.record({
   kind: fc.constantFrom('profile', 'profile', 'sso-session', 'default') as fc.Arbitrary<'profile' | 'sso-session' | 'default'>,
   name: fc.oneof(NAME, fc.constantFrom('a', 'default', 'acme.demo.admin')),
-  values: fc.uniqueArray(fc.tuple(fc.constantFrom('sso_session', 'sso_account_id', 'sso_role_name', 'region', 'sso_start_url', 'sso_region'), EDIT_VALUE), {
-    selector: ([k]) => k,
-    maxLength: 4,
-  }),
+  values: fc.uniqueArray(
+    fc.tuple(fc.constantFrom('sso_session', 'sso_account_id', 'sso_role_name', 'region', 'sso_start_url', 'sso_region'), EDIT_VALUE),
+    {
+      selector: ([k]) => k,
+      maxLength: 4,
+    },
+  ),
 })
 
 const available = botocoreAvailable()
@@ -171,7 +233,7 @@ describeIf(`AwsConfigFile against botocore (${RUNS} generated configs, seed ${SE
   const edits = fc.sample(EDIT, { numRuns: RUNS, seed: SEED + 1 })
   let readerResults: BotocoreResult[] = []
 
-  it("reads every config as botocore does, or refuses exactly those botocore refuses", () => {
+  it('reads every config as botocore does, or refuses exactly those botocore refuses', () => {
     // Given: botocore's reading of every generated config
     readerResults = botocoreRead(configs, 'read')
     let accepted = 0
@@ -254,7 +316,8 @@ describe(`AwsConfigFile: a rollback after another edit (${Math.min(RUNS, 100)} g
       // Given: A adds profile ka (and an sso-session), then B adds profile kb using that session
       const path = join(dir, `undo-${i}`)
       writeFileSync(path, bytes)
-      const addA = (now: AwsConfigFile) => now.withSection('sso-session', 'ks', [['sso_region', 'us-east-1']]).withSection('profile', 'ka', [['sso_session', 'ks']])
+      const addA = (now: AwsConfigFile) =>
+        now.withSection('sso-session', 'ks', [['sso_region', 'us-east-1']]).withSection('profile', 'ka', [['sso_session', 'ks']])
       const addB = (now: AwsConfigFile) => now.withSection('profile', 'kb', [['sso_session', 'ks']])
       let a
       try {
@@ -274,7 +337,8 @@ describe(`AwsConfigFile: a rollback after another edit (${Math.min(RUNS, 100)} g
       expect(view['profile ka'], context).toEqual(expected['profile ka'])
       expect(view['profile kb']?.sso_session, context).toBe('ks')
       expect(view['sso-session ks'], context).toBeDefined()
-      for (const key of Object.keys(expected)) if (!['profile ka', 'profile kb', 'sso-session ks'].includes(key)) expect(view[key], `${context} [${key}]`).toEqual(expected[key])
+      for (const key of Object.keys(expected))
+        if (!['profile ka', 'profile kb', 'sso-session ks'].includes(key)) expect(view[key], `${context} [${key}]`).toEqual(expected[key])
       checked++
     }
     expect(checked).toBeGreaterThan(configs.length / 2)

@@ -5,7 +5,15 @@ import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CorruptFileError } from '../../../src/domain/errors.js'
-import { AwsConfigAccessError, AwsConfigFile, backupPathOf, ConfigChangedError, editAwsConfig, lockPathOf, writeAwsConfig } from '../../../src/vaults/aws.iam.sso/config-file.js'
+import {
+  AwsConfigAccessError,
+  AwsConfigFile,
+  backupPathOf,
+  ConfigChangedError,
+  editAwsConfig,
+  lockPathOf,
+  writeAwsConfig,
+} from '../../../src/vaults/aws.iam.sso/config-file.js'
 import { tempDir } from '../../support/temp.js'
 
 const execFileAsync = promisify(execFile)
@@ -246,7 +254,9 @@ describe('AwsConfigFile: reads as botocore does (configparser.RawConfigParser, t
     // Then
     expect(error).toBeInstanceOf(CorruptFileError)
     expect((error as CorruptFileError).exitCode).toBe(2)
-    expect((error as CorruptFileError).message).toMatch(/\/home\/u\/\.aws\/config cannot be read: line 2: byte 0xE9 at offset 22 is not UTF-8/)
+    expect((error as CorruptFileError).message).toMatch(
+      /\/home\/u\/\.aws\/config cannot be read: line 2: byte 0xE9 at offset 22 is not UTF-8/,
+    )
     expect((error as CorruptFileError).fix).toContain('iconv -f latin1 -t utf-8 /home/u/.aws/config')
   })
 
@@ -293,8 +303,15 @@ describe('editAwsConfig: under the lock, onto the file as it is now', () => {
   /** What a keyrack set on acme does: the sso-session if nobody wrote it yet, then its own profile. */
   const addProfile = (name: string) => (now: AwsConfigFile) => {
     let next = now
-    if (!now.ssoSession('acme')) next = next.withSection('sso-session', 'acme', [['sso_start_url', 'https://acme.awsapps.com/start'], ['sso_region', 'us-east-1']])
-    return next.withSection('profile', name, [['sso_session', 'acme'], ['region', 'us-east-1']])
+    if (!now.ssoSession('acme'))
+      next = next.withSection('sso-session', 'acme', [
+        ['sso_start_url', 'https://acme.awsapps.com/start'],
+        ['sso_region', 'us-east-1'],
+      ])
+    return next.withSection('profile', name, [
+      ['sso_session', 'acme'],
+      ['region', 'us-east-1'],
+    ])
   }
 
   it('parallel edits of different profiles all land, with one sso-session', async () => {
@@ -305,7 +322,12 @@ describe('editAwsConfig: under the lock, onto the file as it is now', () => {
     await Promise.all(Array.from({ length: 12 }, (_, i) => editAwsConfig(path, addProfile(`p${i}`))))
     // Then
     const after = await AwsConfigFile.load(path)
-    expect(after.profiles().map((p) => p.name).filter((n) => /^p\d+$/.test(n))).toHaveLength(12)
+    expect(
+      after
+        .profiles()
+        .map((p) => p.name)
+        .filter((n) => /^p\d+$/.test(n)),
+    ).toHaveLength(12)
     expect(after.ssoSessions().filter((s) => s.name === 'acme')).toHaveLength(1)
     expect(after.text.startsWith(MESSY)).toBe(true)
   })
@@ -314,7 +336,9 @@ describe('editAwsConfig: under the lock, onto the file as it is now', () => {
     // Given: A creates the session and profile a; then B adds profile b on that session
     const path = join(dir, 'config')
     await writeFile(path, '[default]\nregion = x\n')
-    const a = await editAwsConfig(path, (now) => now.withSection('sso-session', 'acme', [['sso_region', 'us-east-1']]).withSection('profile', 'a', [['sso_session', 'acme']]))
+    const a = await editAwsConfig(path, (now) =>
+      now.withSection('sso-session', 'acme', [['sso_region', 'us-east-1']]).withSection('profile', 'a', [['sso_session', 'acme']]),
+    )
     await editAwsConfig(path, addProfile('b'))
     // When A rolls back
     await a.written!.restore()
@@ -437,7 +461,11 @@ describe('AwsConfigFile: a config path that is no file', () => {
 
   it('a folder is exit 2 with the fix, not "keyrack hit a bug: EISDIR"', async () => {
     await mkdir(join(dir, 'config'))
-    await expect(AwsConfigFile.load(join(dir, 'config'))).rejects.toMatchObject({ name: 'CorruptFileError', exitCode: 2, fix: expect.stringContaining('Move the folder') })
+    await expect(AwsConfigFile.load(join(dir, 'config'))).rejects.toMatchObject({
+      name: 'CorruptFileError',
+      exitCode: 2,
+      fix: expect.stringContaining('Move the folder'),
+    })
   })
 
   it('a symlink loop is exit 2 with the fix, for reading and for writing', async () => {
@@ -446,7 +474,10 @@ describe('AwsConfigFile: a config path that is no file', () => {
     await symlink(path, join(dir, 'other'))
     await expect(AwsConfigFile.load(path)).rejects.toMatchObject({ name: 'CorruptFileError', exitCode: 2 })
     const empty = AwsConfigFile.parse('', path, false)
-    await expect(writeAwsConfig(empty, empty.withSection('profile', 'p', [['region', 'x']]))).rejects.toMatchObject({ name: 'CorruptFileError', exitCode: 2 })
+    await expect(writeAwsConfig(empty, empty.withSection('profile', 'p', [['region', 'x']]))).rejects.toMatchObject({
+      name: 'CorruptFileError',
+      exitCode: 2,
+    })
   })
 })
 

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { UsageError } from '../../../src/domain/errors.js'
-import { assertProfileName, normalizeStartUrl, orgNameOf, parseStartUrl, sameStartUrl, suggestProfileName, uniqueName } from '../../../src/vaults/aws.iam.sso/naming.js'
+import {
+  assertProfileName,
+  normalizeStartUrl,
+  orgNameOf,
+  parseStartUrl,
+  sameStartUrl,
+  suggestProfileName,
+  uniqueName,
+} from '../../../src/vaults/aws.iam.sso/naming.js'
 
 describe('start URLs', () => {
   it.each([

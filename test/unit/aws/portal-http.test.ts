@@ -20,7 +20,9 @@ afterEach(async () => {
 })
 
 /** A local HTTP server answering every request with `handler` (or never, without one). */
-async function serve(handler?: (respond: (status: number, headers: Record<string, string>, body: string) => void) => void): Promise<string> {
+async function serve(
+  handler?: (respond: (status: number, headers: Record<string, string>, body: string) => void) => void,
+): Promise<string> {
   const server = createServer((_req, res) => handler?.((status, headers, body) => res.writeHead(status, headers).end(body)))
   servers.push(server)
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))

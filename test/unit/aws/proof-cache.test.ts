@@ -9,7 +9,12 @@ import { tempDir } from '../../support/temp.js'
 // on a mutant (an off-by-one at the minute, a clock set back, a proof for another token, account or role) that
 // passed the vault's own tests.
 
-const subject: ProofSubject = { profile: 'acme.demo.admin', tokenVersion: '1234-2048-1767322800000000000', accountId: '111111111111', roleName: 'Admin' }
+const subject: ProofSubject = {
+  profile: 'acme.demo.admin',
+  tokenVersion: '1234-2048-1767322800000000000',
+  accountId: '111111111111',
+  roleName: 'Admin',
+}
 const T0 = new Date('2026-01-02T03:04:05.000Z')
 const at = (ms: number) => new Date(T0.getTime() + ms)
 

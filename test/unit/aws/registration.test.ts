@@ -16,7 +16,13 @@ import { makeBin } from '../doctor/fixtures.js'
 // keyrack's own sign-in client. Real files in a throwaway HOME, the real SDK against the fake service.
 
 const ACME = 'https://acme.awsapps.com/start'
-const TARGET: RegistrationTarget = { label: 'sso-session acme', startUrl: ACME, ssoRegion: 'us-east-1', sessionName: 'acme', scopes: ['sso:account:access'] }
+const TARGET: RegistrationTarget = {
+  label: 'sso-session acme',
+  startUrl: ACME,
+  ssoRegion: 'us-east-1',
+  sessionName: 'acme',
+  scopes: ['sso:account:access'],
+}
 const DAY = 24 * 3_600_000
 
 let home: TestHome
@@ -37,7 +43,13 @@ afterEach(async () => {
 })
 
 const registrations = () => new KeyrackRegistrations(deps, sdkSsoPortalFactory(deps.env, deps.now))
-const cachePath = () => registrationCachePath(deps.paths.ssoCache, { startUrl: ACME, ssoRegion: 'us-east-1', sessionName: 'acme', scopes: ['sso:account:access'] })
+const cachePath = () =>
+  registrationCachePath(deps.paths.ssoCache, {
+    startUrl: ACME,
+    ssoRegion: 'us-east-1',
+    sessionName: 'acme',
+    scopes: ['sso:account:access'],
+  })
 const readCache = async () => JSON.parse(await readFile(cachePath(), 'utf8')) as Record<string, unknown>
 const utc = (ms: number) => new Date(Date.now() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 
@@ -72,7 +84,11 @@ describe('keyrack registers its own sign-in client', () => {
     )
     expect((await stat(cachePath())).mode & 0o777).toBe(0o600)
     // and keyrack's record says it is keyrack's
-    expect(await registrations().inspect(TARGET)).toMatchObject({ whose: 'keyrack', cached: { clientId, flow: 'pkce' }, record: { clientId, flow: 'pkce', session: 'acme' } })
+    expect(await registrations().inspect(TARGET)).toMatchObject({
+      whose: 'keyrack',
+      cached: { clientId, flow: 'pkce' },
+      record: { clientId, flow: 'pkce', session: 'acme' },
+    })
     expect(warnings).toEqual([])
   })
 
@@ -83,7 +99,12 @@ describe('keyrack registers its own sign-in client', () => {
 
     expect(await registrations().ensure(TARGET, 'device-code')).toBe('replaced-own')
     expect(fake.ledger.registrations).toHaveLength(2)
-    expect(fake.ledger.registrations[1]).toMatchObject({ clientName: 'keyrack', grantTypes: [], redirectUris: [], scopes: ['sso:account:access'] })
+    expect(fake.ledger.registrations[1]).toMatchObject({
+      clientName: 'keyrack',
+      grantTypes: [],
+      redirectUris: [],
+      scopes: ['sso:account:access'],
+    })
     expect(await readCache()).not.toHaveProperty('grantTypes')
     expect(warnings).toEqual([])
   })
@@ -160,35 +181,61 @@ describe('doctor: whose sign-in client each sso-session has', () => {
     await givenAKeyOnAcme()
     await registrations().ensure(TARGET, 'pkce')
     const check = await registrationCheck()
-    expect(check).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^\[sso-session acme\]: keyrack's client registration \(authorization code with PKCE\), 89 day\(s\) left/) })
+    expect(check).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(
+        /^\[sso-session acme\]: keyrack's client registration \(authorization code with PKCE\), 89 day\(s\) left/,
+      ),
+    })
   })
 
   it("! keyrack's own with under 14 days left; ✗ expired; each fixed by doctor --fix", async () => {
     await givenAKeyOnAcme()
     await registrations().ensure(TARGET, 'device-code')
     await writeCache({ ...(await readCache()), expiresAt: utc(10 * DAY) })
-    expect(await registrationCheck()).toMatchObject({ status: 'warn', detail: expect.stringContaining('(device code), 9 day(s) left'), fix: expect.stringContaining('keyrack doctor --fix') })
+    expect(await registrationCheck()).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('(device code), 9 day(s) left'),
+      fix: expect.stringContaining('keyrack doctor --fix'),
+    })
     await writeCache({ ...(await readCache()), expiresAt: utc(-DAY) })
-    expect(await registrationCheck()).toMatchObject({ status: 'fail', detail: expect.stringContaining('expired on'), fix: expect.stringContaining('keyrack doctor --fix') })
+    expect(await registrationCheck()).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('expired on'),
+      fix: expect.stringContaining('keyrack doctor --fix'),
+    })
 
     // When
     const fixed = await registrationCheck(true)
 
     // Then keyrack registered again, for the flow the next sign-in uses (2.36.7: PKCE)
-    expect(fixed).toMatchObject({ status: 'ok', detail: expect.stringContaining("keyrack's client registration (authorization code with PKCE), 89 day(s) left") })
+    expect(fixed).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining("keyrack's client registration (authorization code with PKCE), 89 day(s) left"),
+    })
     expect(fake.ledger.registrations.map((r) => r.clientName)).toEqual(['keyrack', 'keyrack'])
   })
 
   it("✗ another program's registration on a session a key signs in through; --fix registers keyrack's", async () => {
     await givenAKeyOnAcme()
-    await writeCache({ clientId: 'botocore-id', clientSecret: 's', expiresAt: utc(80 * DAY), scopes: ['sso:account:access'], grantTypes: ['authorization_code', 'refresh_token'] })
+    await writeCache({
+      clientId: 'botocore-id',
+      clientSecret: 's',
+      expiresAt: utc(80 * DAY),
+      scopes: ['sso:account:access'],
+      grantTypes: ['authorization_code', 'refresh_token'],
+    })
     expect(await registrationCheck()).toMatchObject({
       status: 'fail',
-      detail: expect.stringContaining('client registration made by another program, not keyrack (botocore-id, authorization code with PKCE), 79 day(s) left'),
+      detail: expect.stringContaining(
+        'client registration made by another program, not keyrack (botocore-id, authorization code with PKCE), 79 day(s) left',
+      ),
       fix: expect.stringContaining('keyrack doctor --fix'),
     })
     const fixed = await registrationCheck(true)
     expect(fixed.status).toBe('ok')
-    expect(fake.ledger.registrations.map((r) => [r.clientName, r.grantTypes])).toEqual([['keyrack', ['authorization_code', 'refresh_token']]])
+    expect(fake.ledger.registrations.map((r) => [r.clientName, r.grantTypes])).toEqual([
+      ['keyrack', ['authorization_code', 'refresh_token']],
+    ])
   })
 })

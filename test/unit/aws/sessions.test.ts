@@ -50,7 +50,11 @@ function makeSessions(): SsoSessions {
       if (portal.logoutError) throw portal.logoutError
     },
     // Before a sign-in keyrack registers its own client; its details do not matter here.
-    registerClient: async () => ({ clientId: 'keyrack-client', clientSecret: 'secret', expiresAt: new Date(NOW.getTime() + 90 * 24 * 60 * MIN) }),
+    registerClient: async () => ({
+      clientId: 'keyrack-client',
+      clientSecret: 'secret',
+      expiresAt: new Date(NOW.getTime() + 90 * 24 * 60 * MIN),
+    }),
   } as unknown as SsoPortal
   return new SsoSessions(deps, cli, () => fakePortal)
 }
@@ -81,7 +85,7 @@ beforeEach(async () => {
 })
 afterEach(() => home.cleanup())
 
-describe('isTokenLive: the CLI\'s 15-minute window', () => {
+describe("isTokenLive: the CLI's 15-minute window", () => {
   it('is live with 15 minutes or more left, as botocore judges (`seconds < window` is expired)', () => {
     expect(TOKEN_EXPIRY_WINDOW_MS).toBe(15 * MIN)
     expect(isTokenLive({ expiresAt: new Date(NOW.getTime() + 15 * MIN) }, NOW)).toBe(true)
@@ -95,7 +99,9 @@ describe('SsoSessions.ensureLive', () => {
     await writeToken({ accessToken: 'old', expiresAt: expiringIn(5 * MIN), ...refreshable })
     portal.refreshError = new UnavailableError('oidc.us-east-1.amazonaws.com did not answer')
     const sessions = makeSessions()
-    await expect(sessions.ensureLive(target, sessions.login('p', deps.paths.awsConfig, {}), UNLOCK)).rejects.toBeInstanceOf(UnavailableError)
+    await expect(sessions.ensureLive(target, sessions.login('p', deps.paths.awsConfig, {}), UNLOCK)).rejects.toBeInstanceOf(
+      UnavailableError,
+    )
     expect(logins).toBe(0)
   })
 
@@ -131,7 +137,9 @@ describe('SsoSessions.signIn: only a fresh, live token proves the sign-in', () =
     loginWrites = undefined
     const sessions = makeSessions()
     const before = { path: target.tokenPath, accessToken: 'old', expiresAt: new Date(NOW.getTime() + 8 * 60 * MIN), raw: {} }
-    await expect(sessions.signIn(target, before, sessions.login('p', deps.paths.awsConfig, {}), UNLOCK)).rejects.toBeInstanceOf(SsoSignInError)
+    await expect(sessions.signIn(target, before, sessions.login('p', deps.paths.awsConfig, {}), UNLOCK)).rejects.toBeInstanceOf(
+      SsoSignInError,
+    )
     expect(sessions.signedInHere(target)).toBe(false)
   })
 
@@ -139,7 +147,9 @@ describe('SsoSessions.signIn: only a fresh, live token proves the sign-in', () =
     // Kills: accepting any new token, live or not.
     loginWrites = { accessToken: 'new-token', expiresAt: expiringIn(10 * MIN) }
     const sessions = makeSessions()
-    await expect(sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}), UNLOCK)).rejects.toBeInstanceOf(SsoSignInError)
+    await expect(sessions.signIn(target, undefined, sessions.login('p', deps.paths.awsConfig, {}), UNLOCK)).rejects.toBeInstanceOf(
+      SsoSignInError,
+    )
   })
 
   it('names an aws v1 earlier on PATH once per run, however many sessions sign in', async () => {
@@ -199,7 +209,10 @@ describe('SsoSessions: a set waiting for the session is handed it, not signed ou
     await markerFor(waiter.pid!)
     expect(await sessions.logout(target, [])).toEqual({ hadToken: false })
     expect(portal.logouts).toEqual([])
-    expect(JSON.parse(await readFile(join(lockDir(), (await usersFile())!), 'utf8'))).toEqual({ pids: [waiter.pid], handedTo: [waiter.pid] })
+    expect(JSON.parse(await readFile(join(lockDir(), (await usersFile())!), 'utf8'))).toEqual({
+      pids: [waiter.pid],
+      handedTo: [waiter.pid],
+    })
 
     // A marker whose set is gone (kill -9) hands nothing over: the set signs out, and the marker is removed.
     const again = makeSessions()

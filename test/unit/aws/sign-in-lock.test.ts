@@ -49,7 +49,9 @@ describe('the per-session sign-in lock', () => {
     // When this one wants it: it is told who holds it, and gives up after waitMs
     const waited: number[] = []
     const started = Date.now()
-    await expect(SessionSignInLock.acquire(vault, '/cache/acme.json', { waitMs: 600, onWait: (pid) => void waited.push(pid) })).rejects.toBeInstanceOf(SessionBusyError)
+    await expect(
+      SessionSignInLock.acquire(vault, '/cache/acme.json', { waitMs: 600, onWait: (pid) => void waited.push(pid) }),
+    ).rejects.toBeInstanceOf(SessionBusyError)
     expect(Date.now() - started).toBeGreaterThanOrEqual(600)
     expect(waited).toEqual([holder.pid])
     // and another session's lock does not wait at all
@@ -68,7 +70,10 @@ describe('the per-session sign-in lock', () => {
     const vault = join(dir, 'vault')
     await mkdir(vault, { recursive: true })
     const orphan = await fakeAwsLogin()
-    await writeFile(SessionSignInLock.pathFor(vault, '/cache/acme.json'), JSON.stringify({ pid: await deadPid(), child: orphan, startedAt: '' }))
+    await writeFile(
+      SessionSignInLock.pathFor(vault, '/cache/acme.json'),
+      JSON.stringify({ pid: await deadPid(), child: orphan, startedAt: '' }),
+    )
     const lock = await SessionSignInLock.acquire(vault, '/cache/acme.json', { waitMs: 1_000 })
     expect(isRunning(orphan)).toBe(false)
     await lock.release()

@@ -24,7 +24,12 @@ describe('SSO cache file names', () => {
 
   it('names a registration file as botocore does, scopes or not, non-ASCII escaped', () => {
     expect(
-      registrationCachePath('/c', { startUrl: 'https://acme.awsapps.com/start', sessionName: 'acme', ssoRegion: 'us-east-1', scopes: ['sso:account:access'] }),
+      registrationCachePath('/c', {
+        startUrl: 'https://acme.awsapps.com/start',
+        sessionName: 'acme',
+        ssoRegion: 'us-east-1',
+        scopes: ['sso:account:access'],
+      }),
     ).toBe('/c/a46244aec25f6b3f79a11fb31a50b6fecac1633a.json')
     expect(registrationCachePath('/c', { startUrl: 'https://acme.awsapps.com/start', sessionName: 'ünï', ssoRegion: 'eu-west-1' })).toBe(
       '/c/b09c5200715220998494d265dd4aac918be59c4b.json',
@@ -105,14 +110,23 @@ describe('SSO token cache', () => {
     expect(canRefresh((await readSsoToken(path))!, now)).toBe(false)
     await writeFile(
       path,
-      JSON.stringify({ accessToken: 'a', expiresAt: '2026-11-29T17:01:00Z', clientId: 'c', clientSecret: 's', refreshToken: 'r', registrationExpiresAt: '2026-11-01T00:00:00Z' }),
+      JSON.stringify({
+        accessToken: 'a',
+        expiresAt: '2026-11-29T17:01:00Z',
+        clientId: 'c',
+        clientSecret: 's',
+        refreshToken: 'r',
+        registrationExpiresAt: '2026-11-01T00:00:00Z',
+      }),
     )
     expect(canRefresh((await readSsoToken(path))!, now)).toBe(false)
   })
 
   it('rewrites a refreshed token keeping unknown fields, as 0600', async () => {
     const path = join(dir, 't.json')
-    await writeFile(path, JSON.stringify({ accessToken: 'old', expiresAt: '2026-11-29T17:01:00Z', refreshToken: 'r1', custom: 1 }), { mode: 0o644 })
+    await writeFile(path, JSON.stringify({ accessToken: 'old', expiresAt: '2026-11-29T17:01:00Z', refreshToken: 'r1', custom: 1 }), {
+      mode: 0o644,
+    })
     const token = (await readSsoToken(path))!
     await writeRefreshedToken(token, { accessToken: 'new', expiresAt: new Date('2026-11-29T19:00:00Z'), refreshToken: 'r2' })
     const written = JSON.parse(await readFile(path, 'utf8'))
@@ -133,7 +147,10 @@ describe('SSO token cache', () => {
 
   it('reads a registration file', async () => {
     const path = join(dir, 'r.json')
-    await writeFile(path, JSON.stringify({ clientId: 'c', clientSecret: 's', expiresAt: '2027-01-01T00:00:00Z', scopes: ['sso:account:access'] }))
+    await writeFile(
+      path,
+      JSON.stringify({ clientId: 'c', clientSecret: 's', expiresAt: '2027-01-01T00:00:00Z', scopes: ['sso:account:access'] }),
+    )
     expect(await readSsoRegistration(path)).toMatchObject({ clientId: 'c', scopes: ['sso:account:access'] })
   })
 })

@@ -2,7 +2,14 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CancelledError, CorruptFileError, KeyLockedError, PromptNotAllowedError, UnavailableError, UsageError } from '../../../src/domain/errors.js'
+import {
+  CancelledError,
+  CorruptFileError,
+  KeyLockedError,
+  PromptNotAllowedError,
+  UnavailableError,
+  UsageError,
+} from '../../../src/domain/errors.js'
 import { Slug } from '../../../src/domain/slug.js'
 import { AwsConfigFile } from '../../../src/vaults/aws.iam.sso/config-file.js'
 import { SsoAccessError } from '../../../src/vaults/aws.iam.sso/errors.js'
@@ -165,7 +172,9 @@ describe('aws.iam.sso set: the wizard with flags', () => {
 
   it('reuses the sso-session configured for the same start URL, typed another way, and signs in to it', async () => {
     const w = await world({ config: EXISTING })
-    const outcome = await w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'other.demo.admin', 'https://other.awsapps.com/start/', 'eu-west-1') })
+    const outcome = await w.vault.set(slug, {
+      flags: flagsFor('demo', 'admin', 'other.demo.admin', 'https://other.awsapps.com/start/', 'eu-west-1'),
+    })
     const config = AwsConfigFile.parse((await w.config())!, '/c')
     expect(config.ssoSessions().map((s) => s.name)).toEqual(['other'])
     expect(config.profile('other.demo.admin')).toMatchObject({ ssoSession: 'other', region: 'eu-west-1' })
@@ -187,7 +196,10 @@ describe('aws.iam.sso set: the wizard with flags', () => {
     const vault = laterRun(w)
     // When a second key is set on the same session in a new run
     const second = Slug.of('test', 'STAGING')
-    const key: StoredKey = { slug: second, ref: (await vault.set(second, { flags: flagsFor('staging', 'developer', 'acme.staging.developer') })).ref }
+    const key: StoredKey = {
+      slug: second,
+      ref: (await vault.set(second, { flags: flagsFor('staging', 'developer', 'acme.staging.developer') })).ref,
+    }
     const [result] = await vault.unlock([key], {})
     // Then no second sign-in, and unlock says it was already unlocked (so the roundtrip will not relock it)
     expect(w.cli.calls).toHaveLength(1)
@@ -572,7 +584,9 @@ describe('aws.iam.sso get and status', () => {
     expect((await laterRun(w).get({ ...key, ref: older })).reveal()).toBe('acme.demo.admin')
     // A record made for another session (the profile was moved to another sso-session since), or a name that is
     // not a cache file's, is not trusted: derived
-    expect((await laterRun(w).get({ ...key, ref: { ...key.ref, ssoSession: 'other', tokenFile: basename(elsewhere) } })).reveal()).toBe('acme.demo.admin')
+    expect((await laterRun(w).get({ ...key, ref: { ...key.ref, ssoSession: 'other', tokenFile: basename(elsewhere) } })).reveal()).toBe(
+      'acme.demo.admin',
+    )
     expect((await laterRun(w).get({ ...key, ref: { ...key.ref, tokenFile: '../../x.json' } })).reveal()).toBe('acme.demo.admin')
   })
 
@@ -581,7 +595,9 @@ describe('aws.iam.sso get and status', () => {
     const w = await world()
     const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
     const token = JSON.parse(await readFile(w.tokenPath('acme'), 'utf8')) as { accessToken: string }
-    expect((await fetch(`${w.fake.url}/logout`, { method: 'POST', headers: { 'x-amz-sso_bearer_token': token.accessToken } })).status).toBe(200)
+    expect((await fetch(`${w.fake.url}/logout`, { method: 'POST', headers: { 'x-amz-sso_bearer_token': token.accessToken } })).status).toBe(
+      200,
+    )
     // When
     const error = await errorOf(laterRun(w).get(key))
     // Then
@@ -665,10 +681,10 @@ describe('aws.iam.sso relock', () => {
   })
 })
 
-
 describe('aws.iam.sso set: the write step merges what another set wrote meanwhile', () => {
   const racingSession = `\n[sso-session acme]\nsso_start_url = ${ACME}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n`
-  const racingProfile = '\n[profile acme.racing]\nsso_session = acme\nsso_account_id = 111111111111\nsso_role_name = admin\nregion = us-east-1\n'
+  const racingProfile =
+    '\n[profile acme.racing]\nsso_session = acme\nsso_account_id = 111111111111\nsso_role_name = admin\nregion = us-east-1\n'
 
   /** Another keyrack set writes `text` to the config while this one signs in (after its wizard read the file). */
   function racingWrite(w: World, text: string): void {
@@ -726,7 +742,9 @@ describe('aws.iam.sso set: the write step merges what another set wrote meanwhil
     // Then nothing of this set was written, and the message says why and what to do
     expect(error).toBeInstanceOf(CorruptFileError)
     expect((error as CorruptFileError).exitCode).toBe(2)
-    expect((error as CorruptFileError).message).toContain(`[sso-session acme-work] for ${ACME} appeared while keyrack was setting up the key`)
+    expect((error as CorruptFileError).message).toContain(
+      `[sso-session acme-work] for ${ACME} appeared while keyrack was setting up the key`,
+    )
     expect((error as CorruptFileError).fix).toBe('Run the keyrack command again.')
     expect(await w.config()).toBe(EXISTING + racingSession.replace('[sso-session acme]', '[sso-session acme-work]'))
   })

@@ -31,11 +31,31 @@ const one = (report: DoctorReport, id: string): Check => {
 }
 
 const SESSION = (name: string, url = `https://${name}.awsapps.com/start`, scopes = true) =>
-  [`[sso-session ${name}]`, `sso_start_url = ${url}`, 'sso_region = eu-west-1', ...(scopes ? ['sso_registration_scopes = sso:account:access'] : []), ''].join('\n')
+  [
+    `[sso-session ${name}]`,
+    `sso_start_url = ${url}`,
+    'sso_region = eu-west-1',
+    ...(scopes ? ['sso_registration_scopes = sso:account:access'] : []),
+    '',
+  ].join('\n')
 const PROFILE = (name: string, session: string) =>
-  [`[profile ${name}]`, `sso_session = ${session}`, 'sso_account_id = 111111111111', 'sso_role_name = Admin', 'region = eu-west-1', ''].join('\n')
+  [
+    `[profile ${name}]`,
+    `sso_session = ${session}`,
+    'sso_account_id = 111111111111',
+    'sso_role_name = Admin',
+    'region = eu-west-1',
+    '',
+  ].join('\n')
 const LEGACY = (name: string, url: string) =>
-  [`[profile ${name}]`, `sso_start_url = ${url}`, 'sso_region = us-east-1', 'sso_account_id = 222222222222', 'sso_role_name = Read', ''].join('\n')
+  [
+    `[profile ${name}]`,
+    `sso_start_url = ${url}`,
+    'sso_region = us-east-1',
+    'sso_account_id = 222222222222',
+    'sso_role_name = Read',
+    '',
+  ].join('\n')
 
 async function config(...sections: string[]) {
   await writeTree(home.dir, { '.aws/config': sections.join('\n') })
@@ -56,9 +76,15 @@ describe('doctor: aws CLI', () => {
     expect(one(report, 'aws-cli.v2')).toMatchObject({ status: 'ok', detail: expect.stringContaining('aws CLI 2.9.19 at') })
     const shadow = one(report, 'aws-cli.shadowed')
     expect(shadow.status).toBe('warn')
-    expect(shadow.detail).toContain(`${join(home.dir, 'tools/bin0/aws')} (aws CLI 1.45.11) comes before ${join(home.dir, 'tools/bin1/aws')} (2.9.19)`)
-    expect(shadow.fix).toBe(`Put ${join(home.dir, 'tools/bin1')} before ${join(home.dir, 'tools/bin0')} in PATH, or uninstall the old CLI (e.g. pip uninstall awscli)`)
-    expect(one(report, 'aws-cli.device-code').detail).toBe('aws CLI 2.9.19 predates 2.22: sign-in by device code only, no --use-device-code')
+    expect(shadow.detail).toContain(
+      `${join(home.dir, 'tools/bin0/aws')} (aws CLI 1.45.11) comes before ${join(home.dir, 'tools/bin1/aws')} (2.9.19)`,
+    )
+    expect(shadow.fix).toBe(
+      `Put ${join(home.dir, 'tools/bin1')} before ${join(home.dir, 'tools/bin0')} in PATH, or uninstall the old CLI (e.g. pip uninstall awscli)`,
+    )
+    expect(one(report, 'aws-cli.device-code').detail).toBe(
+      'aws CLI 2.9.19 predates 2.22: sign-in by device code only, no --use-device-code',
+    )
     expect(report.exitCode).toBe(0)
   })
 
@@ -82,7 +108,12 @@ describe('doctor: AWS config', () => {
     await config(SESSION('acme'), PROFILE('acme.admin', 'acme'), SESSION('beta'), PROFILE('beta.read', 'beta'))
     const report = await doctor()
     expect(one(report, 'aws-config.parse')).toMatchObject({ status: 'ok', detail: '~/.aws/config parses: 2 profile(s), 2 sso-session(s)' })
-    for (const id of ['aws-config.sso-session-exists', 'aws-config.shared-start-url', 'aws-config.registration-scopes', 'aws-config.legacy-sso']) {
+    for (const id of [
+      'aws-config.sso-session-exists',
+      'aws-config.shared-start-url',
+      'aws-config.registration-scopes',
+      'aws-config.legacy-sso',
+    ]) {
       expect(one(report, id).status, id).toBe('ok')
     }
     expect(report.exitCode).toBe(0)
@@ -90,7 +121,10 @@ describe('doctor: AWS config', () => {
 
   it('✓ no config yet is fine', async () => {
     const report = await doctor()
-    expect(one(report, 'aws-config.parse')).toMatchObject({ status: 'ok', detail: expect.stringContaining('no AWS config at ~/.aws/config yet') })
+    expect(one(report, 'aws-config.parse')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('no AWS config at ~/.aws/config yet'),
+    })
   })
 
   it('✗ a config the aws CLI would refuse (exit 7), with the line', async () => {
@@ -102,10 +136,13 @@ describe('doctor: AWS config', () => {
     expect(report.exitCode).toBe(7)
   })
 
-  it("✗ a profile whose sso_session does not exist, with the sessions it could use", async () => {
+  it('✗ a profile whose sso_session does not exist, with the sessions it could use', async () => {
     await config(SESSION('acme'), PROFILE('ghosted', 'gone'))
     const check = one(await doctor(), 'aws-config.sso-session-exists')
-    expect(check).toMatchObject({ status: 'fail', detail: '[profile ghosted] (line 6) has sso_session = gone, but ~/.aws/config has no [sso-session gone]' })
+    expect(check).toMatchObject({
+      status: 'fail',
+      detail: '[profile ghosted] (line 6) has sso_session = gone, but ~/.aws/config has no [sso-session gone]',
+    })
     expect(check.fix).toContain('set sso_session in [profile ghosted] to one of: acme')
   })
 
@@ -115,7 +152,9 @@ describe('doctor: AWS config', () => {
     const check = one(report, 'aws-config.shared-start-url')
     expect(check.status).toBe('fail')
     expect(check.detail).toContain('sso-sessions acme, acme2 share the start URL https://acme.awsapps.com/start')
-    expect(check.fix).toBe('In ~/.aws/config, keep [sso-session acme]: set sso_session = acme in [profile b], then delete [sso-session acme2]')
+    expect(check.fix).toBe(
+      'In ~/.aws/config, keep [sso-session acme]: set sso_session = acme in [profile b], then delete [sso-session acme2]',
+    )
     expect(report.exitCode).toBe(7)
   })
 
@@ -157,7 +196,10 @@ describe('doctor: AWS config', () => {
 describe("doctor: keyrack's aws.iam.sso keys", () => {
   async function store(keys: Record<string, Record<string, string>>) {
     const entries = Object.fromEntries(
-      Object.entries(keys).map(([slug, ref]) => [slug, { vault: 'aws.iam.sso', ref, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' }]),
+      Object.entries(keys).map(([slug, ref]) => [
+        slug,
+        { vault: 'aws.iam.sso', ref, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' },
+      ]),
     )
     await writeTree(home.dir, { '.config/keyrack/store.json': JSON.stringify({ version: 1, keys: entries }) })
     await chmod(join(home.dir, '.config/keyrack/store.json'), 0o600)
@@ -169,7 +211,10 @@ describe("doctor: keyrack's aws.iam.sso keys", () => {
     await config(SESSION('acme'), PROFILE('acme.admin', 'acme'))
     await store({ 'test.AWS_PROFILE': { profile: 'acme.admin', ssoSession: 'acme' } })
     const report = await doctor()
-    expect(one(report, 'aws-keys.profile')).toMatchObject({ status: 'ok', detail: 'test.AWS_PROFILE: profile acme.admin signs in through sso-session acme' })
+    expect(one(report, 'aws-keys.profile')).toMatchObject({
+      status: 'ok',
+      detail: 'test.AWS_PROFILE: profile acme.admin signs in through sso-session acme',
+    })
     expect(one(report, 'aws-keys.leftovers').status).toBe('ok')
   })
 
@@ -233,18 +278,44 @@ describe('doctor: SSO cache', () => {
   async function token(session: string, expiresIn: number, extra: Record<string, string> = {}) {
     await mkdir(cache(), { recursive: true })
     const path = tokenCachePath(cache(), { kind: 'session', name: session })
-    await writeFile(path, JSON.stringify({ startUrl: `https://${session}.awsapps.com/start`, region: 'eu-west-1', accessToken: 'at', expiresAt: iso(expiresIn), ...extra }), { mode: 0o600 })
+    await writeFile(
+      path,
+      JSON.stringify({
+        startUrl: `https://${session}.awsapps.com/start`,
+        region: 'eu-west-1',
+        accessToken: 'at',
+        expiresAt: iso(expiresIn),
+        ...extra,
+      }),
+      { mode: 0o600 },
+    )
     return path
   }
   async function registration(session: string, expiresIn: number) {
     await mkdir(cache(), { recursive: true })
-    const path = registrationCachePath(cache(), { startUrl: `https://${session}.awsapps.com/start`, ssoRegion: 'eu-west-1', sessionName: session, scopes: ['sso:account:access'] })
-    await writeFile(path, JSON.stringify({ clientId: 'c', clientSecret: 's', expiresAt: iso(expiresIn), scopes: ['sso:account:access'] }), { mode: 0o600 })
+    const path = registrationCachePath(cache(), {
+      startUrl: `https://${session}.awsapps.com/start`,
+      ssoRegion: 'eu-west-1',
+      sessionName: session,
+      scopes: ['sso:account:access'],
+    })
+    await writeFile(path, JSON.stringify({ clientId: 'c', clientSecret: 's', expiresAt: iso(expiresIn), scopes: ['sso:account:access'] }), {
+      mode: 0o600,
+    })
     return path
   }
 
   beforeEach(async () => {
-    await config(SESSION('live'), PROFILE('live.admin', 'live'), SESSION('soon'), PROFILE('soon.admin', 'soon'), SESSION('past'), PROFILE('past.admin', 'past'), SESSION('none'), PROFILE('none.admin', 'none'))
+    await config(
+      SESSION('live'),
+      PROFILE('live.admin', 'live'),
+      SESSION('soon'),
+      PROFILE('soon.admin', 'soon'),
+      SESSION('past'),
+      PROFILE('past.admin', 'past'),
+      SESSION('none'),
+      PROFILE('none.admin', 'none'),
+    )
   })
 
   it('per session: ✓ live, ! expiring, ! expired, ✓ signed out', async () => {
@@ -269,7 +340,11 @@ describe('doctor: SSO cache', () => {
     const path = await token('live', HOUR)
     await writeFile(path, '{not json')
     const [live] = byId(await doctor(), 'sso-cache.token')
-    expect(live).toMatchObject({ status: 'fail', detail: expect.stringContaining('is not valid JSON'), fix: expect.stringContaining('Delete') })
+    expect(live).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('is not valid JSON'),
+      fix: expect.stringContaining('Delete'),
+    })
   })
 
   it('per session keyrack does not sign in through: ✓ registration with days left, ! within 14 days (with the rm + sign-in fix), ! expired, ! absent', async () => {
@@ -278,9 +353,15 @@ describe('doctor: SSO cache', () => {
     await registration('past', -DAY)
     const checks = byId(await doctor(), 'sso-cache.registration')
     expect(checks.map((c) => c.status)).toEqual(['ok', 'warn', 'warn', 'warn'])
-    expect(checks[0]!.detail).toMatch(/^\[sso-session live\]: client registration made by another program, not keyrack \(c, device code\), 80 day\(s\) left .*; keyrack does not sign in here$/)
-    expect(checks[1]!.detail).toMatch(/client registration made by another program, not keyrack \(c, device code\), 3 day\(s\) left .*: after that the consent page appears at a sign-in/)
-    expect(checks[1]!.fix).toBe(`Register again now, while a browser is at hand: rm ${soon.replace(home.dir, '~')} && aws sso login --profile soon.admin`)
+    expect(checks[0]!.detail).toMatch(
+      /^\[sso-session live\]: client registration made by another program, not keyrack \(c, device code\), 80 day\(s\) left .*; keyrack does not sign in here$/,
+    )
+    expect(checks[1]!.detail).toMatch(
+      /client registration made by another program, not keyrack \(c, device code\), 3 day\(s\) left .*: after that the consent page appears at a sign-in/,
+    )
+    expect(checks[1]!.fix).toBe(
+      `Register again now, while a browser is at hand: rm ${soon.replace(home.dir, '~')} && aws sso login --profile soon.admin`,
+    )
     expect(checks[2]!.detail).toContain('expired on')
     expect(checks[3]!.detail).toContain('no client registration')
   })

@@ -71,7 +71,9 @@ describe('doctor: stray --sso-session sign-ins', () => {
     // When
     const report = await doctorReport({ paths: [], cwd: home.dir }, deps())
     // Then
-    expect(usageChecks(report.checks)).toEqual([expect.objectContaining({ status: 'ok', detail: expect.stringContaining('no `aws sso login --sso-session` in') })])
+    expect(usageChecks(report.checks)).toEqual([
+      expect.objectContaining({ status: 'ok', detail: expect.stringContaining('no `aws sso login --sso-session` in') }),
+    ])
     expect(report.exitCode).toBe(0)
   })
 
@@ -97,7 +99,9 @@ describe('doctor: stray --sso-session sign-ins', () => {
     await writeTree(home.dir, { '.zshrc': 'aws sso login --sso-session=beta\n' })
     const [check] = usageChecks((await doctorReport({ paths: [], cwd: home.dir }, deps())).checks)
     expect(check).toMatchObject({ status: 'fail', detail: '~/.zshrc:1: aws sso login --sso-session=beta' })
-    expect(check!.fix).toBe('Use one of the profiles with sso_session = beta: beta.read, beta.write, e.g. aws sso login --profile=beta.read')
+    expect(check!.fix).toBe(
+      'Use one of the profiles with sso_session = beta: beta.read, beta.write, e.g. aws sso login --profile=beta.read',
+    )
   })
 
   it('names the keyrack command that creates a profile when none uses the session', async () => {

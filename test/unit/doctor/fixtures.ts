@@ -57,7 +57,9 @@ export async function makeBin(root: string, awsVersions: string[]): Promise<stri
     await mkdir(dir, { recursive: true })
     // v1 prints its version on stderr, v2 on stdout, as the real ones do.
     const stream = version.startsWith('1.') ? '>&2' : ''
-    await writeFile(join(dir, 'aws'), `#!/bin/sh\necho "aws-cli/${version} Python/3.11.2 Linux/6 source/x86_64" ${stream}\n`, { mode: 0o755 })
+    await writeFile(join(dir, 'aws'), `#!/bin/sh\necho "aws-cli/${version} Python/3.11.2 Linux/6 source/x86_64" ${stream}\n`, {
+      mode: 0o755,
+    })
     dirs.push(dir)
   }
   const gitDir = join(root, 'git-bin')

@@ -53,7 +53,11 @@ describe('doctor: the store', () => {
     await deps.store.put('test.API_URL', { vault: 'os.direct', ref: {} }, new Date())
     await writeFile(deps.paths.store, '{"version": 1, "keys": {', { mode: 0o600 })
     const report = await doctor()
-    expect(one(report, 'store.parse')).toMatchObject({ status: 'fail', detail: expect.stringContaining('is not valid JSON'), fix: expect.stringContaining('keyrack never overwrites it') })
+    expect(one(report, 'store.parse')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('is not valid JSON'),
+      fix: expect.stringContaining('keyrack never overwrites it'),
+    })
     expect(report.exitCode).toBe(7)
   })
 
@@ -89,7 +93,10 @@ describe('doctor: the agent', () => {
   it('✓ running, this version, socket 0600 in a 0700 folder', async () => {
     await startAgent(deps.version)
     const report = await doctor()
-    expect(one(report, 'agent.running')).toMatchObject({ status: 'ok', detail: `agent running (pid ${process.pid}, keyrack ${deps.version}) on ~/.config/keyrack/run/agent.sock` })
+    expect(one(report, 'agent.running')).toMatchObject({
+      status: 'ok',
+      detail: `agent running (pid ${process.pid}, keyrack ${deps.version}) on ~/.config/keyrack/run/agent.sock`,
+    })
     expect(one(report, 'agent.socket').status).toBe('ok')
   })
 
@@ -119,25 +126,33 @@ describe('doctor: the agent', () => {
     const report = await doctor()
     expect(one(report, 'agent.socket')).toMatchObject({
       status: 'fail',
-      detail: 'agent socket too open (whoever can connect reads unlocked values): ~/.config/keyrack/run/agent.sock is 0666, ~/.config/keyrack/run is 0755',
+      detail:
+        'agent socket too open (whoever can connect reads unlocked values): ~/.config/keyrack/run/agent.sock is 0666, ~/.config/keyrack/run is 0755',
       fix: 'chmod 700 ~/.config/keyrack/run && chmod 600 ~/.config/keyrack/run/agent.sock',
     })
     // and the agent is not reported running: keyrack will not talk to it through a folder others can reach
-    expect(one(report, 'agent.running')).toMatchObject({ status: 'fail', detail: expect.stringContaining('its mode is 0755'), fix: `chmod 700 ${dirname(deps.paths.agentSocket)}` })
+    expect(one(report, 'agent.running')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('its mode is 0755'),
+      fix: `chmod 700 ${dirname(deps.paths.agentSocket)}`,
+    })
     expect(report.exitCode).toBe(7)
   })
 
-  it.runIf(process.getuid?.() === 0)('✗ a socket folder another user owns, with something listening in it: says why, not "agent running"', async () => {
-    // Given another user's folder where the socket should be, with a live listener
-    await startAgent(deps.version)
-    await chown(dirname(deps.paths.agentSocket), 65534, 65534)
-    // When
-    const report = await doctor()
-    // Then
-    const check = one(report, 'agent.running')
-    expect(check.status).toBe('fail')
-    expect(check.detail).toContain('belongs to another user (uid 65534)')
-    expect(check.fix).toContain(`sudo rm -rf ${dirname(deps.paths.agentSocket)}`)
-    expect(report.exitCode).toBe(7)
-  })
+  it.runIf(process.getuid?.() === 0)(
+    '✗ a socket folder another user owns, with something listening in it: says why, not "agent running"',
+    async () => {
+      // Given another user's folder where the socket should be, with a live listener
+      await startAgent(deps.version)
+      await chown(dirname(deps.paths.agentSocket), 65534, 65534)
+      // When
+      const report = await doctor()
+      // Then
+      const check = one(report, 'agent.running')
+      expect(check.status).toBe('fail')
+      expect(check.detail).toContain('belongs to another user (uid 65534)')
+      expect(check.fix).toContain(`sudo rm -rf ${dirname(deps.paths.agentSocket)}`)
+      expect(report.exitCode).toBe(7)
+    },
+  )
 })

@@ -13,7 +13,13 @@ const fix = (before: string, after: string): FileFix => ({ file: '/home/u/.bashr
 
 describe('renderDiff', () => {
   it('shows each changed line as its own hunk, with its line number', () => {
-    const diff = renderDiff(fix('a\naws sso login --sso-session x\nb\naws sso login --sso-session=x\n', 'a\naws sso login --profile p\nb\naws sso login --profile=p\n'), show)
+    const diff = renderDiff(
+      fix(
+        'a\naws sso login --sso-session x\nb\naws sso login --sso-session=x\n',
+        'a\naws sso login --profile p\nb\naws sso login --profile=p\n',
+      ),
+      show,
+    )
     expect(diff).toBe(
       [
         '--- ~/.bashrc',
@@ -31,7 +37,11 @@ describe('renderDiff', () => {
 
   it('shows a continuation the rewrite folded into one line as one block', () => {
     const diff = renderDiff(fix('aws sso login \\\n  --sso-session \\\n  x\nexit\n', 'aws sso login \\\n  --profile p\nexit\n'), show)
-    expect(diff).toBe(['--- ~/.bashrc', '+++ ~/.bashrc (keyrack doctor --fix)', '@@ line 2 @@', '-  --sso-session \\', '-  x', '+  --profile p', ''].join('\n'))
+    expect(diff).toBe(
+      ['--- ~/.bashrc', '+++ ~/.bashrc (keyrack doctor --fix)', '@@ line 2 @@', '-  --sso-session \\', '-  x', '+  --profile p', ''].join(
+        '\n',
+      ),
+    )
   })
 
   it('prints CRLF lines without their carriage return', () => {
@@ -41,7 +51,10 @@ describe('renderDiff', () => {
 })
 
 describe('applyFix', () => {
-  const config = AwsConfigFile.parse('[sso-session acme]\nsso_start_url = https://acme.awsapps.com/start\nsso_region = eu-west-1\n\n[profile acme.admin]\nsso_session = acme\n', '/c')
+  const config = AwsConfigFile.parse(
+    '[sso-session acme]\nsso_start_url = https://acme.awsapps.com/start\nsso_region = eu-west-1\n\n[profile acme.admin]\nsso_session = acme\n',
+    '/c',
+  )
 
   it('refuses a file that changed since it was read, writing nothing', async () => {
     // Given: a planned fix, then another editor changes the file

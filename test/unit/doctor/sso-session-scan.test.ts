@@ -45,7 +45,10 @@ describe('scanForSsoSessionUsage: HOME', () => {
       '.config/fish/conf.d/notes.txt': LOGIN('not-fish'),
       '.aws/cli/alias': '[toplevel]\nlogin = sso login --sso-session a1\n',
       '.config/keyrack/store.json': JSON.stringify(
-        { version: 1, keys: { 'test.NOTE': { vault: 'os.direct', ref: { note: 'aws sso login --sso-session s1' }, createdAt: '', updatedAt: '' } } },
+        {
+          version: 1,
+          keys: { 'test.NOTE': { vault: 'os.direct', ref: { note: 'aws sso login --sso-session s1' }, createdAt: '', updatedAt: '' } },
+        },
         null,
         2,
       ),
@@ -155,7 +158,9 @@ describe('scanForSsoSessionUsage: repositories', () => {
   it('finds sign-ins whose `sso` and `login` are apart by spaces, a tab or a line continuation', async () => {
     // Given
     await writeTree(home.dir, { '.bashrc': 'alias l="aws sso\tlogin --sso-session tab"\n' })
-    await repo.commit({ 'ci/login.sh': '#!/bin/sh\naws sso  login --sso-session spaces\naws sso \\\n  login \\\n  --sso-session continued\n' })
+    await repo.commit({
+      'ci/login.sh': '#!/bin/sh\naws sso  login --sso-session spaces\naws sso \\\n  login \\\n  --sso-session continued\n',
+    })
     // When
     const scan = await scanForSsoSessionUsage({ cwd: repo.dir, paths: [] }, makeAwsTestDeps(home))
     // Then
@@ -180,7 +185,9 @@ describe('scanForSsoSessionUsage: repositories', () => {
   it("reports a git that fails (macOS's stub without the Command Line Tools) instead of silently skipping the repository", async () => {
     // Given: a git that exits 1 for every command, as /usr/bin/git does without the Command Line Tools
     const bin = join(home.dir, 'stub-bin')
-    await writeTree(bin, { git: '#!/bin/sh\necho "xcrun: error: invalid active developer path (/Library/Developer/CommandLineTools)" >&2\nexit 1\n' })
+    await writeTree(bin, {
+      git: '#!/bin/sh\necho "xcrun: error: invalid active developer path (/Library/Developer/CommandLineTools)" >&2\nexit 1\n',
+    })
     await chmod(join(bin, 'git'), 0o755)
     const deps = makeAwsTestDeps(home, { env: { PATH: bin } })
     // When

@@ -74,7 +74,9 @@ describe('findSsoSessionUsages: every spelling', () => {
       { line: 4, session: 'continued', text: '--sso-session continued' },
       { line: 7, session: 'mixed', text: '--sso-session=mixed' },
     ])
-    expect(rewritten(text, 'p')).toBe(text.replace(/--sso-session[ =][a-z-]+/g, (flag) => (flag.includes('=') ? '--profile=p' : '--profile p')))
+    expect(rewritten(text, 'p')).toBe(
+      text.replace(/--sso-session[ =][a-z-]+/g, (flag) => (flag.includes('=') ? '--profile=p' : '--profile p')),
+    )
     // and in an aws CLI alias, which has no leading `aws`
     const alias = '[toplevel]\nlogin = sso\t login --sso-session acme\n'
     expect(findSsoSessionUsages(alias, '/home/u/.aws/cli/alias', 'aws-alias').map((u) => [u.line, u.session])).toEqual([[2, 'acme']])
@@ -98,7 +100,8 @@ describe('findSsoSessionUsages: every spelling', () => {
   })
 
   it('reports a computed session ($1, ${X}, $(…)) without a session name', () => {
-    const text = 'l() { aws sso login --sso-session "$1"; }\nm() { aws sso login --sso-session ${S}; }\nn() { aws sso login --sso-session $(cat f); }\n'
+    const text =
+      'l() { aws sso login --sso-session "$1"; }\nm() { aws sso login --sso-session ${S}; }\nn() { aws sso login --sso-session $(cat f); }\n'
     expect(found(text).map((u) => [u.line, u.session])).toEqual([
       [1, undefined],
       [2, undefined],
@@ -130,7 +133,8 @@ describe('findSsoSessionUsages: every spelling', () => {
   })
 
   it('finds aws CLI aliases, which omit the leading `aws`', () => {
-    const text = '[toplevel]\nlogin = sso login --sso-session acme\nshell-login = !aws sso login --sso-session=beta\n; old = sso login --sso-session gone\n'
+    const text =
+      '[toplevel]\nlogin = sso login --sso-session acme\nshell-login = !aws sso login --sso-session=beta\n; old = sso login --sso-session gone\n'
     const usages = findSsoSessionUsages(text, '/home/u/.aws/cli/alias', 'aws-alias')
     expect(usages.map((u) => [u.line, u.session])).toEqual([
       [2, 'acme'],
@@ -203,7 +207,8 @@ describe('findSsoSessionUsages: what is not a stray sign-in', () => {
   })
 
   it('skips a line marked keyrack-doctor-ignore, and a whole file marked keyrack-doctor-ignore-file', () => {
-    const text = 'echo "never run aws sso login --sso-session x" # keyrack-doctor-ignore\naws sso login \\\n  --sso-session y  # keyrack-doctor-ignore\naws sso login --sso-session z\n'
+    const text =
+      'echo "never run aws sso login --sso-session x" # keyrack-doctor-ignore\naws sso login \\\n  --sso-session y  # keyrack-doctor-ignore\naws sso login --sso-session z\n'
     expect(found(text).map((u) => u.session)).toEqual(['z'])
     expect(found(`# keyrack-doctor-ignore-file\n${text}`)).toEqual([])
   })

@@ -35,7 +35,11 @@ export async function awsCliChecks(deps: AwsContext): Promise<Check[]> {
   }
   checks.push(
     versionAtLeast(cli.version, DEVICE_CODE_FLAG_SINCE)
-      ? check('aws-cli.device-code', 'ok', `aws CLI ${cli.version} has --use-device-code (sign-in by authorization code with PKCE by default)`)
+      ? check(
+          'aws-cli.device-code',
+          'ok',
+          `aws CLI ${cli.version} has --use-device-code (sign-in by authorization code with PKCE by default)`,
+        )
       : check('aws-cli.device-code', 'ok', `aws CLI ${cli.version} predates 2.22: sign-in by device code only, no --use-device-code`),
   )
   return checks

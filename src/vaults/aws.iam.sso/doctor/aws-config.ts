@@ -37,7 +37,8 @@ export function awsConfigChecks(loaded: LoadedAwsConfig, show: (path: string) =>
     return [check('aws-config.parse', 'fail', loaded.error?.message ?? `${file} cannot be read`, loaded.error?.fix)]
   }
   const config = loaded.config
-  if (!config.exists) return [check('aws-config.parse', 'ok', `no AWS config at ${file} yet (${renderRemedy(setRemedyOf({}, { after: ' writes one' }))})`)]
+  if (!config.exists)
+    return [check('aws-config.parse', 'ok', `no AWS config at ${file} yet (${renderRemedy(setRemedyOf({}, { after: ' writes one' }))})`)]
   const profiles = config.profiles()
   const sessions = config.ssoSessions()
   const checks = [check('aws-config.parse', 'ok', `${file} parses: ${profiles.length} profile(s), ${sessions.length} sso-session(s)`)]
@@ -95,13 +96,19 @@ export function awsConfigChecks(loaded: LoadedAwsConfig, show: (path: string) =>
       ),
     )
   }
-  if (unscoped.length === 0 && sessions.length > 0) checks.push(check('aws-config.registration-scopes', 'ok', `every sso-session has sso_registration_scopes`))
+  if (unscoped.length === 0 && sessions.length > 0)
+    checks.push(check('aws-config.registration-scopes', 'ok', `every sso-session has sso_registration_scopes`))
 
   const legacy = profiles.filter((p) => p.ssoStartUrl && !p.ssoSession)
   for (const profile of legacy) {
     const reuse = sessions.find((s) => sameStartUrl(s.ssoStartUrl, profile.ssoStartUrl!))
     // The name the wizard would give that portal's session, so doctor's fix and `keyrack set` agree.
-    const name = reuse?.name ?? uniqueName(orgNameOf(profile.ssoStartUrl!), sessions.map((s) => s.name))
+    const name =
+      reuse?.name ??
+      uniqueName(
+        orgNameOf(profile.ssoStartUrl!),
+        sessions.map((s) => s.name),
+      )
     const fix = reuse
       ? `In ${file}, in [${profileHeader(profile)}] replace sso_start_url and sso_region with \`sso_session = ${reuse.name}\``
       : `In ${file}, add [sso-session ${name}] with sso_start_url = ${profile.ssoStartUrl}, sso_region = ${profile.ssoRegion ?? '<region>'}, sso_registration_scopes = ${SCOPES}; then in [${profileHeader(profile)}] replace sso_start_url and sso_region with \`sso_session = ${name}\``

@@ -48,7 +48,8 @@ export async function awsKeysChecks(data: StoreData | undefined, config: AwsConf
     const profile = config.profile(profileName)
     if (!profile) {
       const recorded = typeof key.ref.ssoSession === 'string' ? config.ssoSession(key.ref.ssoSession) : undefined
-      const flags = recorded?.ssoStartUrl && recorded.ssoRegion ? ['--sso-start-url', recorded.ssoStartUrl, '--sso-region', recorded.ssoRegion] : []
+      const flags =
+        recorded?.ssoStartUrl && recorded.ssoRegion ? ['--sso-start-url', recorded.ssoStartUrl, '--sso-region', recorded.ssoRegion] : []
       check('aws-keys.profile', 'fail', `${slug}: profile ${profileName} is not in ${file}`, again([...flags, '--profile', profileName]))
       continue
     }
@@ -70,7 +71,10 @@ export async function awsKeysChecks(data: StoreData | undefined, config: AwsConf
         'aws-keys.profile',
         'warn',
         `${slug}: profile ${profileName} is a legacy SSO profile (no sso-session): device code only, and no refresh (every expiry takes a browser sign-in)`,
-        again(['--sso-start-url', profile.ssoStartUrl, '--sso-region', profile.ssoRegion ?? '<region>'], 'Convert it to the sso-session form (see the aws config section), or write it again: '),
+        again(
+          ['--sso-start-url', profile.ssoStartUrl, '--sso-region', profile.ssoRegion ?? '<region>'],
+          'Convert it to the sso-session form (see the aws config section), or write it again: ',
+        ),
       )
       continue
     }

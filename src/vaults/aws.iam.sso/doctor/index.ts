@@ -37,7 +37,11 @@ export const doctor: DoctorRun = {
     const scanOptions = { paths, ...(input.cwd ? { cwd: input.cwd } : {}) }
     // Independent groups run at once, and alongside keyrack's own checks: the scan waits on git, the CLI check on
     // `aws --version`, the rest on files.
-    const running = Promise.all([awsCliChecks(deps), ssoCacheChecks(aws.config, deps, input.data), scanForSsoSessionUsage(scanOptions, deps)])
+    const running = Promise.all([
+      awsCliChecks(deps),
+      ssoCacheChecks(aws.config, deps, input.data),
+      scanForSsoSessionUsage(scanOptions, deps),
+    ])
     running.catch(() => undefined) // awaited in finish; until then, a failure is not "unhandled"
     return {
       async finish(): Promise<DoctorOutcome> {
@@ -70,7 +74,8 @@ async function fixStraySignIns(scan: ScanResult, config: AwsConfigFile | undefin
   const show = (path: string) => tildify(path, deps.paths.home)
   const plans = await planFixes(scan.usages, config)
   if (plans.length === 0) {
-    if (scan.usages.length > 0) deps.reporter.info('--fix: no line to rewrite by itself (each needs a choice of profile; see the fixes below).')
+    if (scan.usages.length > 0)
+      deps.reporter.info('--fix: no line to rewrite by itself (each needs a choice of profile; see the fixes below).')
     return []
   }
   for (const plan of plans) deps.reporter.info(renderDiff(plan, show).trimEnd())

@@ -3,14 +3,7 @@ import { formatDuration } from '../../../domain/duration.js'
 import { KeyrackError } from '../../../domain/errors.js'
 import type { Check } from '../../../domain/check.js'
 import type { AwsConfigFile } from '../config-file.js'
-import {
-  canRefresh,
-  isTokenLive,
-  listSsoCacheFiles,
-  readSsoToken,
-  tokenCachePath,
-  type SsoSessionKey,
-} from '../sso-cache.js'
+import { canRefresh, isTokenLive, listSsoCacheFiles, readSsoToken, tokenCachePath, type SsoSessionKey } from '../sso-cache.js'
 import { resolveAwsCli } from '../aws-cli.js'
 import { setRemedyOf } from '../wizard.js'
 import { renderRemedy } from '../../../domain/remedy.js'
@@ -89,7 +82,11 @@ function signInCommand(target: SignInTarget): string {
     : renderRemedy(
         setRemedyOf(
           { key: 'AWS_PROFILE', env: '<env>' },
-          { flags: ['--sso-start-url', target.startUrl, '--sso-region', target.ssoRegion], before: 'add a profile for it (', after: '), then keyrack unlock' },
+          {
+            flags: ['--sso-start-url', target.startUrl, '--sso-region', target.ssoRegion],
+            before: 'add a profile for it (',
+            after: '), then keyrack unlock',
+          },
         ),
       )
 }
@@ -119,7 +116,11 @@ async function tokenCheck(target: SignInTarget, cacheDir: string, now: Date, sho
   // Live the way the CLI (and keyrack's get) judge it: one expiry window, in sso-cache.ts.
   if (isTokenLive(token, now)) return check('ok', `token live until ${at} (${shown} left)${refresh}`)
   if (left > 0) {
-    return check('warn', `token expiring at ${at} (${shown} left; the aws CLI already treats it as expired)${refresh}`, `Sign in again: ${signInCommand(target)}`)
+    return check(
+      'warn',
+      `token expiring at ${at} (${shown} left; the aws CLI already treats it as expired)${refresh}`,
+      `Sign in again: ${signInCommand(target)}`,
+    )
   }
   return check('warn', `token expired at ${at}${refresh}`, `Sign in again when you need it: ${signInCommand(target)}`)
 }
@@ -146,10 +147,11 @@ async function registrationCheck(
   }
   // keyrack signs in here when a key uses the session, or it registered a client for it before.
   const keyrackSignsInHere = usedByKeys || state.whose === 'keyrack' || (state.whose === 'other' && state.record !== undefined)
-  const reRegister = 'Register keyrack\'s own client now: keyrack doctor --fix (keyrack set and unlock also do it before their sign-in)'
+  const reRegister = "Register keyrack's own client now: keyrack doctor --fix (keyrack set and unlock also do it before their sign-in)"
   const registerNow = `Register now, while a browser is at hand: ${signInCommand(target)}`
   if (state.whose === 'none') {
-    if (keyrackSignsInHere) return check('ok', 'no client registration yet: keyrack registers its own, named keyrack, before the next sign-in')
+    if (keyrackSignsInHere)
+      return check('ok', 'no client registration yet: keyrack registers its own, named keyrack, before the next sign-in')
     return check('warn', 'no client registration: the next sign-in registers one and shows the consent page', registerNow)
   }
   const cached = state.cached
@@ -160,8 +162,10 @@ async function registrationCheck(
   const lifetime = left === undefined ? 'no expiry recorded' : left <= 0 ? `expired on ${date}` : `${days} day(s) left (until ${date})`
   if (state.whose === 'keyrack') {
     const what = `keyrack's client registration (${flow}), ${lifetime}`
-    if (left !== undefined && left <= 0) return check('fail', `${what}: the next sign-in registers again and shows the consent page`, reRegister)
-    if (left !== undefined && left < REGISTRATION_WARN_MS) return check('warn', `${what}: after that the consent page appears at an unlock`, reRegister)
+    if (left !== undefined && left <= 0)
+      return check('fail', `${what}: the next sign-in registers again and shows the consent page`, reRegister)
+    if (left !== undefined && left < REGISTRATION_WARN_MS)
+      return check('warn', `${what}: after that the consent page appears at an unlock`, reRegister)
     return check('ok', what)
   }
   const what = `client registration made by another program, not keyrack (${cached.clientId}, ${flow}), ${lifetime}`
@@ -170,7 +174,11 @@ async function registrationCheck(
   if (left === undefined) return check('ok', `${what}; keyrack does not sign in here`)
   if (left <= 0) return check('warn', `${what}: the next sign-in shows the consent page`, registerNow)
   if (left < REGISTRATION_WARN_MS) {
-    return check('warn', `${what}: after that the consent page appears at a sign-in`, `Register again now, while a browser is at hand: rm ${show(state.path)} && ${signInCommand(target)}`)
+    return check(
+      'warn',
+      `${what}: after that the consent page appears at a sign-in`,
+      `Register again now, while a browser is at hand: rm ${show(state.path)} && ${signInCommand(target)}`,
+    )
   }
   return check('ok', `${what}; keyrack does not sign in here`)
 }
@@ -228,7 +236,9 @@ export async function fixRegistrations(config: AwsConfigFile | undefined, deps: 
       cliVersion ??= (await resolveAwsCli(deps.env)).version
       const { flow } = chooseFlow({ cliVersion, legacy: target.key.kind === 'legacy', deviceCode: false, env: deps.env })
       const record = await registrations.register(reg, flow)
-      lines.push(`${target.label}: registered keyrack's own client (${flow === 'pkce' ? 'authorization code with PKCE' : 'device code'}, until ${record.expiresAt.slice(0, 10)})`)
+      lines.push(
+        `${target.label}: registered keyrack's own client (${flow === 'pkce' ? 'authorization code with PKCE' : 'device code'}, until ${record.expiresAt.slice(0, 10)})`,
+      )
     } catch (error) {
       lines.push(`${target.label}: could not register keyrack's client: ${(error as Error).message}`)
     }
@@ -250,7 +260,12 @@ async function cacheModesCheck(deps: AwsContext, show: (p: string) => string): P
   }
   const dirs = `${show(deps.paths.ssoCache)} and ${show(deps.paths.cliCache)}`
   if (loose.length === 0) {
-    return { id: 'sso-cache.permissions', section: SSO_CACHE_SECTION, status: 'ok', detail: `${files.length} cache file(s) in ${dirs}, all 0600` }
+    return {
+      id: 'sso-cache.permissions',
+      section: SSO_CACHE_SECTION,
+      status: 'ok',
+      detail: `${files.length} cache file(s) in ${dirs}, all 0600`,
+    }
   }
   const names = loose.slice(0, 3).join(', ') + (loose.length > 3 ? ` and ${loose.length - 3} more` : '')
   return {

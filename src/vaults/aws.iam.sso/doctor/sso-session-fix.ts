@@ -43,7 +43,12 @@ export async function planFixes(usages: SsoSessionUsage[], config: AwsConfigFile
     for (const { usage, profile } of [...edits].sort((a, b) => b.usage.start - a.usage.start)) {
       after = after.slice(0, usage.start) + usage.replacement(profile) + after.slice(usage.end)
     }
-    plans.push({ file, before: read.text, after, edits: edits.map(({ usage, profile }) => ({ line: usage.line, session: usage.session!, profile })) })
+    plans.push({
+      file,
+      before: read.text,
+      after,
+      edits: edits.map(({ usage, profile }) => ({ line: usage.line, session: usage.session!, profile })),
+    })
   }
   return plans
 }
@@ -57,7 +62,8 @@ export function renderDiff(fix: FileFix, show: (path: string) => string): string
   let head = 0
   while (head < before.length && head < after.length && before[head] === after[head]) head++
   let tail = 0
-  while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++
+  while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail])
+    tail++
   const lines = [`--- ${show(fix.file)}`, `+++ ${show(fix.file)} (keyrack doctor --fix)`]
   // Hunks: walk the changed middle, keeping unchanged runs out of it so separate edits read as separate hunks.
   const oldMid = before.slice(head, before.length - tail)

@@ -39,11 +39,12 @@ interface Candidate {
 /** Shell start-up files in HOME (bash, zsh incl. $ZDOTDIR, sh, fish), existing or not. */
 export async function startupFiles(deps: AwsContext): Promise<string[]> {
   const home = deps.paths.home
-  const files = ['.bashrc', '.bash_profile', '.bash_login', '.bash_aliases', '.profile', '.zshrc', '.zprofile', '.zshenv', '.zlogin'].map((f) =>
-    join(home, f),
+  const files = ['.bashrc', '.bash_profile', '.bash_login', '.bash_aliases', '.profile', '.zshrc', '.zprofile', '.zshenv', '.zlogin'].map(
+    (f) => join(home, f),
   )
   const zdotdir = deps.env.ZDOTDIR
-  if (zdotdir && resolve(zdotdir) !== resolve(home)) files.push(...['.zshrc', '.zprofile', '.zshenv', '.zlogin'].map((f) => join(zdotdir, f)))
+  if (zdotdir && resolve(zdotdir) !== resolve(home))
+    files.push(...['.zshrc', '.zprofile', '.zshenv', '.zlogin'].map((f) => join(zdotdir, f)))
   const fish = join(deps.env.XDG_CONFIG_HOME || join(home, '.config'), 'fish')
   files.push(join(fish, 'config.fish'))
   // fish keeps functions (funcsave) and snippets in folders it sources itself.
@@ -137,7 +138,10 @@ async function treesToScan(options: ScanOptions, deps: AwsContext): Promise<Tree
     } catch (error) {
       if (!isErrno(error, 'ENOENT') && !isErrno(error, 'ENOTDIR')) throw error
     }
-    if (!isDir) throw new UsageError(`--path ${given}: not a folder (${dir}).`, { fix: 'Pass an existing folder to --path, e.g. --path ~/src/infra.' })
+    if (!isDir)
+      throw new UsageError(`--path ${given}: not a folder (${dir}).`, {
+        fix: 'Pass an existing folder to --path, e.g. --path ~/src/infra.',
+      })
     // Without git the search below fails for this tree and doctor reports it as a warning.
     const top = await gitTopLevel(dir, deps.env).catch(() => undefined)
     push({ dir, scope: top ? 'tracked' : 'not-ignored' })

@@ -53,7 +53,10 @@ export function sourceKindOf(path: string): SourceKind {
   const base = path.slice(path.lastIndexOf('/') + 1).toLowerCase()
   const ext = base.includes('.') ? base.slice(base.lastIndexOf('.') + 1) : ''
   if (DOCUMENT_EXTENSIONS.has(ext)) return 'document'
-  if (SHELL_EXTENSIONS.has(ext) || /^\.?(bash|zsh|profile|zlogin|zprofile|zshenv|zshrc|bashrc|bash_profile|bash_login|bash_aliases)/.test(base)) {
+  if (
+    SHELL_EXTENSIONS.has(ext) ||
+    /^\.?(bash|zsh|profile|zlogin|zprofile|zshenv|zshrc|bashrc|bash_profile|bash_login|bash_aliases)/.test(base)
+  ) {
     return 'shell'
   }
   return 'other'
@@ -133,7 +136,14 @@ function continues(text: string, starts: number[], index: number): boolean {
   return slashes % 2 === 1
 }
 
-function usagesInLogicalLine(text: string, starts: number[], first: number, last: number, file: string, kind: SourceKind): SsoSessionUsage[] {
+function usagesInLogicalLine(
+  text: string,
+  starts: number[],
+  first: number,
+  last: number,
+  file: string,
+  kind: SourceKind,
+): SsoSessionUsage[] {
   // Join the physical lines, each continuation backslash replaced by one space: same length, so offsets map 1:1.
   const segments: Segment[] = []
   let joined = ''

@@ -31,7 +31,9 @@ export class DeviceFlowAwsCli implements AwsCli {
 
   async resolve(): Promise<AwsCliInfo> {
     if (this.mode === 'missing') {
-      throw new UnavailableError('keyrack needs the AWS CLI v2 for `aws sso login`; PATH has only /fake/aws (1.45.11).', { fix: 'Install the AWS CLI v2.' })
+      throw new UnavailableError('keyrack needs the AWS CLI v2 for `aws sso login`; PATH has only /fake/aws (1.45.11).', {
+        fix: 'Install the AWS CLI v2.',
+      })
     }
     return { path: '/fake/aws', version: '2.9.19', shadowedBy: [] }
   }
@@ -50,12 +52,26 @@ export class DeviceFlowAwsCli implements AwsCli {
     const region = session?.ssoRegion ?? profile.ssoRegion!
     const scopes = session?.registrationScopes.length ? session.registrationScopes : undefined
 
-    const registrationPath = registrationCachePath(this.ssoCacheDir, { startUrl, ssoRegion: region, ...(session ? { sessionName: session.name } : {}), ...(scopes ? { scopes } : {}) })
+    const registrationPath = registrationCachePath(this.ssoCacheDir, {
+      startUrl,
+      ssoRegion: region,
+      ...(session ? { sessionName: session.name } : {}),
+      ...(scopes ? { scopes } : {}),
+    })
     let registration = await readJson(registrationPath)
     const forPkce = Array.isArray(registration?.grantTypes) && registration.grantTypes.includes('authorization_code')
     if (!registration || forPkce || Date.parse(String(registration.expiresAt)) - Date.now() < 15 * 60_000) {
-      const out = await this.post('/client/register', { clientName: `botocore-client-${session?.name ?? Math.floor(Date.now() / 1000)}`, clientType: 'public', ...(scopes ? { scopes } : {}) })
-      registration = { clientId: out.clientId, clientSecret: out.clientSecret, expiresAt: cliTime(new Date(Number(out.clientSecretExpiresAt) * 1000)), ...(scopes ? { scopes } : {}) }
+      const out = await this.post('/client/register', {
+        clientName: `botocore-client-${session?.name ?? Math.floor(Date.now() / 1000)}`,
+        clientType: 'public',
+        ...(scopes ? { scopes } : {}),
+      })
+      registration = {
+        clientId: out.clientId,
+        clientSecret: out.clientSecret,
+        expiresAt: cliTime(new Date(Number(out.clientSecretExpiresAt) * 1000)),
+        ...(scopes ? { scopes } : {}),
+      }
       await writeJson(registrationPath, registration)
     }
     const client = { clientId: registration.clientId, clientSecret: registration.clientSecret }
@@ -63,19 +79,26 @@ export class DeviceFlowAwsCli implements AwsCli {
     const deadline = Date.now() + (options.timeoutMs ?? 5 * 60_000)
     let opened = false
     for (;;) {
-      const answer = await this.call('/token', { ...client, grantType: 'urn:ietf:params:oauth:grant-type:device_code', deviceCode: device.deviceCode })
+      const answer = await this.call('/token', {
+        ...client,
+        grantType: 'urn:ietf:params:oauth:grant-type:device_code',
+        deviceCode: device.deviceCode,
+      })
       if (answer.ok) {
         const token = answer.body
-        await writeJson(tokenCachePath(this.ssoCacheDir, session ? { kind: 'session', name: session.name } : { kind: 'legacy', startUrl }), {
-          startUrl,
-          region,
-          accessToken: token.accessToken,
-          expiresAt: cliTime(new Date(Date.now() + Number(token.expiresIn) * 1000)),
-          clientId: client.clientId,
-          clientSecret: client.clientSecret,
-          registrationExpiresAt: registration.expiresAt,
-          ...(token.refreshToken ? { refreshToken: token.refreshToken } : {}),
-        })
+        await writeJson(
+          tokenCachePath(this.ssoCacheDir, session ? { kind: 'session', name: session.name } : { kind: 'legacy', startUrl }),
+          {
+            startUrl,
+            region,
+            accessToken: token.accessToken,
+            expiresAt: cliTime(new Date(Date.now() + Number(token.expiresIn) * 1000)),
+            clientId: client.clientId,
+            clientSecret: client.clientSecret,
+            registrationExpiresAt: registration.expiresAt,
+            ...(token.refreshToken ? { refreshToken: token.refreshToken } : {}),
+          },
+        )
         return
       }
       if (answer.errorType === 'AccessDeniedException' || answer.errorType === 'ExpiredTokenException') {
@@ -96,10 +119,21 @@ export class DeviceFlowAwsCli implements AwsCli {
     return answer.body
   }
 
-  private async call(path: string, body: Record<string, unknown>): Promise<{ ok: boolean; body: Record<string, unknown>; errorType?: string }> {
-    const response = await fetch(`${this.fake.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  private async call(
+    path: string,
+    body: Record<string, unknown>,
+  ): Promise<{ ok: boolean; body: Record<string, unknown>; errorType?: string }> {
+    const response = await fetch(`${this.fake.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
     const text = await response.text()
-    return { ok: response.ok, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, errorType: response.headers.get('x-amzn-errortype') ?? undefined }
+    return {
+      ok: response.ok,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      errorType: response.headers.get('x-amzn-errortype') ?? undefined,
+    }
   }
 }
 
