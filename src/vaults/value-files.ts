@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import type { Slug } from '../domain/slug.js'
 import type { StoreData } from '../domain/store-model.js'
-import { isErrno, removeIfExists } from '../infra/fs.js'
+import { isErrno, removeIfExists, writeFileAtomic } from '../infra/fs.js'
 import { keyIdOf, tryWithKeyIdLock } from '../infra/key-lock.js'
 import { isRunning } from '../infra/pid.js'
 import type { Check } from '../domain/check.js'
@@ -21,6 +21,8 @@ export class ValueFiles {
   private readonly pattern: RegExp
 
   constructor(
+    /** The vault these files belong to: only its store entries can still read a legacy-named file. */
+    private readonly vaultId: string,
     readonly dir: string,
     private readonly suffix: string,
     /** Before transactions a value lived at `<slug><suffix>`; keys set since then record `file` in their ref. */
@@ -39,6 +41,28 @@ export class ValueFiles {
   /** A fresh name for a new value of `slug`. */
   newName(slug: Slug, rev: string): string {
     return `${keyIdOf(slug)}.${rev}${this.suffix}`
+  }
+
+  /**
+   * A key whose value still lives under its legacy name (`<slug><suffix>`, from before file names came from the key
+   * id): its bytes copied, untouched, to a fresh key-id name. The caller records the new name in the store (the
+   * commit point) and only then removes the legacy file (`legacyFile`). A crash before the store write leaves an
+   * unrecorded copy, a crash after it an unused legacy file: both are leftovers the sweep removes, and the value
+   * reads the same either way. Undefined when the key has nothing to migrate.
+   */
+  async copyFromLegacy(key: StoredKey): Promise<{ ref: StoredKey['ref']; legacyFile: string } | undefined> {
+    if (typeof key.ref.file === 'string' && this.pattern.test(key.ref.file)) return undefined
+    const legacyFile = join(this.dir, this.legacyName(key.slug))
+    let bytes: Buffer
+    try {
+      bytes = await fsp.readFile(legacyFile)
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined // nothing here: get and unlock report the missing value
+      throw error
+    }
+    const name = this.newName(key.slug, process.getBuiltinModule('node:crypto').randomBytes(8).toString('hex'))
+    await writeFileAtomic(join(this.dir, name), bytes)
+    return { ref: { ...key.ref, file: name }, legacyFile }
   }
 
   /**
@@ -62,6 +86,7 @@ export class ValueFiles {
         if (remove) await removeIfExists(join(this.dir, name))
       }
     }
+    found.push(...(await this.legacyLeftovers(names, keyrackHome, readStore, remove)))
     const byKey = new Map<string, string[]>()
     for (const name of names) {
       const match = this.pattern.exec(name)
@@ -86,7 +111,44 @@ export class ValueFiles {
     }
     return found
   }
+
+  /**
+   * Legacy-named files (`<slug><suffix>`) that no key of this vault still reads: what a migration (copyFromLegacy)
+   * killed between its store write and its removal left. A key without a recorded file still reads its legacy name,
+   * compared without case: on a case-insensitive file system two such keys read one file, and it stays.
+   */
+  private async legacyLeftovers(
+    names: string[],
+    keyrackHome: string,
+    readStore: () => Promise<StoreData>,
+    remove: boolean,
+  ): Promise<string[]> {
+    const legacy = names.filter(
+      (name) => name.endsWith(this.suffix) && !this.pattern.test(name) && LEGACY_SLUG.test(name.slice(0, -this.suffix.length)),
+    )
+    const found: string[] = []
+    const inUse = (data: StoreData, name: string) =>
+      Object.entries(data.keys).some(
+        ([slug, entry]) =>
+          entry.vault === this.vaultId &&
+          !(typeof entry.ref.file === 'string' && this.pattern.test(entry.ref.file)) &&
+          `${slug}${this.suffix}`.toLowerCase() === name.toLowerCase(),
+      )
+    for (const name of legacy) {
+      const check = async () => {
+        if (inUse(await readStore(), name)) return
+        found.push(name)
+        if (remove) await removeIfExists(join(this.dir, name))
+      }
+      if (remove) await tryWithKeyIdLock(keyrackHome, keyIdOf(name.slice(0, -this.suffix.length)), check)
+      else await check()
+    }
+    return found
+  }
 }
+
+/** `<env>.<KEY>`, as a legacy value file was named. */
+const LEGACY_SLUG = /^[a-z][a-z0-9-]*\.[A-Za-z_][A-Za-z0-9_]*$/
 
 /** doctor: leftovers of interrupted writes. Harmless, but they hold old or unrecorded values. */
 export async function leftoverCheck(

@@ -97,4 +97,11 @@ export interface Vault {
    * is changing right now; may return what it removed. Called by the commands that change keys.
    */
   sweep?(readStore: StoreReader): Promise<string[] | void>
+  /**
+   * A key whose value is still kept where an older keyrack kept it (a file named by its slug, which keys differing
+   * only by case share on a case-insensitive file system): copies it to where this version keeps it and returns the
+   * ref to record, or undefined when there is nothing to move. The old copy stays until the store records the new
+   * ref; the sweep then removes it. Called under the key's lock.
+   */
+  migrate?(key: StoredKey): Promise<JsonObject | undefined>
 }

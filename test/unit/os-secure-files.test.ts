@@ -7,6 +7,7 @@ import { CancelledError, CorruptFileError, KeyLockedError, UnavailableError, Usa
 import { Slug } from '../../src/domain/slug.js'
 import type { Deps } from '../../src/app/deps.js'
 import { setKey } from '../../src/operations/set.js'
+import { sweepLeftovers } from '../../src/operations/sweep.js'
 import { OsSecureVault } from '../../src/vaults/os.secure/index.js'
 import type { VaultRegistry } from '../../src/vaults/registry.js'
 import type { StoredKey, Vault } from '../../src/vaults/vault.js'
@@ -85,6 +86,26 @@ afterEach(async () => {
 })
 
 describe('a value file that is not the one the store records', () => {
+  it('a key kept at its legacy name (<slug>.age) reads as before, and the next sweep moves it to a key-id name', async () => {
+    // Given a key as an older keyrack kept it: its value file named by its slug, no file in its ref
+    const key = await setWithEnv('LEGACY_A', 'legacy-value')
+    const [file] = [...(await valueFiles()).keys()]
+    const legacy = join(osSecureDir(), 'values', 'test.LEGACY_A.age')
+    await writeFile(legacy, await readFile(file!))
+    await rm(file!)
+    const { deps, vault } = run()
+    const { file: _dropped, ...legacyRef } = key.ref
+    await deps.store.put('test.LEGACY_A', { vault: 'os.secure', ref: legacyRef }, new Date())
+    expect((await unlockThenGet({ slug: key.slug, ref: legacyRef })).got).toBe('legacy-value')
+    // When the vault is swept (every set, del and unlock does it)
+    await sweepLeftovers(vault, deps)
+    // Then the store names a key-id file, the legacy one is gone, and the value is the same
+    const moved = await storedKey(deps, key.slug)
+    expect(moved.ref.file).toMatch(/^[0-9a-f]{32}\.[0-9a-f]{16}\.age$/)
+    expect([...(await valueFiles()).keys()]).toEqual([join(osSecureDir(), 'values', moved.ref.file as string)])
+    expect((await unlockThenGet(moved)).got).toBe('legacy-value')
+  })
+
   it('an older value file of the same key copied back over the current one: unlock fails, the old value is never served', async () => {
     // Given A set twice, and the first value file kept aside
     await setWithEnv('A', 'old-value')

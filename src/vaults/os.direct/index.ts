@@ -3,6 +3,7 @@ import { KeyLockedError } from '../../domain/errors.js'
 import { setRemedy } from '../../domain/remedy.js'
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
+import type { JsonObject } from '../../domain/store-model.js'
 import { readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
 import { readValueInput, valueOf } from '../value-input.js'
 import { leftoverCheck, ValueFiles } from '../value-files.js'
@@ -19,7 +20,7 @@ export class OsDirectVault implements Vault {
   private readonly values: ValueFiles
 
   constructor(private readonly deps: VaultContext) {
-    this.values = new ValueFiles(join(deps.paths.vaultsDir, this.id), '.value', (slug) => `${slug}.value`)
+    this.values = new ValueFiles(this.id, join(deps.paths.vaultsDir, this.id), '.value', (slug) => `${slug}.value`)
   }
 
   private fileOf(key: StoredKey): string {
@@ -71,6 +72,10 @@ export class OsDirectVault implements Vault {
 
   async del(key: StoredKey): Promise<void> {
     await removeIfExists(this.fileOf(key))
+  }
+
+  async migrate(key: StoredKey): Promise<JsonObject | undefined> {
+    return (await this.values.copyFromLegacy(key))?.ref
   }
 
   async sweep(readStore: StoreReader): Promise<string[]> {

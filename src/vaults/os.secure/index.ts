@@ -4,6 +4,7 @@ import { CancelledError, CorruptFileError, KeyLockedError, UsageError } from '..
 import { setRemedy, unlockRemedy, type SetRemedy } from '../../domain/remedy.js'
 import { Secret } from '../../domain/secret.js'
 import type { Slug } from '../../domain/slug.js'
+import type { JsonObject } from '../../domain/store-model.js'
 import { AgentClient } from '../../infra/agent-client.js'
 import { modeOf, readBytesIfExists, readTextIfExists, removeIfExists, withFileLock, writeFileAtomic } from '../../infra/fs.js'
 import { leftoverCheck, ValueFiles } from '../value-files.js'
@@ -56,7 +57,7 @@ export class OsSecureVault implements Vault {
     private readonly options: OsSecureOptions = {},
   ) {
     this.passphrase = new PassphraseSource(deps, false)
-    this.values = new ValueFiles(join(deps.paths.vaultsDir, this.id, 'values'), '.age', (slug) => `${slug}.age`)
+    this.values = new ValueFiles(this.id, join(deps.paths.vaultsDir, this.id, 'values'), '.age', (slug) => `${slug}.age`)
     const idle = Number.parseInt(deps.env.KEYRACK_AGENT_IDLE_MS ?? '', 10)
     this.agent = new AgentClient({
       socketPath: deps.paths.agentSocket,
@@ -295,6 +296,10 @@ export class OsSecureVault implements Vault {
   async del(key: StoredKey): Promise<void> {
     await this.agent.forget([this.held(key).id])
     await removeIfExists(this.valueFile(key))
+  }
+
+  async migrate(key: StoredKey): Promise<JsonObject | undefined> {
+    return (await this.values.copyFromLegacy(key))?.ref
   }
 
   async sweep(readStore: StoreReader): Promise<string[]> {
