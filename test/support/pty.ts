@@ -89,12 +89,13 @@ export function openTerminal(
 }
 
 export function stripAnsi(text: string): string {
-  // CSI sequences, OSC sequences, and lone escapes / carriage returns.
-  // eslint-disable-next-line no-control-regex
+  // CSI sequences, OSC sequences, and lone escapes / carriage returns: escape characters are what these match.
+  /* eslint-disable no-control-regex */
   return text
     .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
     .replace(/\x1b\][^\x07]*(\x07|\x1b\\)/g, '')
     .replace(/\x1b[()][0-9A-Za-z]/g, '')
     .replace(/\x1b[=>78]/g, '')
     .replace(/\r/g, '')
+  /* eslint-enable no-control-regex */
 }
