@@ -1,7 +1,7 @@
 import { chmod, stat, unlink } from 'node:fs/promises'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { ensureAgentFolder } from '../infra/agent-trust.js'
-import { LineReader, parseRequest, PROTOCOL, type ErrorCode, type HeldKey, type Request, type Response } from './protocol.js'
+import { LineReader, parseRequest, PROTOCOL, type ErrorCode, type HeldKey, type Request, type Response } from '../infra/agent-protocol.js'
 
 // The unlock agent: a per-user background process (like ssh-agent) holding unlocked os.secure values in memory,
 // each until its expiry. It never writes a value anywhere and never logs one. It exits by itself once it has held

@@ -1,6 +1,6 @@
 import { connect } from 'node:net'
 import { UnavailableError } from '../domain/errors.js'
-import { LineReader, PROTOCOL, type ErrorResponse, type HeldKey, type Request, type Response } from '../agent/protocol.js'
+import { LineReader, PROTOCOL, type ErrorResponse, type HeldKey, type Request, type Response } from './agent-protocol.js'
 import { cannotReach, checkAgentPath, ensureAgentFolder } from './agent-trust.js'
 import { withoutSecretsEnv } from './child-env.js'
 import { isErrno, removeIfExists, withFileLock } from './fs.js'
