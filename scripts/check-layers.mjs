@@ -8,7 +8,8 @@
 //   app         src/app: the composition root, builds the infra dependencies and then the vault registry
 //   operations  src/operations: the use cases (set, get, unlock, doctor's runner, ...)
 //   vaults      src/vaults: each vault in its folder, its descriptor, the registry
-//   infra       src/infra and src/agent: files, locks, prompts, the agent and its wire protocol
+//   agent       src/agent: the agent process that holds unlocked values (started by `keyrack agent`)
+//   infra       src/infra: files, locks, prompts, the agent's client and its wire protocol
 //   domain      src/domain: values and rules, no I/O
 // Type-only imports count: a circle through types is still a circle in the plan. import() counts too.
 import { readdirSync, readFileSync } from 'node:fs'
@@ -20,7 +21,8 @@ const SRC = join(ROOT, 'src')
 
 const LAYERS = [
   ['domain', /^domain\//],
-  ['infra', /^(infra|agent)\//],
+  ['infra', /^infra\//],
+  ['agent', /^agent\//],
   ['vaults', /^vaults\//],
   ['operations', /^operations\//],
   ['app', /^app\//],

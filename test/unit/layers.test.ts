@@ -16,8 +16,9 @@ describe('check-layers: the house plan', () => {
         'app/deps.ts': ['operations/x.ts', 'vaults/registry.ts'],
         'operations/x.ts': ['vaults/registry.ts'],
         'vaults/registry.ts': ['infra/fs.ts', 'domain/e.ts'],
-        'infra/fs.ts': ['agent/protocol.ts'],
-        'agent/protocol.ts': [],
+        'agent/server.ts': ['infra/agent-protocol.ts'],
+        'infra/fs.ts': ['infra/agent-protocol.ts'],
+        'infra/agent-protocol.ts': [],
         'domain/e.ts': [],
       }),
     ).toEqual([])
@@ -26,6 +27,9 @@ describe('check-layers: the house plan', () => {
   it('fails an import up a layer, naming both files', () => {
     expect(plan({ 'infra/deps.ts': ['vaults/registry.ts'], 'vaults/registry.ts': [] })).toEqual([
       'infra/deps.ts (infra) imports vaults/registry.ts (vaults): up a layer',
+    ])
+    expect(plan({ 'infra/agent-client.ts': ['agent/server.ts'], 'agent/server.ts': [] })).toEqual([
+      'infra/agent-client.ts (infra) imports agent/server.ts (agent): up a layer',
     ])
   })
 
