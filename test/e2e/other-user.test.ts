@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { agentSocketFor } from '../../src/infra/paths.js'
 import { makeCli, ROOT, type Cli } from '../support/cli.js'
+import { tempDir } from '../support/temp.js'
 
 // Trust and ownership with a real second local user: that user squats where keyrack's socket is or used to be (a
 // shared XDG_RUNTIME_DIR, the short fallback folder, a shared KEYRACK_HOME), listens there as an agent would and
@@ -182,5 +183,3 @@ describe.runIf(isRoot)('another local user on the machine', () => {
 
 // Keeps vitest from reporting an empty file when skipped.
 it.skipIf(isRoot)('another local user: SKIPPED, not root', () => undefined)
-
-import { tempDir } from '../support/temp.js'
