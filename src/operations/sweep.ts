@@ -10,6 +10,11 @@ import type { Vault } from '../vaults/vault.js'
 export async function sweepLeftovers(vault: Vault, deps: Pick<Deps, 'reporter' | 'store' | 'paths'>): Promise<void> {
   try {
     await migrateKeys(vault, deps)
+  } catch (error) {
+    // Nothing is lost: the key still reads its old file, and the next set, del or unlock tries again.
+    deps.reporter.warn(`Could not move a key of ${vault.id} to its new file name (it still reads the old one): ${(error as Error).message}`)
+  }
+  try {
     await vault.sweep?.(() => deps.store.read())
   } catch (error) {
     deps.reporter.warn(`Could not remove leftovers of an interrupted write in ${vault.id}: ${(error as Error).message}`)
