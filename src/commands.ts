@@ -3,6 +3,7 @@ import Agent from './commands/agent.js'
 import Del from './commands/del.js'
 import Doctor from './commands/doctor.js'
 import Get from './commands/get.js'
+import Help from './commands/help.js'
 import List from './commands/list.js'
 import Passphrase from './commands/passphrase.js'
 import Relock from './commands/relock.js'
@@ -19,4 +20,5 @@ export const COMMANDS = {
   doctor: Doctor,
   passphrase: Passphrase,
   agent: Agent,
+  help: Help,
 }

@@ -37,7 +37,7 @@ export abstract class KeyrackCommand extends Command {
   }
 
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
-    const report = reportOf(asKeyrackError(error))
+    const report = reportOf(asKeyrackError(error, this.id))
     process.exitCode = report.exitCode
     if (this.jsonEnabled()) {
       this.logJson({ error: report })
@@ -49,10 +49,11 @@ export abstract class KeyrackCommand extends Command {
 }
 
 /** oclif's own parse errors (unknown flag, missing flag, bad option) are bad usage: exit 2. */
-function asKeyrackError(error: unknown): unknown {
+function asKeyrackError(error: unknown, id: string | undefined): unknown {
   if (error instanceof KeyrackError || !(error instanceof Error)) return error
   if ((error as { oclif?: { exit?: number } }).oclif?.exit === 2) {
-    return new UsageError(error.message.replace(/\nSee more help with --help$/, ''), { fix: 'See keyrack <command> --help.' })
+    const help = id && id !== 'help' ? `keyrack ${id} --help` : 'keyrack --help'
+    return new UsageError(error.message.replace(/\nSee more help with --help$/, ''), { fix: `See ${help}.` })
   }
   return error
 }
