@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm entry. The launcher serves `keyrack get` itself, without loading oclif (start-up speed); anything else it hands
+// npm entry. The launcher serves `keyrack get`, `list`, help and --version itself, without loading oclif (start-up speed); anything else it hands
 // to oclif. dist/launcher.cjs is the launcher bundled into one CommonJS file (scripts/bundle.mjs) and dist/ holds the
 // compiled commands oclif loads, both from `npm run build`. The single executable runs the same launcher
 // (src/sea/main.ts).
@@ -32,6 +32,8 @@ const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'
 launcher.exports
   .launch(process.argv.slice(2), process.env, {
     version,
+    // The help pages and version line the build captured from oclif (scripts/render-help.mjs).
+    helpPages: () => readFileSync(join(dist, 'help.json'), 'utf8'),
     async fallback(argv) {
       const { execute } = await import('@oclif/core')
       // The package root, not this file: oclif would take bin/package.json for the CLI's.

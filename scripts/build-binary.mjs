@@ -72,6 +72,7 @@ const seaConfig = {
   assets: {
     'package.json': join(ROOT, 'package.json'),
     'oclif.manifest.json': join(ROOT, 'oclif.manifest.json'),
+    'help.json': join(ROOT, 'dist/help.json'),
     ...assets,
   },
 }

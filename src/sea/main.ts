@@ -2,7 +2,7 @@ import { dirname } from 'node:path'
 import { launch } from '../launcher.js'
 
 // The main script of the single executable (dist/keyrack), bundled by scripts/bundle.mjs. The same launcher as
-// bin/run.js: `keyrack get` without oclif; anything else runs oclif from the configuration the executable embeds.
+// bin/run.js: `get`, `list`, help and --version without oclif; anything else runs oclif from the configuration the executable embeds.
 
 const sea = process.getBuiltinModule('node:sea')
 const pjson = JSON.parse(sea.getAsset('package.json', 'utf8')) as { name: string; version: string }
@@ -10,6 +10,7 @@ const pjson = JSON.parse(sea.getAsset('package.json', 'utf8')) as { name: string
 // No top-level await: the main script of a single executable is CommonJS.
 launch(process.argv.slice(2), process.env, {
   version: pjson.version,
+  helpPages: () => sea.getAsset('help.json', 'utf8'),
   async fallback(argv) {
     const { runOclif } = await import('./oclif.js')
     await runOclif(argv, {

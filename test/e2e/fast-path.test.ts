@@ -1,10 +1,11 @@
 import { execa } from 'execa'
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { resolvePaths } from '../../src/infra/paths.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fastGetOf } from '../../src/launcher.js'
+import { fastGetOf, fastPathOf, helpPageOf } from '../../src/launcher.js'
 import { makeCli, ROOT, type Cli } from '../support/cli.js'
 import { FakeSso } from '../support/fake-sso/server.js'
 import { signInOverHttp } from '../support/fake-sso/sign-in.js'
@@ -167,7 +168,37 @@ const HANDED_TO_OCLIF: Array<[string, string[], number]> = [
   ['a flag without its value', ['get', '--env', 'test', '--key'], 2],
   ['a short flag glued to its value', ['get', '-kAPI_URL', '-etest'], 0],
   ['an empty value', ['get', '--key=', '--env', 'test'], 0],
-  ['help', ['get', '--help'], 0],
+]
+
+// list: the same body as the oclif command (src/cli/list.ts).
+const LIST_SERVED: Array<[string, string[], number]> = [
+  ['every key, every vault', ['list'], 0],
+  ['one env', ['list', '--env', 'sec'], 0],
+  ['one env, short flag, --no-prompt', ['list', '-e', 'test', '--no-prompt'], 0],
+  ['--json', ['list', '--json'], 0],
+  ['an env without keys', ['list', '--env', 'prod'], 0],
+  ['a bad env name', ['list', '--env', 'Test'], 2],
+  ['a bad env name --json', ['list', '--env', 'Test', '--json'], 2],
+]
+const LIST_TO_OCLIF: Array<[string, string[], number]> = [
+  ['a flag list does not have', ['list', '--key', 'test.API_URL'], 2],
+  ['an unknown flag', ['list', '--bogus'], 2],
+  ['help', ['list', '--help'], 0],
+]
+
+// Help and --version: every page, in every form the launcher serves (from the pages the build captured from oclif).
+const COMMAND_IDS = Object.keys(JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')).commands as object).sort()
+const HELP_SERVED: string[][] = [
+  [],
+  ['--help'],
+  ['-h'],
+  ['help'],
+  ['--version'],
+  ...COMMAND_IDS.flatMap((id) => [
+    [id, '--help'],
+    [id, '-h'],
+    ['help', id],
+  ]),
 ]
 
 describe('the fast get and the oclif get print the same bytes and exit the same', () => {
@@ -186,6 +217,70 @@ describe('the fast get and the oclif get print the same bytes and exit the same'
     const { fast, oclif } = await bothWays(args)
     expect(fast).toEqual(oclif)
     expect(fast.exitCode, String(fast.stderr)).toBe(code)
+  })
+
+  it.each(LIST_SERVED)('list: %s', async (_what, args, code) => {
+    expect(fastPathOf(args, {})?.command, 'the launcher should serve this').toBe('list')
+    const { fast, oclif } = await bothWays(args)
+    expect(fast).toEqual(oclif)
+    expect(fast.exitCode, String(fast.stderr)).toBe(code)
+  })
+
+  it.each(LIST_TO_OCLIF)('list: %s (handed to oclif)', async (_what, args, code) => {
+    expect(fastPathOf(args, {})?.command).not.toBe('list')
+    const { fast, oclif } = await bothWays(args)
+    expect(fast).toEqual(oclif)
+    expect(fast.exitCode, String(fast.stderr)).toBe(code)
+  })
+
+  it.each(HELP_SERVED.map((args) => [args.join(' ') || '(no arguments)', args]))('help: keyrack %s', async (_what, args) => {
+    expect(fastPathOf(args, {}), 'the launcher should serve this').toBeDefined()
+    const { fast, oclif } = await bothWays(args)
+    expect(fast).toEqual(oclif)
+    expect(fast.exitCode).toBe(0)
+    expect(fast.stdout).toMatch(args.includes('--version') ? /^keyrack\/\d/ : /USAGE/)
+  })
+
+  it("help where oclif would colour it or change its width is oclif's, and prints the same", async () => {
+    const envs: Array<Record<string, string>> = [{ FORCE_COLOR: '1' }, { TF_BUILD: 'True', AGENT_NAME: 'a' }, { OCLIF_COLUMNS: '60' }]
+    for (const env of envs) {
+      expect(fastPathOf(['--help'], env), JSON.stringify(env)).toBeUndefined()
+      const { fast, oclif } = await bothWays(['get', '--help'], env)
+      expect(fast, JSON.stringify(env)).toEqual(oclif)
+    }
+    // Node warns on stderr (with its pid) about FORCE_COLOR beside NO_COLOR once oclif loads: oclif's too.
+    expect(fastPathOf(['--help'], { NO_COLOR: '1', FORCE_COLOR: '1' })).toBeUndefined()
+    // Guards the case above: these variables do change oclif's output in a pipe.
+    expect((await cli.run(['--help'], { env: { FORCE_COLOR: '1' } })).stdout).toContain('\x1b[1mUSAGE')
+    expect((await cli.run(['get', '--help'], { env: { OCLIF_COLUMNS: '60' } })).stdout).not.toBe((await cli.run(['get', '--help'])).stdout)
+    // A terminal's colour settings, CI or NO_COLOR leave a pipe plain: served, and the same.
+    const plain: Array<Record<string, string>> = [
+      { COLORTERM: 'truecolor', TERM: 'xterm-256color' },
+      { CI: 'true', GITHUB_ACTIONS: 'true' },
+      { NO_COLOR: '1' },
+    ]
+    for (const env of plain) {
+      expect(fastPathOf(['--help'], env), JSON.stringify(env)).toBeDefined()
+      const { fast, oclif } = await bothWays(['--help'], env)
+      expect(fast, JSON.stringify(env)).toEqual(oclif)
+      expect(fast.stdout).not.toContain('\x1b[')
+    }
+  })
+
+  it('help forms the launcher leaves to oclif', async () => {
+    for (const args of [
+      ['get', '--help', '--json'],
+      ['help', 'get', 'extra'],
+      ['--help', 'get'],
+      ['-v'],
+      ['--version', 'x'],
+      ['help', 'nope'],
+    ]) {
+      expect(helpPageOf(args) === undefined || !COMMAND_IDS.includes(helpPageOf(args)!), args.join(' ')).toBe(true)
+    }
+    const { fast, oclif } = await bothWays(['help', 'nope'])
+    expect(fast).toEqual(oclif)
+    expect(fast.exitCode).toBe(2)
   })
 
   it('serves exactly the values the keys hold', async () => {
