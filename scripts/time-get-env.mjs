@@ -2,7 +2,10 @@
 // Times `keyrack get --env E` over N os.secure keys held by the agent, from bin/run.js (run `npm run build` first).
 // Prints the median of RUNS runs, and `node -e 0`'s median beside it, run alternately under the same load.
 //
-//   node scripts/time-get-env.mjs [--keys 20] [--runs 15] [--home DIR]
+//   node scripts/time-get-env.mjs [--keys 20] [--runs 15] [--home DIR] [--compare OTHER]
+//
+// --compare OTHER times OTHER/bin/run.js too (another checkout, built), alternating with this one run by run, so both
+// see the same load: how the before/after figures of a change are taken on a busy machine.
 //
 // Without --home it sets the keys up in a throwaway HOME and removes it afterwards. With --home DIR it sets them up
 // there once (the first run) and keeps it, so two builds can be timed on the same keys: the agent it starts exits by
@@ -14,7 +17,12 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 
 const { values } = parseArgs({
-  options: { keys: { type: 'string', default: '20' }, runs: { type: 'string', default: '15' }, home: { type: 'string' } },
+  options: {
+    keys: { type: 'string', default: '20' },
+    runs: { type: 'string', default: '15' },
+    home: { type: 'string' },
+    compare: { type: 'string' },
+  },
 })
 const KEYS = Number(values.keys)
 const RUNS = Number(values.runs)
@@ -57,18 +65,23 @@ function time(argv) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
-const get = []
+const entries = [
+  ['bin/run.js', RUN_JS],
+  ...(values.compare ? [[`${values.compare}/bin/run.js`, resolve(values.compare, 'bin', 'run.js')]] : []),
+]
 const node = []
-time([process.execPath, RUN_JS, 'get', '--env', 'bench']) // warm the file cache
+const times = entries.map(() => [])
+for (const [, runJs] of entries) time([process.execPath, runJs, 'get', '--env', 'bench']) // warm the file cache
 for (let i = 0; i < RUNS; i += 1) {
   node.push(time([process.execPath, '-e', '0']))
-  get.push(time([process.execPath, RUN_JS, 'get', '--env', 'bench']))
+  entries.forEach(([, runJs], j) => times[j].push(time([process.execPath, runJs, 'get', '--env', 'bench'])))
 }
-const g = median(get)
 const n = median(node)
-console.log(
-  `get --env with ${KEYS} os.secure keys (bin/run.js): median ${g.toFixed(1)} ms of ${RUNS}; node -e 0 ${n.toFixed(1)} ms; ratio ${(g / n).toFixed(2)}`,
-)
+console.log(`get --env with ${KEYS} os.secure keys, medians of ${RUNS} runs; node -e 0 ${n.toFixed(1)} ms`)
+entries.forEach(([name], j) => {
+  const g = median(times[j])
+  console.log(`  ${name}: ${g.toFixed(1)} ms, ratio ${(g / n).toFixed(2)}`)
+})
 
 if (!values.home) {
   keyrack(['relock', '--env', 'bench'])
