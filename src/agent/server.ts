@@ -52,6 +52,7 @@ export class Agent {
   private expiryTimer: NodeJS.Timeout | undefined
   private idleTimer: NodeJS.Timeout | undefined
   private stopping: Promise<void> | undefined
+  private accepted = 0
 
   constructor(private readonly options: AgentOptions) {}
 
@@ -103,14 +104,18 @@ export class Agent {
     return this.stopping
   }
 
-  /** Open connections and the reply bytes waiting in them for clients to read (tests watch both). */
-  load(): { connections: number; pendingReplyBytes: number } {
+  /**
+   * Open connections, the reply bytes waiting in them for clients to read, and how many connections were accepted
+   * since the start (tests watch all three: a command's keys cost one connection, not one each).
+   */
+  load(): { connections: number; pendingReplyBytes: number; accepted: number } {
     let pendingReplyBytes = 0
     for (const socket of this.connections.keys()) pendingReplyBytes += socket.writableLength
-    return { connections: this.connections.size, pendingReplyBytes }
+    return { connections: this.connections.size, pendingReplyBytes, accepted: this.accepted }
   }
 
   private serve(socket: Socket): void {
+    this.accepted += 1
     if (this.connections.size >= MAX_CONNECTIONS) {
       let oldest: Socket | undefined
       let oldestAt = Infinity

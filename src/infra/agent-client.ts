@@ -43,10 +43,31 @@ export class AgentClient {
 
   /** The value held for `key`, or null when the agent does not hold it (or no agent of our version runs). */
   async get(key: HeldKey): Promise<{ value: string; expiresAt: number } | null> {
-    const response = await this.ask({ op: 'get', key })
-    return response && 'value' in response && typeof response.value === 'string' && typeof response.expiresAt === 'number'
-      ? { value: response.value, expiresAt: response.expiresAt }
-      : null
+    const [held] = await this.getMany([key])
+    return held ?? null
+  }
+
+  /**
+   * The values held for `keys`, in their order (null where not held; all null when no agent of our version runs),
+   * over one connection and one write: the `get` lines are pipelined behind hello, so N keys cost one round trip.
+   * One `get` line per key rather than one batch line: each answer stays under the line cap by itself (a batch of
+   * large values would not), and the wire stays protocol 1, which every agent of this version speaks.
+   */
+  async getMany(keys: HeldKey[]): Promise<Array<{ value: string; expiresAt: number } | null>> {
+    if (keys.length === 0) return []
+    let responses: Response[]
+    try {
+      responses = (await this.exchange(keys.map((key) => ({ op: 'get', key })))).slice(1) // after hello's
+    } catch (error) {
+      if (error instanceof AgentNotRunning || error instanceof AgentVersionMismatch) return keys.map(() => null)
+      throw error
+    }
+    return keys.map((_, i) => {
+      const response = responses[i]
+      return response && 'value' in response && typeof response.value === 'string' && typeof response.expiresAt === 'number'
+        ? { value: response.value, expiresAt: response.expiresAt }
+        : null
+    })
   }
 
   /** For each key, when it expires if held, else null. No agent: all null. */

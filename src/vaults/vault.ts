@@ -85,11 +85,18 @@ export interface Vault {
   /** Throws KeyLockedError when the key is not unlocked. */
   get(key: StoredKey): Promise<Secret>
   /**
+   * For a vault that can read many keys for the cost of one (os.secure: one agent round trip): each key's value, or
+   * the error its get would throw, in the keys' order. Operations use it when present, else get per key.
+   */
+  getMany?(keys: StoredKey[]): Promise<Array<Secret | Error>>
+  /**
    * Returns one line per side effect worth telling the user (e.g. other keys locked with a shared session). `others`
    * are the store's other keys in this vault, when the caller reports such lines (relock; set ignores them).
    */
   relock(keys: StoredKey[], others?: readonly StoredKey[]): Promise<string[]>
   status(key: StoredKey): Promise<KeyState>
+  /** Like getMany, for status: each key's state, or the error its status would throw, in the keys' order. */
+  statusMany?(keys: StoredKey[]): Promise<Array<KeyState | Error>>
   del?(key: StoredKey): Promise<void>
   diagnose?(keys: StoredKey[], readStore: StoreReader): Promise<Check[]>
   /**

@@ -105,6 +105,29 @@ export function vaultContract(name: string, makeFixture: () => Promise<VaultFixt
       expect((await fx.vault.status(key)).state).toBe('locked')
     })
 
+    it('answers getMany and statusMany, where it has them, as get and status answer each key, in order', async (ctx) => {
+      if (!fx.vault.getMany && !fx.vault.statusMany) ctx.skip()
+      const a = await setValue(fx.sampleValue(11), Slug.of('test', 'A'))
+      const b = await setValue(fx.sampleValue(12), Slug.of('test', 'B'))
+      const c = await setValue(fx.sampleValue(13), Slug.of('test', 'C'))
+      await fx.vault.unlock([a, c], {})
+      if (!capabilities.alwaysUnlocked) await fx.vault.relock([b])
+      const keys = [c, b, a]
+      const one = await Promise.all(keys.map((k) => fx.vault.get(k).catch((error: unknown) => error as Error)))
+      const many = await fx.vault.getMany?.(keys)
+      if (many) {
+        expect(many.map((r) => (r instanceof Error ? r.message : r.reveal()))).toEqual(
+          one.map((r) => (r instanceof Error ? r.message : r.reveal())),
+        )
+        expect(many.map((r) => r instanceof KeyLockedError)).toEqual(one.map((r) => r instanceof KeyLockedError))
+      }
+      const states = await fx.vault.statusMany?.(keys)
+      if (states) {
+        const each = await Promise.all(keys.map((k) => fx.vault.status(k)))
+        expect(states.map((s) => (s instanceof Error ? s.message : s.state))).toEqual(each.map((s) => s.state))
+      }
+    })
+
     it('rolls a set back to the previous value', async () => {
       // Given a key holding a first value
       const first = fx.sampleValue(8)

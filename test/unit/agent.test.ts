@@ -2,7 +2,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises'
 import { connect, createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { LineReader, MAX_LINE_BYTES, parseRequest } from '../../src/infra/agent-protocol.js'
+import { LineReader, MAX_LINE_BYTES, parseRequest, PROTOCOL } from '../../src/infra/agent-protocol.js'
 import { Agent } from '../../src/agent/server.js'
 import { AgentClient, AgentNotRunning, AgentVersionMismatch } from '../../src/infra/agent-client.js'
 import { makeTestHome, type TestHome } from '../support/deps.js'
@@ -118,6 +118,34 @@ describe('the agent and its client', () => {
     ).toEqual([expect.any(Number), null])
     await c.forget(['test.A@h'])
     expect(await c.get({ id: 'test.A@h', rev: 'r1' })).toBeNull()
+  })
+
+  it('client: getMany pipelines protocol-1 get lines on one connection, answered in order', async () => {
+    // Given two held values, one large enough that a single batch answer of many such would pass the line cap
+    const big = 'é'.repeat(200_000)
+    const a = await startAgent()
+    const c = client()
+    await c.put([
+      { id: 'test.A@h', rev: 'r1', value: big, expiresAt: later() },
+      { id: 'test.B@h', rev: 'r1', value: 'b\r\n😀', expiresAt: later() },
+    ])
+    const before = a.load().accepted
+    // When
+    const got = await c.getMany([
+      { id: 'test.B@h', rev: 'r1' },
+      { id: 'test.C@h', rev: 'r1' },
+      { id: 'test.A@h', rev: 'r1' },
+      { id: 'test.A@h', rev: 'r1' },
+      { id: 'test.A@h', rev: 'r1' },
+    ])
+    // Then
+    expect(a.load().accepted - before).toBe(1)
+    expect(got.map((g) => g?.value ?? null)).toEqual(['b\r\n😀', null, big, big, big])
+    // The lines are the ones every agent of protocol 1 parses, one answer each, in order, on one connection
+    const hello = JSON.stringify({ op: 'hello', protocol: PROTOCOL, version: '1.0.0' })
+    const get = (id: string) => JSON.stringify({ op: 'get', key: { id, rev: 'r1' } })
+    const { lines } = await raw(`${hello}\n${get('test.B@h')}\n${get('test.C@h')}\n`, 3)
+    expect(lines.slice(1).map((l) => (JSON.parse(l) as { value: unknown }).value)).toEqual(['b\r\n😀', null])
   })
 
   it('does not serve a value past its expiry', async () => {

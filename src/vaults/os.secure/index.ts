@@ -28,6 +28,9 @@ const DEFAULT_AGENT_IDLE_MS = 10 * 60_000
 /** Values are for keys, tokens and settings; the agent's protocol caps a request at 1 MiB. */
 const MAX_VALUE_BYTES = 256 * 1024
 
+/** How the agent names a held value (see held()). */
+type HeldId = { id: string; rev: string }
+
 /** A wrong passphrase: exit 2, nothing unlocked or changed. */
 export class WrongPassphraseError extends UsageError {}
 
@@ -95,7 +98,7 @@ export class OsSecureVault implements Vault {
   }
 
   /** The agent holds values by keyrack home + slug, so two homes sharing one agent never mix. */
-  private held(key: StoredKey): { id: string; rev: string } {
+  private held(key: StoredKey): HeldId {
     const rev = key.ref.rev
     if (typeof rev !== 'string' || !/^[0-9a-f]{16}$/.test(rev)) {
       throw new CorruptFileError(
@@ -278,8 +281,34 @@ export class OsSecureVault implements Vault {
   async get(key: StoredKey): Promise<Secret> {
     const held = await this.agent.get(this.held(key))
     if (held) return new Secret(held.value)
-    if ((await modeOf(this.valueFile(key))) === undefined) throw this.missingValue(key)
-    throw new KeyLockedError(`${key.slug} is locked.`, { fix: unlockRemedy({ env: key.slug.env, key: key.slug.key }) })
+    throw await this.whyNotHeld(key)
+  }
+
+  /** One agent connection for all the keys, however many (get --env). */
+  async getMany(keys: StoredKey[]): Promise<Array<Secret | Error>> {
+    const ids = keys.map((key) => {
+      try {
+        return this.held(key)
+      } catch (error) {
+        return error as Error
+      }
+    })
+    const asked = ids.filter((id): id is HeldId => !(id instanceof Error))
+    const answers = await this.agent.getMany(asked)
+    let next = 0
+    return Promise.all(
+      ids.map(async (id, i) => {
+        if (id instanceof Error) return id
+        const held = answers[next++]
+        return held ? new Secret(held.value) : this.whyNotHeld(keys[i]!)
+      }),
+    )
+  }
+
+  /** Why the agent does not serve a key: its value file is gone (set it again), or it is locked (unlock it). */
+  private async whyNotHeld(key: StoredKey): Promise<KeyLockedError> {
+    if ((await modeOf(this.valueFile(key))) === undefined) return this.missingValue(key)
+    return new KeyLockedError(`${key.slug} is locked.`, { fix: unlockRemedy({ env: key.slug.env, key: key.slug.key }) })
   }
 
   async relock(keys: StoredKey[]): Promise<string[]> {
@@ -288,9 +317,32 @@ export class OsSecureVault implements Vault {
   }
 
   async status(key: StoredKey): Promise<KeyState> {
-    if ((await modeOf(this.valueFile(key))) === undefined) return { state: 'absent', detail: 'encrypted value file missing' }
-    const [expiresAt] = await this.agent.status([this.held(key)])
-    return typeof expiresAt === 'number' ? { state: 'unlocked', expiresAt: new Date(expiresAt) } : { state: 'locked' }
+    const [state] = await this.statusMany([key])
+    if (state instanceof Error) throw state
+    return state!
+  }
+
+  /** One agent connection for all the keys, however many (list). */
+  async statusMany(keys: StoredKey[]): Promise<Array<KeyState | Error>> {
+    const ids = await Promise.all(
+      keys.map(async (key) => {
+        if ((await modeOf(this.valueFile(key))) === undefined) return 'absent'
+        try {
+          return this.held(key)
+        } catch (error) {
+          return error as Error
+        }
+      }),
+    )
+    const asked = ids.filter((id): id is HeldId => id !== 'absent' && !(id instanceof Error))
+    const expiries = await this.agent.status(asked)
+    let next = 0
+    return ids.map((id): KeyState | Error => {
+      if (id === 'absent') return { state: 'absent', detail: 'encrypted value file missing' }
+      if (id instanceof Error) return id
+      const expiresAt = expiries[next++]
+      return typeof expiresAt === 'number' ? { state: 'unlocked', expiresAt: new Date(expiresAt) } : { state: 'locked' }
+    })
   }
 
   async del(key: StoredKey): Promise<void> {
