@@ -1,6 +1,7 @@
 // esbuild bundles of keyrack (run with the pinned Node: inside npm scripts `node` is v24).
 //
 //   node scripts/bundle.mjs launcher   dist/launcher.cjs + .cache: the fast launcher bin/run.js loads (npm build)
+//   node scripts/bundle.mjs package    dist/bundle: oclif and the commands, for bin/run.js (npm build)
 //   bundleSea(outDir)                  the single executable's main script and vendor bundles (build-binary.mjs)
 //
 // Both check, from esbuild's metafile, that nothing heavy is evaluated on the `keyrack get` path.
@@ -89,6 +90,39 @@ export async function bundleLauncher({ strict = true, write = true } = {}) {
  * target, whose V8 would reject this Node's caches) leaves the caches out; `target` is passed to the vaults' hooks.
  */
 export async function bundleSea(outDir, { codeCache = true, target } = {}) {
+  const { main, assets, metafile } = await bundleWithVendors(outDir, { entry: 'src/sea/main.ts', outName: 'main.cjs', codeCache })
+  assertGetPathLight(metafile, 'src/sea/main.ts')
+  // Every other command starts by loading oclif and all command modules: report vendor bundles they load too early.
+  const early = [...getPathModules(metafile, 'src/sea/oclif.ts')].filter(
+    (p) => p.startsWith('keyrack-vendor:') && !p.startsWith('keyrack-vendor:oclif/'),
+  )
+  if (early.length > 0) console.error(`WARNING: every command loads ${early.join(', ')} at start-up; import it where it is used`)
+  // Files a vault needs in the executable besides code (os.keychain: its native module): each vault folder may hold a
+  // sea-assets.mjs whose seaAssets() names them.
+  for (const vault of await readdir(join(ROOT, 'src/vaults'), { withFileTypes: true })) {
+    const hook = join(ROOT, 'src/vaults', vault.name, 'sea-assets.mjs')
+    if (!vault.isDirectory() || !existsSync(hook)) continue
+    Object.assign(assets, await (await import(pathToFileURL(hook).href)).seaAssets({ root: ROOT, outDir, target }))
+  }
+  return { main, assets, metafile }
+}
+
+/**
+ * dist/bundle: what bin/run.js hands every command but the launcher's to (part of `npm run build`). The same code the
+ * executable runs for them: oclif over the embedded plugin (src/sea/oclif.ts) and the vendor bundles, each with its
+ * V8 code cache, so a command from npm compiles a handful of files, not the ~280 modules oclif and keyrack's commands
+ * resolve and read one by one from node_modules (docs/startup.md). The entry, package.cjs, is written wrapped and
+ * code-cached like the launcher.
+ */
+export async function bundlePackage() {
+  const outDir = join(ROOT, 'dist/bundle')
+  await rm(outDir, { recursive: true, force: true })
+  const { main } = await bundleWithVendors(outDir, { entry: 'src/sea/package.ts', outName: 'package.cjs', codeCache: true, wrapped: true })
+  await writeFile(join(outDir, 'package.cache'), codeCacheOf(await readFile(main, 'utf8'), main))
+}
+
+/** An entry bundle of keyrack's own code, with every third-party family routed to its own vendor bundle. */
+async function bundleWithVendors(outDir, { entry, outName, codeCache, wrapped = false }) {
   await mkdir(join(outDir, 'vendor'), { recursive: true })
   const used = new Map() // family -> Set of specifiers keyrack imports
   const vendorLoader = join(ROOT, 'src/sea/vendor.ts')
@@ -116,18 +150,14 @@ export async function bundleSea(outDir, { codeCache = true, target } = {}) {
   }
   const main = await esbuild.build({
     ...COMMON,
-    entryPoints: ['src/sea/main.ts'],
-    outfile: join(outDir, 'main.cjs'),
-    // A single executable's main script cannot import() (not with a code cache); esbuild turns import() into require.
+    entryPoints: [entry],
+    outfile: join(outDir, outName),
+    // A single executable's main script cannot import() (not with a code cache), nor can a script bin/run.js compiles
+    // with vm.Script: esbuild turns import() into require.
     supported: { 'dynamic-import': false },
     plugins: [vendorPlugin],
+    ...(wrapped ? WRAPPED : {}),
   })
-  assertGetPathLight(main.metafile, 'src/sea/main.ts')
-  // Every other command starts by loading oclif and all command modules: report vendor bundles they load too early.
-  const early = [...getPathModules(main.metafile, 'src/sea/oclif.ts')].filter(
-    (p) => p.startsWith('keyrack-vendor:') && !p.startsWith('keyrack-vendor:oclif/'),
-  )
-  if (early.length > 0) console.error(`WARNING: every command loads ${early.join(', ')} at start-up; import it where it is used`)
 
   const assets = {}
   for (const [family, specifiers] of used) {
@@ -151,14 +181,7 @@ export async function bundleSea(outDir, { codeCache = true, target } = {}) {
     await writeFile(join(outDir, 'vendor', `${family}.cache`), codeCacheOf(await readFile(file, 'utf8'), file))
     assets[`vendor/${family}.cache`] = join(outDir, 'vendor', `${family}.cache`)
   }
-  // Files a vault needs in the executable besides code (os.keychain: its native module): each vault folder may hold a
-  // sea-assets.mjs whose seaAssets() names them.
-  for (const vault of await readdir(join(ROOT, 'src/vaults'), { withFileTypes: true })) {
-    const hook = join(ROOT, 'src/vaults', vault.name, 'sea-assets.mjs')
-    if (!vault.isDirectory() || !existsSync(hook)) continue
-    Object.assign(assets, await (await import(pathToFileURL(hook).href)).seaAssets({ root: ROOT, outDir, target }))
-  }
-  return { main: join(outDir, 'main.cjs'), assets, metafile: main.metafile }
+  return { main: join(outDir, outName), assets, metafile: main.metafile }
 }
 
 /**
@@ -304,6 +327,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (what === 'launcher') {
     // Part of `npm run build`: a heavy import on the get path is reported, and fails build:binary and the tests.
     await bundleLauncher({ strict: false })
+  } else if (what === 'package') {
+    // Part of `npm run build`, after the launcher: dist/bundle, what bin/run.js runs every other command with.
+    await bundlePackage()
   } else if (what === 'check') {
     // Prints what `keyrack get` evaluates; exits 1 when that includes a heavy module. Writes nothing.
     const { metafile } = await bundleLauncher({ write: false, strict: false })
@@ -315,7 +341,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       process.exitCode = 1
     }
   } else {
-    console.error('usage: node scripts/bundle.mjs launcher|check')
+    console.error('usage: node scripts/bundle.mjs launcher|package|check')
     process.exitCode = 2
   }
 }
