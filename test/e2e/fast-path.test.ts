@@ -319,6 +319,21 @@ describe('the fast get and the oclif get print the same bytes and exit the same'
 })
 
 describe('what the get path loads', () => {
+  it('no command from bin/run.js calls localeCompare on its way to its first output (ICU collation costs 12-17 ms)', async () => {
+    const preload = join(ROOT, 'test/support/count-locale-compare.cjs')
+    for (const args of [['del'], ['unlock', '--bogus'], ['list'], ['--help'], ['get', '--key', 'NOPE', '--env', 'test']]) {
+      for (const noFast of [{}, { KEYRACK_NO_FAST_PATH: '1' }]) {
+        const result = await execa(process.execPath, ['--require', preload, join(ROOT, 'bin/run.js'), ...args], {
+          env: { ...cli.env, ...noFast },
+          extendEnv: false,
+          reject: false,
+          cwd: cli.home.dir,
+        })
+        expect(result.stderr, `${args.join(' ')} ${JSON.stringify(noFast)}`).toMatch(/^localeCompare calls: 0$/m)
+      }
+    }
+  })
+
   it('evaluates no heavy module (oclif, AWS SDK, prompts, age, execa), by the bundle metafile', async () => {
     // The launcher bundle's static import graph, plus each vault module's (get opens one vault per key).
     const result = await execa(process.execPath, [join(ROOT, 'scripts/bundle.mjs'), 'check'], { reject: false })
