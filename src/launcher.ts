@@ -89,8 +89,7 @@ export async function launch(argv: string[], env: Env, host: LaunchHost): Promis
 async function serveGet(fast: FastGet, version: string): Promise<void> {
   try {
     const deps = createDeps({ json: fast.json, noPrompt: fast.noPrompt, version })
-    const result = await runGet(fast.flags, deps, fast.json)
-    write(1, 'json' in result ? renderJson(result.json) : result.text)
+    await runGet(fast.flags, deps, fast.json, (result) => write(1, 'json' in result ? renderJson(result.json) : result.text))
   } catch (error) {
     const report = reportOf(error)
     process.exitCode = report.exitCode
