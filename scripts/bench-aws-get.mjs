@@ -7,8 +7,9 @@
 //
 //   npm run build && node scripts/bench-aws-get.mjs [--runs 21] [--bin dist/keyrack] [--base <other checkout>]
 //
-// --base adds the same two rows for another built checkout's bin/run.js (e.g. the commit before a change), in the
-// same rounds: on a shared machine, only a side-by-side comparison says much.
+// --base adds the same two rows for another built checkout's bin/run.js (e.g. the commit before a change), and for its
+// executable when --bin names one there too, in the same rounds: on a shared machine, only a side-by-side comparison
+// says much.
 //
 // A script that prints numbers, not a test: the machine is shared, so nothing here passes or fails on time.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
@@ -54,6 +55,9 @@ try {
     ['run.js', [NODE, RUN_JS]],
     ...(BIN ? [['binary', [BIN]]] : []),
     ...(options.base ? [['base run.js', [NODE, join(resolve(options.base), 'bin', 'run.js')]]] : []),
+    ...(options.base && BIN && existsSync(join(resolve(options.base), options.bin))
+      ? [['base binary', [join(resolve(options.base), options.bin)]]]
+      : []),
   ]
   const cases = [{ name: 'node -e 0', argv: [NODE, '-e', '0'] }]
   for (const [column, prefix] of runners) {
