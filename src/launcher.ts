@@ -193,8 +193,10 @@ export function fastPathOf(argv: readonly string[], env: Env): FastPath | undefi
 /** Runs one keyrack invocation: the forms the launcher serves itself, else oclif. */
 export async function launch(argv: string[], env: Env, host: LaunchHost): Promise<void> {
   const fast = fastPathOf(argv, env)
-  if (fast?.command === 'get') return serve(fast.get, host.version, (deps) => runGet(fast.get.flags, deps, fast.get.json))
-  if (fast?.command === 'list') return serve(fast.list, host.version, (deps) => runList(fast.list.flags, deps, fast.list.json))
+  if (fast?.command === 'get') return serve(fast.get, host.version, (deps, print) => runGet(fast.get.flags, deps, fast.get.json, print))
+  if (fast?.command === 'list') {
+    return serve(fast.list, host.version, async (deps, print) => print(await runList(fast.list.flags, deps, fast.list.json)))
+  }
   if (fast) {
     const pages = helpPagesFor(host)
     const text = fast.command === 'version' ? pages?.versionLine : pages?.pages[fast.page]
@@ -207,12 +209,11 @@ export async function launch(argv: string[], env: Env, host: LaunchHost): Promis
 async function serve(
   fast: { json: boolean; noPrompt: boolean },
   version: string,
-  run: (deps: Deps) => Promise<{ json: unknown } | { text: string }>,
+  run: (deps: Deps, print: (result: { json: unknown } | { text: string }) => void) => Promise<void>,
 ): Promise<void> {
   try {
     const deps = createDeps({ json: fast.json, noPrompt: fast.noPrompt, version })
-    const result = await run(deps)
-    write(1, 'json' in result ? renderJson(result.json) : result.text)
+    await run(deps, (result) => write(1, 'json' in result ? renderJson(result.json) : result.text))
   } catch (error) {
     const report = reportOf(error)
     process.exitCode = report.exitCode

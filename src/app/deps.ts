@@ -1,5 +1,6 @@
 import { isSea } from 'node:sea'
 import type { Deps } from '../operations/deps.js'
+import { AfterOutput } from '../infra/after-output.js'
 import { resolvePaths, type Env } from '../infra/paths.js'
 import { TerminalPrompter, type Prompter } from '../infra/prompts.js'
 import { silentReporter, StderrReporter, type Reporter } from '../infra/reporter.js'
@@ -22,7 +23,8 @@ export interface RunContext {
  * everything else receives them from here (tests build their own Deps).
  */
 export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): Deps {
-  const { store: givenStore, vaults: givenVaults, ...given } = overrides
+  const { store: givenStore, vaults: givenVaults, afterOutput: givenAfterOutput, ...given } = overrides
+  const afterOutput = givenAfterOutput ?? new AfterOutput()
   const env = given.env ?? process.env
   const paths = given.paths ?? resolvePaths(env)
   let prompts: Prompter | undefined
@@ -42,6 +44,7 @@ export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): 
     selfCommand: selfCommand(env),
     now: () => new Date(),
     readStdin,
+    afterOutput,
     ...given,
   }
   const store = givenStore ?? new StoreFile(paths)
@@ -59,6 +62,7 @@ export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): 
     selfCommand: vaultContext.selfCommand,
     now: vaultContext.now,
     readStdin: vaultContext.readStdin,
+    afterOutput,
     store,
     vaults,
   }

@@ -16,7 +16,20 @@ export interface GetFlags {
 /** What `get` produced: text for stdout, or (under --json) the document to print. */
 export type GetResult = { json: { slug: string; value: string } | { env: string; values: Record<string, string> } } | { text: string }
 
-export async function runGet(flags: GetFlags, deps: Deps, json: boolean): Promise<GetResult> {
+/**
+ * Reads what `get` asks for and hands it to `print`; only then does the work the vaults put off run (a cache write:
+ * aws.iam.sso's proof), so the value reaches its reader first. Thrown errors are the caller's to render.
+ */
+export async function runGet(flags: GetFlags, deps: Deps, json: boolean, print: (result: GetResult) => void): Promise<void> {
+  deps.afterOutput.hold()
+  try {
+    print(await resultOf(flags, deps, json))
+  } finally {
+    deps.afterOutput.release()
+  }
+}
+
+async function resultOf(flags: GetFlags, deps: Deps, json: boolean): Promise<GetResult> {
   if (flags.key) {
     const slug = Slug.fromFlags(flags.key, flags.env)
     const value = await getKey(slug, deps)

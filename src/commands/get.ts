@@ -23,10 +23,12 @@ export default class Get extends KeyrackCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Get)
-    // The same body as the fast launcher's (src/launcher.ts): src/cli/get.ts.
-    const result = await runGet(flags, this.depsFor(flags), this.jsonEnabled())
-    if ('json' in result) return result.json
-    this.out(result.text)
+    // The same body as the fast launcher's (src/launcher.ts): src/cli/get.ts. The JSON document is printed here, as
+    // oclif would print a returned one (logJson), so that it is out before the work get defers until its output.
+    await runGet(flags, this.depsFor(flags), this.jsonEnabled(), (result) => {
+      if ('json' in result) this.logJson(result.json)
+      else this.out(result.text)
+    })
     return undefined
   }
 }

@@ -1,4 +1,17 @@
-import { constants, promises as fsp, readFileSync, unlinkSync } from 'node:fs'
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  promises as fsp,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { UnavailableError } from '../domain/errors.js'
 import { isRunning } from './pid.js'
@@ -79,6 +92,61 @@ export async function writeFileAtomic(linkOrPath: string, data: string | Uint8Ar
   }
 }
 
+let tempCounter = 0
+
+/**
+ * writeFileAtomic without the event loop, for a small file written on `get`'s path: no node:fs/promises (~2 ms to
+ * load), no libuv thread pool (~5 ms to start), no node:crypto (~7 ms) to name the temporary file. The same rules:
+ * a temporary file beside the target (created exclusively, `mode` from the start), renamed into place, so a kill -9
+ * leaves the old file or the new one; a symlink is followed; a missing parent folder is created 0700.
+ *
+ * `durable: false` skips the fsync before the rename: for a cache only, where a file lost or emptied by a power cut
+ * is read as no cache (the work is done again) and the fsync would cost more than the write.
+ */
+export function writeFileAtomicSync(
+  linkOrPath: string,
+  data: string | Uint8Array,
+  options: WriteOptions & { durable?: boolean } = {},
+): void {
+  const mode = options.mode ?? FILE_MODE
+  const path = symlinkTargetSync(linkOrPath)
+  // Unique without randomness: no other process has this pid while this one runs, and within it the counter and
+  // the clock tell writes apart. The `.<pid>.<hex>.tmp` shape is what the leftover sweeps recognise.
+  const temp = `${path}.${process.pid}.${(++tempCounter).toString(16)}${process.hrtime.bigint().toString(16)}.tmp`
+  let fd: number
+  try {
+    fd = openSync(temp, 'wx', mode)
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT')) throw error
+    mkdirSync(dirname(path), { recursive: true, mode: DIR_MODE }) // first write: create the folder, only then
+    fd = openSync(temp, 'wx', mode)
+  }
+  try {
+    writeFileSync(fd, data)
+    fchmodSync(fd, mode) // the umask may have narrowed it at open
+    if (options.durable !== false) fsyncSync(fd)
+  } catch (error) {
+    closeSync(fd)
+    removeSyncIfExists(temp)
+    throw error
+  }
+  closeSync(fd)
+  try {
+    renameSync(temp, path)
+  } catch (error) {
+    removeSyncIfExists(temp)
+    throw error
+  }
+}
+
+function removeSyncIfExists(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    // already gone: the write's own error is the one to report
+  }
+}
+
 const MAX_SYMLINK_HOPS = 40 // Linux's limit (ELOOP)
 
 /** Where a write to `path` lands: the end of its symlink chain, even when that end does not exist; else `path`. */
@@ -88,6 +156,22 @@ export async function symlinkTarget(path: string): Promise<string> {
     let link: string
     try {
       link = await fsp.readlink(current)
+    } catch (error) {
+      if (isErrno(error, 'EINVAL') || isErrno(error, 'ENOENT')) return current // not a symlink, or nothing there yet
+      throw error
+    }
+    current = resolve(dirname(current), link)
+  }
+  throw Object.assign(new Error(`ELOOP: too many symbolic links, ${path}`), { code: 'ELOOP', path })
+}
+
+/** symlinkTarget, synchronously (writeFileAtomicSync). */
+function symlinkTargetSync(path: string): string {
+  let current = path
+  for (let hop = 0; hop < MAX_SYMLINK_HOPS; hop++) {
+    let link: string
+    try {
+      link = readlinkSync(current)
     } catch (error) {
       if (isErrno(error, 'EINVAL') || isErrno(error, 'ENOENT')) return current // not a symlink, or nothing there yet
       throw error

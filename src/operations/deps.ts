@@ -1,3 +1,4 @@
+import type { AfterOutput } from '../infra/after-output.js'
 import type { StoreFile } from '../infra/store-file.js'
 import type { VaultRegistry } from '../vaults/registry.js'
 import type { VaultContext } from '../vaults/vault.js'
@@ -9,4 +10,6 @@ import type { VaultContext } from '../vaults/vault.js'
 export interface Deps extends VaultContext {
   store: StoreFile
   vaults: Pick<VaultRegistry, 'get'>
+  /** The vaults' queue itself: `get` (src/cli/get.ts) holds it until its output is printed. */
+  afterOutput: AfterOutput
 }

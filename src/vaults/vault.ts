@@ -3,6 +3,7 @@ import type { Slug } from '../domain/slug.js'
 import type { JsonObject } from '../domain/store-model.js'
 import type { Check } from '../domain/check.js'
 import type { StoreData } from '../domain/store-model.js'
+import type { AfterOutput } from '../infra/after-output.js'
 import type { Env, Paths } from '../infra/paths.js'
 import type { Prompter } from '../infra/prompts.js'
 import type { Reporter } from '../infra/reporter.js'
@@ -23,6 +24,8 @@ export interface VaultContext {
   now(): Date
   /** Reads all of stdin (for `--value -` and `--passphrase-stdin`). */
   readStdin(): Promise<string>
+  /** Where a vault puts a cache write off until the command's output is printed (`get`); elsewhere it runs at once. */
+  afterOutput: Pick<AfterOutput, 'defer'>
 }
 
 /**

@@ -225,7 +225,11 @@ export class AwsIamSsoVault implements Vault {
         fix,
       })
     }
-    if (subject) await this.proofs.record(subject, this.deps.now())
+    if (subject) {
+      // Recorded once the value is printed (`get` holds the queue until then): a cache must not delay the answer.
+      const provedAt = this.deps.now()
+      this.deps.afterOutput.defer(() => this.proofs.record(subject, provedAt))
+    }
     return new Secret(profile.name)
   }
 

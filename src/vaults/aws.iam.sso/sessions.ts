@@ -1,4 +1,5 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+// fs.promises through node:fs, reached on first use: this module is on `get`'s path, which never needs it (~2 ms).
+import { promises as fsp } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { formatDuration } from '../../domain/duration.js'
 import { UnavailableError } from '../../domain/errors.js'
@@ -138,8 +139,8 @@ export class SsoSessions {
   private async waitingAs<T>(purpose: SignInPurpose, target: SsoTarget, fn: () => Promise<T>): Promise<T> {
     if (purpose !== 'set' || this.lock) return fn()
     const marker = this.waitingPrefix(target) + process.pid
-    await mkdir(this.lockDir, { recursive: true, mode: DIR_MODE })
-    await writeFile(marker, '', { mode: FILE_MODE })
+    await fsp.mkdir(this.lockDir, { recursive: true, mode: DIR_MODE })
+    await fsp.writeFile(marker, '', { mode: FILE_MODE })
     try {
       return await fn()
     } finally {
@@ -152,7 +153,7 @@ export class SsoSessions {
     const prefix = this.waitingPrefix(target)
     const folder = dirname(prefix)
     const stem = basename(prefix)
-    const names = await readdir(folder).catch(() => [] as string[])
+    const names = await fsp.readdir(folder).catch(() => [] as string[])
     const pids: number[] = []
     for (const name of names) {
       if (!name.startsWith(stem)) continue

@@ -125,6 +125,38 @@ describe('checkRoleCredentials when the portal cannot answer: UnavailableError (
   })
 })
 
+describe('the request get makes', () => {
+  it('is one minimal GET on a connection of its own, closed after the answer (no keep-alive)', async () => {
+    // Kills: a pooled keep-alive connection (the socket outlives the answer, and can hold `get` open), and headers
+    // beyond what GetRoleCredentials reads.
+    const seen: Array<{ method: string | undefined; url: string | undefined; headers: Record<string, unknown> }> = []
+    let closed!: Promise<void>
+    const server = createServer((req, res) => {
+      seen.push({ method: req.method, url: req.url, headers: { ...req.headers } })
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ roleCredentials: { accessKeyId: 'A', secretAccessKey: 'S' } }))
+    })
+    server.on('connection', (socket) => {
+      closed = new Promise((done) => socket.once('close', () => done()))
+    })
+    servers.push(server)
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    // When
+    expect(await checkRoleCredentials({ AWS_ENDPOINT_URL_SSO: url }, demoAdmin('at-x'))).toEqual({ resolved: true })
+    // Then the server saw exactly this request, asking to close the connection, which then closed
+    expect(seen).toEqual([
+      {
+        method: 'GET',
+        url: '/federation/credentials?account_id=111111111111&role_name=admin',
+        headers: { host: url.slice('http://'.length), connection: 'close', accept: 'application/json', 'x-amz-sso_bearer_token': 'at-x' },
+      },
+    ])
+    await closed
+  })
+})
+
 describe('the portal endpoint, resolved in one place for the SDK and for get', () => {
   it('prefers the service variable, then AWS_ENDPOINT_URL, then AWS by region and partition', () => {
     expect(endpointOverride({ AWS_ENDPOINT_URL_SSO: 'http://a', AWS_ENDPOINT_URL: 'http://b' }, 'AWS_ENDPOINT_URL_SSO')).toBe('http://a')

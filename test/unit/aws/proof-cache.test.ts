@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { link, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CredentialProofCache, PROOF_TTL_MS, type ProofSubject } from '../../../src/vaults/aws.iam.sso/proof-cache.js'
@@ -28,7 +28,7 @@ afterEach(() => rm(dir, { recursive: true, force: true }))
 
 describe('CredentialProofCache', () => {
   it('is fresh from the proof until just before a minute has passed, and not at the minute', async () => {
-    await cache.record(subject, T0)
+    cache.record(subject, T0)
     expect(await cache.isFresh(subject, at(0))).toBe(true)
     expect(await cache.isFresh(subject, at(PROOF_TTL_MS - 1))).toBe(true)
     expect(await cache.isFresh(subject, at(PROOF_TTL_MS))).toBe(false)
@@ -36,12 +36,12 @@ describe('CredentialProofCache', () => {
   })
 
   it('is not fresh when the clock is before the proof (a clock set back must not extend the trust)', async () => {
-    await cache.record(subject, T0)
+    cache.record(subject, T0)
     expect(await cache.isFresh(subject, at(-1))).toBe(false)
   })
 
   it('is not fresh for another token (a new sign-in), another account or another role', async () => {
-    await cache.record(subject, T0)
+    cache.record(subject, T0)
     expect(await cache.isFresh({ ...subject, tokenVersion: '1234-2048-1767322800000000001' }, at(1))).toBe(false)
     expect(await cache.isFresh({ ...subject, accountId: '222222222222' }, at(1))).toBe(false)
     expect(await cache.isFresh({ ...subject, roleName: 'ReadOnly' }, at(1))).toBe(false)
@@ -49,7 +49,7 @@ describe('CredentialProofCache', () => {
   })
 
   it('forgets on request, a proof an older keyrack named sha1(profile).json too', async () => {
-    await cache.record(subject, T0)
+    cache.record(subject, T0)
     const old = join(dir, 'proofs', `${createHash('sha1').update(subject.profile).digest('hex')}.json`)
     await writeFile(old, '{}')
     await cache.forget(subject.profile)
@@ -58,7 +58,7 @@ describe('CredentialProofCache', () => {
   })
 
   it('keeps profiles apart whose file names a case-insensitive file system would fold into one', async () => {
-    await cache.record(subject, T0)
+    cache.record(subject, T0)
     // Given the proof of `acme.demo.admin` where `ACME.demo.admin` looks (macOS, Windows)
     const [file] = await readdir(join(dir, 'proofs'))
     const text = await readFile(join(dir, 'proofs', file!), 'utf8')
@@ -68,23 +68,41 @@ describe('CredentialProofCache', () => {
 
   it('names any profile name safely, and does not fail on one too long for a file name', async () => {
     const odd = { ...subject, profile: '../x y/..' }
-    await cache.record(odd, T0)
+    cache.record(odd, T0)
     expect(await readdir(join(dir, 'proofs'))).toEqual([`${encodeURIComponent('../x y/..')}.json`])
     expect(await cache.isFresh(odd, at(1))).toBe(true)
     const long = { ...subject, profile: 'p'.repeat(300) }
-    await expect(cache.record(long, T0)).resolves.toBeUndefined()
+    expect(() => cache.record(long, T0)).not.toThrow()
     expect(await cache.isFresh(long, at(1))).toBe(false)
     await expect(cache.forget(long.profile)).resolves.toBeUndefined()
   })
 
+  it('writes a proof atomically: a new 0600 file renamed over the old one (never rewritten in place), no leftovers', async () => {
+    // Kills: an in-place rewrite (a kill -9 in the middle leaves half a proof), a proof readable by others, a
+    // temporary file left beside it.
+    cache.record(subject, T0)
+    const file = join(dir, 'proofs', `${subject.profile}.json`)
+    // Given a second name for the first proof's file
+    const before = join(dir, 'proof-before')
+    await link(file, before)
+    // When a newer proof is recorded
+    cache.record(subject, at(5_000))
+    // Then the file under the proof's name is a new one; the old one is intact under its other name
+    expect(JSON.parse(await readFile(before, 'utf8'))).toMatchObject({ provedAt: T0.toISOString() })
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ provedAt: at(5_000).toISOString() })
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+    expect((await stat(join(dir, 'proofs'))).mode & 0o777).toBe(0o700)
+    expect(await readdir(join(dir, 'proofs'))).toEqual([`${subject.profile}.json`])
+  })
+
   it('a damaged proof is not fresh, and a proof that cannot be written does not fail', async () => {
-    await cache.record(subject, T0)
+    cache.record(subject, T0)
     const [file] = await readdir(join(dir, 'proofs'))
     await writeFile(join(dir, 'proofs', file!), '{"token": ')
     expect(await cache.isFresh(subject, at(1))).toBe(false)
     // Given a proofs "folder" that is a file
     const blocked = new CredentialProofCache(join(dir, 'proofs', file!))
-    await expect(blocked.record(subject, T0)).resolves.toBeUndefined()
+    expect(() => blocked.record(subject, T0)).not.toThrow()
     expect(await blocked.isFresh(subject, at(1))).toBe(false)
   })
 })

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -16,6 +16,7 @@ import { SsoAccessError } from '../../../src/vaults/aws.iam.sso/errors.js'
 import { registrationCachePath, roleCredentialsCachePath, tokenCachePath } from '../../../src/vaults/aws.iam.sso/sso-cache.js'
 import type { Deps } from '../../../src/app/deps.js'
 import { relockKeys } from '../../../src/operations/relock.js'
+import { runGet } from '../../../src/cli/get.js'
 import type { AwsContext } from '../../../src/vaults/aws.iam.sso/aws-paths.js'
 import { PROOF_TTL_MS } from '../../../src/vaults/aws.iam.sso/proof-cache.js'
 import { AwsIamSsoVault } from '../../../src/vaults/aws.iam.sso/index.js'
@@ -810,5 +811,54 @@ describe('aws.iam.sso relock and get: what mutation testing found untested', () 
     expect(error).toBeInstanceOf(KeyLockedError)
     expect((error as KeyLockedError).message).toContain('role admin in account 111111111111 is no longer assigned to you')
     expect(await proofFiles(w)).toEqual([])
+  })
+})
+
+describe('aws.iam.sso get: the value first, then the proof', () => {
+  const proofsDir = (w: World) => `${w.deps.paths.vaultsDir}/aws.iam.sso/proofs`
+  const proofFilesNow = (w: World) => (existsSync(proofsDir(w)) ? readdirSync(proofsDir(w)) : [])
+
+  /** A key set and recorded in the store, with no proof yet: the next get asks the service. */
+  async function storedKey(w: World): Promise<StoredKey> {
+    const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
+    await w.deps.store.put(key.slug.toString(), { vault: 'aws.iam.sso', ref: key.ref }, new Date())
+    await rm(proofsDir(w), { recursive: true, force: true })
+    return key
+  }
+
+  it('get hands the value to its printer before it records the proof', async () => {
+    // Kills: the proof written before the value is printed (the answer waits for a cache).
+    const w = await world()
+    await storedKey(w)
+    const seen: Array<{ printed: unknown; proofs: string[] }> = []
+    await runGet({ key: 'AWS_PROFILE', env: 'test', format: 'shell' }, w.deps, false, (result) => {
+      seen.push({ printed: result, proofs: proofFilesNow(w) })
+    })
+    expect(seen).toEqual([{ printed: { text: 'acme.demo.admin\n' }, proofs: [] }])
+    expect(proofFilesNow(w)).toEqual(['acme.demo.admin.json'])
+    // And the next get trusts it: no second GetRoleCredentials
+    const asked = w.fake.ledger.roleCredentials.length
+    await runGet({ key: 'AWS_PROFILE', env: 'test', format: 'shell' }, w.deps, true, () => undefined)
+    expect(w.fake.ledger.roleCredentials.length).toBe(asked)
+  })
+
+  it('a proof that cannot be recorded changes nothing of what get prints, and get does not fail', async () => {
+    // Kills: a failed cache write turned into an error after the value was printed.
+    const w = await world()
+    await storedKey(w)
+    // Given a file where the proofs folder goes
+    await mkdir(dirname(proofsDir(w)), { recursive: true })
+    await writeFile(proofsDir(w), 'not a folder')
+    const printed: unknown[] = []
+    await runGet({ key: 'AWS_PROFILE', env: 'test', format: 'shell' }, w.deps, true, (result) => printed.push(result))
+    expect(printed).toEqual([{ json: { slug: 'test.AWS_PROFILE', value: 'acme.demo.admin' } }])
+  })
+
+  it('outside get (nobody holds the queue), the vault records the proof at once', async () => {
+    // Kills: the proof kept waiting for an output that exec, set and unlock never announce.
+    const w = await world()
+    const key = await storedKey(w)
+    await laterRun(w).get(key)
+    expect(proofFilesNow(w)).toEqual(['acme.demo.admin.json'])
   })
 })
