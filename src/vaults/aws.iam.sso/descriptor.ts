@@ -58,16 +58,18 @@ export const descriptor: VaultDescriptor<WizardFlags, AwsUnlockOptions> = {
     examples: ['<%= config.bin %> doctor --path ~/src/infra --json', '<%= config.bin %> doctor --fix'],
     load: () => import('./doctor/index.js').then((m) => m.doctor),
   },
-  // A live session and a fresh proof: `get` runs the config reader, the token cache and the proof check, and
-  // contacts nothing (IAM Identity Center's endpoint is a closed local port should the proof format ever change).
+  // A live session with no proof yet: `get` runs the config reader, the token cache, the proof check and the request to
+  // IAM Identity Center, whose endpoint here is a closed local port, so nothing is contacted.
   warmUp: ({ sha1, now }) => {
     const token = 'warm-token'
     const expiresAt = new Date(now.getTime() + 8 * 3600_000).toISOString()
-    const proof = { profile: 'warm', token: sha1(token), accountId: '111122223333', roleName: 'Warm', provedAt: now.toISOString() }
     return [
       {
         key: 'AWS',
-        ref: { profile: 'warm', ssoSession: 'warm' },
+        // As set records a key today: the token file named, not derived. No proof file: its token version (the token
+        // file's inode and mtime) cannot be known before the file is written, and the portal is unreachable, so the
+        // warm-up runs the not-cached path up to the request.
+        ref: { profile: 'warm', ssoSession: 'warm', tokenFile: `${sha1('warm')}.json` },
         files: {
           '.aws/config':
             '[sso-session warm]\nsso_start_url = https://warm.awsapps.com/start\nsso_region = us-east-1\n\n[profile warm]\nsso_session = warm\nsso_account_id = 111122223333\nsso_role_name = Warm\n',
@@ -77,7 +79,6 @@ export const descriptor: VaultDescriptor<WizardFlags, AwsUnlockOptions> = {
             accessToken: token,
             expiresAt,
           }),
-          [`keyrack/vaults/aws.iam.sso/proofs/${sha1('warm')}.json`]: JSON.stringify(proof) + '\n',
         },
         env: { AWS_ENDPOINT_URL_SSO: 'http://127.0.0.1:1' },
         value: 'warm',
