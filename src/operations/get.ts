@@ -23,30 +23,35 @@ export interface EnvValue {
   value: Secret
 }
 
-/** Every key of an env, in key order. One locked key fails the whole call: a partial env is a trap in `eval`. */
+/**
+ * Every key of an env, in key order. One locked key fails the whole call: a partial env is a trap in `eval`.
+ *
+ * The vaults are read side by side (an agent round trip, a Secret Service call and a file read overlap), and the
+ * results are looked at in key order, so the first failure in key order is the one reported, as if read one by one.
+ */
 export async function getEnv(env: string, deps: Deps): Promise<EnvValue[]> {
   const keys = requireKeys(await deps.store.read(), { env })
-  // A vault that reads many keys for the cost of one (os.secure: one agent round trip) reads all of its keys first;
-  // the others are read one by one below, in key order, so the first failure in key order is the one reported.
-  const batched = new Map<ScopedKey, Secret | Error>()
+  const results = new Map<ScopedKey, Promise<Secret | Error>>()
   for (const id of new Set(keys.map((key) => key.vault))) {
-    // A vault that cannot be opened fails below, at its first key.
-    const vault = await deps.vaults.get(id).catch(() => undefined)
-    if (!vault?.getMany) continue
     const group = keys.filter((key) => key.vault === id)
-    // The agent not answering fails each of its keys, at its place in key order.
-    const results = await vault.getMany(group).catch((error: unknown) => group.map(() => asError(error)))
-    group.forEach((key, i) => batched.set(key, results[i]!))
+    const opened = deps.vaults.get(id)
+    // A vault that reads many keys for the cost of one (os.secure: one agent round trip) reads its keys together; the
+    // agent not answering fails each of them, at its place in key order.
+    const many = opened.then(
+      (vault) => vault.getMany?.(group).catch((error: unknown) => group.map(() => asError(error))),
+      () => undefined,
+    )
+    group.forEach((key, i) => {
+      // A vault that cannot be opened fails at each of its keys: the first in key order is reported.
+      const one = async (): Promise<Secret | Error> => (await opened).get(key).catch(asError)
+      results.set(key, many.then((batch) => batch?.[i] ?? one()).catch(asError))
+    })
   }
   const values: EnvValue[] = []
   for (const key of keys) {
-    try {
-      const result = batched.get(key) ?? (await (await deps.vaults.get(key.vault)).get(key))
-      if (result instanceof Error) throw result
-      values.push({ key: key.slug.key, value: result })
-    } catch (error) {
-      throw withUnlockFix(error, unlockRemedy({ env }, { before: 'Run: ' }))
-    }
+    const result = await results.get(key)!
+    if (result instanceof Error) throw withUnlockFix(result, unlockRemedy({ env }, { before: 'Run: ' }))
+    values.push({ key: key.slug.key, value: result })
   }
   return values
 }

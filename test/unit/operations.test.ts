@@ -215,6 +215,35 @@ describe('getKey and getEnv', () => {
     await expect(getEnv('test', deps)).rejects.toMatchObject({ exitCode: 4, fix: 'Run: keyrack unlock --env test' })
   })
 
+  it('getEnv reads the vaults side by side: each get starts before any has answered', async () => {
+    // Given two vaults whose reads answer only once both have started (one by one, this would never end)
+    let started = 0
+    let bothStarted!: () => void
+    const barrier = new Promise<void>((resolve) => (bothStarted = resolve))
+    for (const vault of [secure, direct]) {
+      const read = vault.get.bind(vault)
+      vault.get = async (key) => {
+        if (++started === 2) bothStarted()
+        await barrier
+        return read(key)
+      }
+    }
+    // When / Then
+    const values = await getEnv('test', deps)
+    expect(values.map((v) => v.key)).toEqual(['A', 'B'])
+  })
+
+  it('getEnv reports the first failure in key order, whichever vault fails first in time', async () => {
+    // Given test.A (os.secure) fails late and test.B (os.direct) fails at once
+    secure.get = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      throw new KeyLockedError('test.A is locked.')
+    }
+    direct.getErrors.set('test.B', new UnavailableError('the direct vault is broken'))
+    // When / Then: A's failure, not B's
+    await expect(getEnv('test', deps)).rejects.toMatchObject({ exitCode: 4, message: 'test.A is locked.' })
+  })
+
   it('getEnv of an env without keys is not found (exit 3)', async () => {
     await expect(getEnv('ci', deps)).rejects.toBeInstanceOf(KeyNotFoundError)
   })
