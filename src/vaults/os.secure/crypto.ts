@@ -1,5 +1,6 @@
 import { Decrypter, Encrypter, Stanza, generateX25519Identity, identityToRecipient, type Identity, type Recipient } from 'age-encryption'
-import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto'
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { base64NoPad, deriveKey, MAX_WORK_FACTOR, saltBytes } from './scrypt.js'
 
 // The age side of os.secure, loaded only by runs that encrypt or decrypt (set, unlock, passphrase): never by get.
 // Files are standard age, so `age -d` can read them: identity.age is passphrase-encrypted (scrypt) and holds an
@@ -10,17 +11,12 @@ import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:cryp
 // wrapFileKey as an identity / recipient, so only the stanza (the age v1 spec's "scrypt recipient type": derive a
 // key from the passphrase, wrap the file key with ChaCha20-Poly1305) is written here; the header, its MAC and the
 // STREAM payload stay the package's, and the files stay byte-for-byte the format its Decrypter.addPassphrase reads.
+// The derivation itself is in ./scrypt.js.
 
 /** age's default scrypt work factor (2^18): about a second per derivation, paid once per unlock. */
 export const DEFAULT_WORK_FACTOR = 18
-/**
- * The highest work factor an identity.age may ask for: 2^20 takes 1 GiB and a few seconds. age-encryption refuses
- * above 20 as well, so a file keyrack reads is one the package reads too; a damaged or hostile file cannot make an
- * unlock allocate gigabytes.
- */
-export const MAX_WORK_FACTOR = 20
+export { MAX_WORK_FACTOR }
 
-const SCRYPT_LABEL = 'age-encryption.org/v1/scrypt'
 /** ChaCha20-Poly1305 under a key used once: age wraps the file key with an all-zero nonce. */
 const ZERO_NONCE = Buffer.alloc(12)
 
@@ -102,8 +98,8 @@ class ScryptIdentity implements Identity {
       if (stanza.args[0] !== 'scrypt') continue
       if (stanzas.length !== 1) throw new Error('its scrypt stanza is not the only one in the header')
       const [, saltArg = '', logNArg = ''] = stanza.args
-      const salt = Buffer.from(saltArg, 'base64')
-      if (stanza.args.length !== 3 || salt.length !== 16 || base64NoPad(salt) !== saltArg || !/^[1-9][0-9]*$/.test(logNArg)) {
+      const salt = saltBytes(saltArg)
+      if (stanza.args.length !== 3 || !salt || !/^[1-9][0-9]*$/.test(logNArg)) {
         throw new Error('its scrypt stanza is malformed')
       }
       const logN = Number(logNArg)
@@ -124,23 +120,6 @@ class ScryptIdentity implements Identity {
     }
     return null
   }
-}
-
-/**
- * age's scrypt: N = 2^logN, r = 8, p = 1, 32 bytes, salted with the label and the file's salt. Asynchronous, on
- * libuv's thread pool, so a prompt's terminal handling stays responsive. scrypt needs 128 * N * r bytes; maxmem
- * (32 MiB by default) is set to twice that so 2^18 (256 MiB) and up are allowed.
- */
-function deriveKey(passphrase: string, salt: Uint8Array, logN: number): Promise<Buffer> {
-  const N = 2 ** logN
-  const salted = Buffer.concat([Buffer.from(SCRYPT_LABEL, 'latin1'), salt])
-  return new Promise((resolve, reject) => {
-    scrypt(passphrase, salted, 32, { N, r: 8, p: 1, maxmem: 2 * 128 * N * 8 }, (error, key) => (error ? reject(error) : resolve(key)))
-  })
-}
-
-function base64NoPad(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64').replace(/=+$/, '')
 }
 
 /** 128 * 2^logN * 8 bytes, said in GiB (logN is above 20 here); a silly exponent stays an exponent. */
