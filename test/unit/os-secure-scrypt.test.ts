@@ -1,6 +1,7 @@
 import { Decrypter, Encrypter } from 'age-encryption'
 import { describe, expect, it } from 'vitest'
 import { MAX_WORK_FACTOR, openIdentity, sealIdentity, WrongPassphrase } from '../../src/vaults/os.secure/crypto.js'
+import { startDerivation } from '../../src/vaults/os.secure/scrypt.js'
 
 // identity.age's scrypt is node:crypto's, not age-encryption's JavaScript one, and the file stays standard age both
 // ways: what keyrack writes, age-encryption's own Decrypter opens with the passphrase; what age-encryption's
@@ -90,5 +91,38 @@ describe('identity.age read by keyrack', () => {
     const [first, stanza, body, ...rest] = sealed.split('\n')
     const doubled = Buffer.from([first, stanza, body, '-> X25519 AAAA', 'AAAA', ...rest].join('\n'), 'latin1')
     await expect(openIdentity(doubled, PASS)).rejects.toThrow(/not the only one/)
+  })
+})
+
+describe('the derivation started before age-encryption loads', () => {
+  it('is the one the file needs: the identity opens with it', async () => {
+    const sealed = await sealIdentity(IDENTITY, PASS, 10)
+    const early = startDerivation(sealed, PASS)
+    expect(early).toMatchObject({ logN: '10', salt: text(sealed).split(' ')[2] })
+    expect(await openIdentity(sealed, PASS, early)).toBe(IDENTITY)
+  })
+
+  it('is used for the stanza with its salt and work factor, and only for that one', async () => {
+    const sealed = await sealIdentity(IDENTITY, PASS, 10)
+    const early = startDerivation(sealed, PASS)!
+    // used: a key that cannot unwrap makes the right passphrase fail
+    await expect(openIdentity(sealed, PASS, { ...early, key: Promise.resolve(Buffer.alloc(32)) })).rejects.toBeInstanceOf(WrongPassphrase)
+    // not used for another file's salt, or another work factor: those derive their own
+    const other = startDerivation(await sealIdentity(IDENTITY, PASS, 10), 'not-the-passphrase')!
+    expect(await openIdentity(sealed, PASS, other)).toBe(IDENTITY)
+    expect(await openIdentity(sealed, PASS, { ...early, logN: '11', key: Promise.resolve(Buffer.alloc(32)) })).toBe(IDENTITY)
+  })
+
+  it('is not started for a file keyrack would refuse or that is not a passphrase file', async () => {
+    const sealed = await sealIdentity(IDENTITY, PASS, 10)
+    expect(
+      startDerivation(
+        withScryptLine(sealed, (line) => line.replace(/ 10$/, ` ${MAX_WORK_FACTOR + 1}`)),
+        PASS,
+      ),
+    ).toBeUndefined()
+    const encrypter = new Encrypter()
+    encrypter.addRecipient('age1lvyvwawkr0mcnnnncaghunadrqkmuf9e6507x9y920xxpp866cnql7dp2z')
+    expect(startDerivation(await encrypter.encrypt('x'), PASS)).toBeUndefined()
   })
 })

@@ -1,6 +1,6 @@
 import { Decrypter, Encrypter, Stanza, generateX25519Identity, identityToRecipient, type Identity, type Recipient } from 'age-encryption'
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { base64NoPad, deriveKey, MAX_WORK_FACTOR, saltBytes } from './scrypt.js'
+import { base64NoPad, deriveKey, MAX_WORK_FACTOR, saltBytes, type Derivation } from './scrypt.js'
 
 // The age side of os.secure, loaded only by runs that encrypt or decrypt (set, unlock, passphrase): never by get.
 // Files are standard age, so `age -d` can read them: identity.age is passphrase-encrypted (scrypt) and holds an
@@ -37,10 +37,13 @@ export async function sealIdentity(identity: string, passphrase: string, workFac
   return encrypter.encrypt(identity)
 }
 
-/** The one passphrase derivation of an unlock. Throws WrongPassphrase when it does not open the identity. */
-export async function openIdentity(sealed: Uint8Array, passphrase: string): Promise<string> {
+/**
+ * The one passphrase derivation of an unlock. Throws WrongPassphrase when it does not open the identity.
+ * `early`: the derivation ./scrypt.js's startDerivation began for this file and passphrase, if any.
+ */
+export async function openIdentity(sealed: Uint8Array, passphrase: string, early?: Derivation): Promise<string> {
   const decrypter = new Decrypter()
-  decrypter.addIdentity(new ScryptIdentity(passphrase))
+  decrypter.addIdentity(new ScryptIdentity(passphrase, early))
   let identity: string
   try {
     identity = await decrypter.decrypt(sealed, 'text')
@@ -91,7 +94,10 @@ class ScryptRecipient implements Recipient {
  * does not unwrap the file key, which the Decrypter reports as "no identity matched".
  */
 class ScryptIdentity implements Identity {
-  constructor(private readonly passphrase: string) {}
+  constructor(
+    private readonly passphrase: string,
+    private readonly early?: Derivation,
+  ) {}
 
   async unwrapFileKey(stanzas: Stanza[]): Promise<Uint8Array | null> {
     for (const stanza of stanzas) {
@@ -109,7 +115,8 @@ class ScryptIdentity implements Identity {
         )
       }
       if (stanza.body.length !== 32) throw new Error('its scrypt stanza is malformed')
-      const key = await deriveKey(this.passphrase, salt, logN)
+      const early = this.early?.salt === saltArg && this.early.logN === logNArg ? this.early.key : undefined
+      const key = await (early ?? deriveKey(this.passphrase, salt, logN))
       const decipher = createDecipheriv('chacha20-poly1305', key, ZERO_NONCE, { authTagLength: 16 })
       decipher.setAuthTag(stanza.body.subarray(16))
       try {
