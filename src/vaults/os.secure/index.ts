@@ -189,7 +189,9 @@ export class OsSecureVault implements Vault {
     }
     let decrypt: (file: Uint8Array) => Promise<string>
     try {
-      decrypt = (await loadCrypto()).decrypterFor(await this.openIdentity())
+      // The identity first: its derivation starts before age-encryption loads (openIdentity), not after.
+      const identity = await this.openIdentity()
+      decrypt = (await loadCrypto()).decrypterFor(identity)
     } catch (error) {
       if (error instanceof CancelledError) throw error
       return keys.map((key) => ({ slug: key.slug, outcome: 'failed', detail: (error as Error).message, error: error as Error }))
