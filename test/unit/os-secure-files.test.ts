@@ -1,4 +1,4 @@
-import { Decrypter } from 'age-encryption'
+import { Decrypter, Encrypter } from 'age-encryption'
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -263,6 +263,29 @@ describe('unlock, key by key', () => {
     expect(r.asked()).toEqual([])
     expect(result?.error).toBeInstanceOf(CorruptFileError)
     expect(result?.error?.message).toMatch(/identity\.age.*missing/)
+  })
+
+  it('an identity.age written by age-encryption itself (every one before native scrypt) still unlocks', async () => {
+    // Kills: a native scrypt that derives another key than age's, which locked out every existing keyrack.
+    const key = await setWithEnv('A', 'va')
+    const file = join(osSecureDir(), 'identity.age')
+    const opener = new Decrypter()
+    opener.addPassphrase(PASS)
+    const resealer = new Encrypter()
+    resealer.setScryptWorkFactor(10)
+    resealer.setPassphrase(PASS)
+    await writeFile(file, await resealer.encrypt(await opener.decrypt(await readFile(file), 'text')))
+    expect((await unlockThenGet(key)).got).toBe('va')
+  })
+
+  it('an identity.age asking for a scrypt work factor over the limit fails naming the file, without deriving', async () => {
+    // Kills: no limit, which had an unlock allocate 2 GiB at 2^21 (and 2^40 bytes at 2^30) before failing.
+    const key = await setWithEnv('A', 'va')
+    const file = join(osSecureDir(), 'identity.age')
+    await writeFile(file, (await readFile(file, 'latin1')).replace(/^(-> scrypt \S+) 10$/m, '$1 30'), 'latin1')
+    const [result] = await run({ KEYRACK_PASSPHRASE: PASS }).vault.unlock([key], {})
+    expect(result?.error).toBeInstanceOf(CorruptFileError)
+    expect(result?.error?.message).toMatch(/identity\.age cannot be read: its scrypt work factor 2\^30 is above the limit of 2\^20/)
   })
 
   it('Ctrl-C at the passphrase prompt cancels the whole unlock (exit 130) instead of failing each key', async () => {

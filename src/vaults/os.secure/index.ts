@@ -192,7 +192,9 @@ export class OsSecureVault implements Vault {
     }
     let decrypt: (file: Uint8Array) => Promise<string>
     try {
-      decrypt = (await loadCrypto()).decrypterFor(await this.openIdentity())
+      // The identity first: its derivation starts before age-encryption loads (openIdentity), not after.
+      const identity = await this.openIdentity()
+      decrypt = (await loadCrypto()).decrypterFor(identity)
     } catch (error) {
       if (error instanceof CancelledError) throw error
       return keys.map((key) => ({ slug: key.slug, outcome: 'failed', detail: (error as Error).message, error: error as Error }))
@@ -229,15 +231,19 @@ export class OsSecureVault implements Vault {
         'Restore it from a backup, or set each os.secure key again with --force.',
       )
     }
-    const crypto = await loadCrypto()
+    const scrypt = await import('./scrypt.js')
     const tries = this.passphrase.tries
     for (let attempt = 1; attempt <= tries; attempt += 1) {
       const passphrase = await this.passphrase.current(attempt)
       try {
-        this.identity = await this.passphrase.checking(() => crypto.openIdentity(sealed, passphrase))
+        this.identity = await this.passphrase.checking(async () => {
+          // The derivation starts first and runs on the thread pool while age-encryption loads (./scrypt.js).
+          const early = scrypt.startDerivation(sealed, passphrase)
+          return (await loadCrypto()).openIdentity(sealed, passphrase, early)
+        })
         return this.identity
       } catch (error) {
-        if (error instanceof crypto.WrongPassphrase) continue
+        if (error instanceof (await loadCrypto()).WrongPassphrase) continue
         throw new CorruptFileError(
           this.identityFile,
           (error as Error).message,
