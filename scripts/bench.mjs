@@ -3,6 +3,7 @@
 //
 //   npm run bench                      builds dist/keyrack, then measures
 //   node scripts/bench.mjs [--runs 15] [--bin dist/keyrack] [--strict]
+//   node scripts/bench.mjs --keep       only the set-up, kept (its environment printed as shell exports), to profile
 //
 // Every command runs in a throwaway HOME, round-robin (one run of each per round, so a busy machine slows every row
 // alike), with stdout and stderr on pipes as in `$(keyrack get ...)`. The table shows wall-clock medians, the ratio
@@ -25,6 +26,7 @@ const { values: options } = parseArgs({
     bin: { type: 'string', default: 'dist/keyrack' },
     root: { type: 'string', default: ROOT },
     strict: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
 })
 const RUNS = Math.max(10, Number(options.runs))
@@ -130,6 +132,13 @@ try {
   const passphrase = { KEYRACK_PASSPHRASE: PASS }
   // The targets of issue 15, as ratios to `node -e 0` in the same run (or seconds, or a ratio to another row).
   // `mem`: the peak RSS target in MB. `before` runs outside the clock, before every timed run.
+  if (options.keep) {
+    // For profiling by hand: the set-up stays, with the stand-in portal, the agent and the Secret Service running.
+    const exports = Object.entries(env).map(([name, value]) => `export ${name}='${value}'`)
+    console.log(`${exports.join('\n')}\n# portal pid ${portal.child.pid}; remove ${home} and stop the processes when done`)
+    portal.child.unref()
+    process.exit(0)
+  }
   const cases = [
     { name: 'node -e 0', node: [NODE, '-e', '0'] },
     { name: 'keyrack --version', args: ['--version'], ratio: 1.15 },
