@@ -199,8 +199,10 @@ export async function launch(argv: string[], env: Env, host: LaunchHost): Promis
   }
   if (fast) {
     const pages = helpPagesFor(host)
-    const text = fast.command === 'version' ? pages?.versionLine : pages?.pages[fast.page]
-    if (text !== undefined) return write(1, text)
+    // Own keys only: `keyrack help constructor` must not find Object.prototype's.
+    const text =
+      fast.command === 'version' ? pages?.versionLine : pages && Object.hasOwn(pages.pages, fast.page) ? pages.pages[fast.page] : undefined
+    if (typeof text === 'string') return write(1, text)
   }
   await host.fallback(argv)
 }

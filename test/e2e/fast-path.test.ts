@@ -278,9 +278,15 @@ describe('the fast get and the oclif get print the same bytes and exit the same'
     ]) {
       expect(helpPageOf(args) === undefined || !COMMAND_IDS.includes(helpPageOf(args)!), args.join(' ')).toBe(true)
     }
-    const { fast, oclif } = await bothWays(['help', 'nope'])
-    expect(fast).toEqual(oclif)
-    expect(fast.exitCode).toBe(2)
+    for (const args of [
+      ['help', 'nope'],
+      ['help', 'constructor'],
+      ['__proto__', '--help'],
+    ]) {
+      const { fast, oclif } = await bothWays(args)
+      expect(fast, args.join(' ')).toEqual(oclif)
+      expect(fast.exitCode, args.join(' ')).toBe(2)
+    }
   })
 
   it('serves exactly the values the keys hold', async () => {
