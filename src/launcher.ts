@@ -76,7 +76,8 @@ function parseFlags<Name extends string>(
     const arg = argv[i]!
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1
     const flag = eq > 0 ? arg.slice(0, eq) : arg
-    const name = valueFlags[flag] ?? BOOLEAN_FLAGS[flag]
+    // Own keys only: `get constructor x` is a positional argument for oclif, not Object.prototype's constructor.
+    const name = Object.hasOwn(valueFlags, flag) ? valueFlags[flag] : Object.hasOwn(BOOLEAN_FLAGS, flag) ? BOOLEAN_FLAGS[flag] : undefined
     // Unknown flags, positional arguments, `--`, `-h`, `--help`, short flags glued to their value: oclif's job.
     if (name === undefined || seen.has(name)) return undefined
     seen.add(name)

@@ -167,6 +167,8 @@ const HANDED_TO_OCLIF: Array<[string, string[], number]> = [
   ['a positional argument', ['get', 'API_URL'], 2],
   ['a flag without its value', ['get', '--env', 'test', '--key'], 2],
   ['a short flag glued to its value', ['get', '-kAPI_URL', '-etest'], 0],
+  ['a name of Object.prototype as an argument', ['get', 'constructor', 'x'], 2],
+  ['another', ['get', '--env', 'test', 'toString', 'x'], 2],
   ['an empty value', ['get', '--key=', '--env', 'test'], 0],
 ]
 
