@@ -20,7 +20,17 @@ const dist = join(root, 'dist')
 /** Runs a bundle of dist/ and returns its exports. */
 function load(file, cacheFile) {
   const filename = join(dist, file)
-  const source = readFileSync(filename, 'utf8')
+  let source
+  try {
+    source = readFileSync(filename, 'utf8')
+  } catch (error) {
+    // A checkout where only tsc ran, or a build interrupted: say what to run instead of a bare ENOENT.
+    if (error && error.code === 'ENOENT') {
+      process.stderr.write(`✗ keyrack is not built: ${filename} is missing.\n  Fix: npm run build\n`)
+      process.exit(1)
+    }
+    throw error
+  }
   let cachedData
   try {
     cachedData = readFileSync(join(dist, cacheFile))
