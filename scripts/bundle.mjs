@@ -28,11 +28,13 @@ const VENDOR_FAMILIES = [
   ['prompts', /^@inquirer\//],
   ['age', /^(age-encryption|@noble\/)/],
   ['execa', /^execa$/],
+  // keyrack.yml's parser: loaded only when a keyrack.yml exists (src/infra/manifest-file.ts).
+  ['yaml', /^yaml$/],
 ]
 
-/** Modules `keyrack get` must never evaluate: oclif, the AWS SDK, the prompt library, age, execa. */
+/** Modules `keyrack get` must never evaluate: oclif, the AWS SDK, the prompt library, age, execa, yaml. */
 const HEAVY =
-  /(^|node_modules\/)(@oclif|@aws-sdk|@smithy|@inquirer)\/|(^|node_modules\/)(age-encryption|execa)(\/|$)|^keyrack-vendor:(oclif|aws|prompts|age|execa)\//
+  /(^|node_modules\/)(@oclif|@aws-sdk|@smithy|@inquirer)\/|(^|node_modules\/)(age-encryption|execa|yaml)(\/|$)|^keyrack-vendor:(oclif|aws|prompts|age|execa|yaml)\//
 
 const COMMON = {
   bundle: true,

@@ -4,6 +4,7 @@ import Del from './commands/del.js'
 import Doctor from './commands/doctor.js'
 import Get from './commands/get.js'
 import Help from './commands/help.js'
+import Init from './commands/init.js'
 import List from './commands/list.js'
 import Passphrase from './commands/passphrase.js'
 import Relock from './commands/relock.js'
@@ -18,6 +19,7 @@ export const COMMANDS = {
   unlock: Unlock,
   relock: Relock,
   doctor: Doctor,
+  init: Init,
   passphrase: Passphrase,
   agent: Agent,
   help: Help,

@@ -196,7 +196,11 @@ export async function launch(argv: string[], env: Env, host: LaunchHost): Promis
   const fast = fastPathOf(argv, env)
   if (fast?.command === 'get') return serve(fast.get, host.version, (deps, print) => runGet(fast.get.flags, deps, fast.get.json, print))
   if (fast?.command === 'list') {
-    return serve(fast.list, host.version, async (deps, print) => print(await runList(fast.list.flags, deps, fast.list.json)))
+    return serve(fast.list, host.version, async (deps, print) => {
+      const result = await runList(fast.list.flags, deps, fast.list.json)
+      print(result)
+      if (result.note) write(2, result.note)
+    })
   }
   if (fast) {
     const pages = helpPagesFor(host)

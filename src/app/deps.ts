@@ -6,7 +6,8 @@ import { TerminalPrompter, type Prompter } from '../infra/prompts.js'
 import { silentReporter, StderrReporter, type Reporter } from '../infra/reporter.js'
 import { readStdin } from '../infra/stdin.js'
 import { StoreFile } from '../infra/store-file.js'
-import { VaultRegistry } from '../vaults/registry.js'
+import { loadManifest } from '../infra/manifest-file.js'
+import { VAULT_IDS, VaultRegistry } from '../vaults/registry.js'
 import type { VaultContext } from '../vaults/vault.js'
 
 export type { Deps } from '../operations/deps.js'
@@ -23,7 +24,14 @@ export interface RunContext {
  * everything else receives them from here (tests build their own Deps).
  */
 export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): Deps {
-  const { store: givenStore, vaults: givenVaults, afterOutput: givenAfterOutput, ...given } = overrides
+  const {
+    store: givenStore,
+    vaults: givenVaults,
+    afterOutput: givenAfterOutput,
+    cwd: givenCwd,
+    manifest: givenManifest,
+    ...given
+  } = overrides
   const afterOutput = givenAfterOutput ?? new AfterOutput()
   const env = given.env ?? process.env
   const paths = given.paths ?? resolvePaths(env)
@@ -49,6 +57,8 @@ export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): 
   }
   const store = givenStore ?? new StoreFile(paths)
   const vaults = givenVaults ?? new VaultRegistry(vaultContext)
+  const cwd = givenCwd ?? process.cwd()
+  let manifest: ReturnType<Deps['manifest']> | undefined
   return {
     env: vaultContext.env,
     paths: vaultContext.paths,
@@ -65,6 +75,8 @@ export function createDeps(context: RunContext, overrides: Partial<Deps> = {}): 
     afterOutput,
     store,
     vaults,
+    cwd,
+    manifest: givenManifest ?? (() => (manifest ??= loadManifest(cwd, VAULT_IDS))),
   }
 }
 

@@ -2,6 +2,7 @@ import { Command, Flags, type Interfaces } from '@oclif/core'
 import { renderError } from '../cli/output.js'
 import { KeyrackError, reportOf, UsageError } from '../domain/errors.js'
 import { assertEnvName, Slug } from '../domain/slug.js'
+import { closestName } from '../domain/suggest.js'
 import { createDeps, type Deps } from '../app/deps.js'
 
 /**
@@ -37,7 +38,8 @@ export abstract class KeyrackCommand extends Command {
   }
 
   protected override async catch(error: Interfaces.CommandError): Promise<void> {
-    const report = reportOf(asKeyrackError(error, this.id))
+    const flags = [...Object.keys(this.ctor.flags ?? {}), ...Object.keys(this.ctor.baseFlags ?? {}), 'json', 'help']
+    const report = reportOf(asKeyrackError(error, this.id, flags))
     process.exitCode = report.exitCode
     if (this.jsonEnabled()) {
       this.logJson({ error: report })
@@ -48,14 +50,34 @@ export abstract class KeyrackCommand extends Command {
   }
 }
 
-/** oclif's own parse errors (unknown flag, missing flag, bad option) are bad usage: exit 2. */
-function asKeyrackError(error: unknown, id: string | undefined): unknown {
+/**
+ * oclif's own parse errors (unknown flag, missing flag, bad option) are bad usage: exit 2, in keyrack's style. A
+ * misspelt flag or option value gets the one probably meant ("did you mean --env?", "did you mean os.secure?").
+ */
+function asKeyrackError(error: unknown, id: string | undefined, flags: readonly string[]): unknown {
   if (error instanceof KeyrackError || !(error instanceof Error)) return error
   if ((error as { oclif?: { exit?: number } }).oclif?.exit === 2) {
     const help = id && id !== 'help' ? `keyrack ${id} --help` : 'keyrack --help'
-    return new UsageError(error.message.replace(/\nSee more help with --help$/, ''), { fix: `See ${help}.` })
+    const message = error.message.replace(/\nSee more help with --help$/, '')
+    return new UsageError(message, { fix: [didYouMean(message, flags), `See ${help}.`].filter(Boolean).join(' ') })
   }
   return error
+}
+
+/** The flag or option value a parse error's message names, corrected, as "Did you mean X?"; '' when none is close. */
+function didYouMean(message: string, flags: readonly string[]): string {
+  const flag = /^Nonexistent flags?: (--?[^\s,]+)/.exec(message)
+  if (flag) {
+    const typed = flag[1]!.replace(/^--?/, '').replace(/=.*$/, '')
+    const near = closestName(typed, flags)
+    return near ? `Did you mean --${near}?` : ''
+  }
+  const option = /^Expected --([\w-]+)=(.*) to be one of: (.+)$/m.exec(message)
+  if (option) {
+    const near = closestName(option[2]!, option[3]!.split(', '))
+    return near ? `Did you mean --${option[1]} ${near}?` : ''
+  }
+  return ''
 }
 
 export const keyFlags = {

@@ -15,8 +15,9 @@ export async function deleteKey(slug: Slug, deps: Deps): Promise<{ slug: string;
     deps.paths.keyrackHome,
     slug,
     async () => {
-      const entry = (await deps.store.read()).keys[slug.toString()]
-      if (!entry) throw keyNotFound(slug)
+      const data = await deps.store.read()
+      const entry = data.keys[slug.toString()]
+      if (!entry) throw keyNotFound(slug, data, { create: false })
       const vault = await deps.vaults.get(entry.vault)
       const key = { slug, ref: entry.ref }
       await deps.store.remove(slug.toString())

@@ -1,3 +1,4 @@
+import type { Manifest } from '../domain/manifest.js'
 import type { AfterOutput } from '../infra/after-output.js'
 import type { StoreFile } from '../infra/store-file.js'
 import type { VaultRegistry } from '../vaults/registry.js'
@@ -12,4 +13,11 @@ export interface Deps extends VaultContext {
   vaults: Pick<VaultRegistry, 'get'>
   /** The vaults' queue itself: `get` (src/cli/get.ts) holds it until its output is printed. */
   afterOutput: AfterOutput
+  /** The folder the command runs in. */
+  cwd: string
+  /**
+   * The project manifest (keyrack.yml) that applies in cwd, read once per run; undefined when there is none. An
+   * unreadable one rejects with ManifestError (exit 2, file:line:col).
+   */
+  manifest(): Promise<Manifest | undefined>
 }

@@ -9,7 +9,7 @@ import { keyNotFound, requireKeys, type ScopedKey } from './scope.js'
 export async function getKey(slug: Slug, deps: Deps): Promise<Secret> {
   const data = await deps.store.read()
   const entry = data.keys[slug.toString()]
-  if (!entry) throw keyNotFound(slug)
+  if (!entry) throw keyNotFound(slug, data)
   const vault = await deps.vaults.get(entry.vault)
   try {
     return await vault.get({ slug, ref: entry.ref })

@@ -1,5 +1,8 @@
 import { execute, type Command, type Interfaces } from '@oclif/core'
 import type { COMMANDS } from '../commands.js'
+import { renderError, renderJson } from '../cli/output.js'
+import { reportOf, UsageError } from '../domain/errors.js'
+import { closestName } from '../domain/suggest.js'
 
 // oclif inside the single executable, where there is no package.json, no manifest file and no dist/ to import
 // commands from. oclif takes the plugins of a CLI as a parameter (Config.load's `plugins`); this one is built from
@@ -25,6 +28,7 @@ const LOADERS = {
   unlock: () => import('../commands/unlock.js'),
   relock: () => import('../commands/relock.js'),
   doctor: () => import('../commands/doctor.js'),
+  init: () => import('../commands/init.js'),
   passphrase: () => import('../commands/passphrase.js'),
   agent: () => import('../commands/agent.js'),
   help: () => import('../commands/help.js'),
@@ -90,8 +94,29 @@ class EmbeddedPlugin implements Interfaces.Plugin {
 
 export async function runOclif(argv: string[], embedded: Embedded): Promise<void> {
   const plugin = new EmbeddedPlugin(embedded)
+  const unknown = unknownCommand(argv, plugin.commandIDs)
+  if (unknown) {
+    const report = reportOf(unknown)
+    process.exitCode = report.exitCode
+    if (argv.includes('--json')) process.stdout.write(renderJson({ error: report }))
+    else process.stderr.write(renderError(report))
+    return
+  }
   await execute({
     args: argv,
     loadOptions: { root: embedded.root, pjson: embedded.pjson, plugins: new Map([[plugin.name, plugin]]) },
+  })
+}
+
+/**
+ * A first word that names no command, in keyrack's error style (message, Fix:, exit 2) with the command probably
+ * meant, instead of oclif's own "command not found". Flags first (`--version`, `-h`) are oclif's to read.
+ */
+function unknownCommand(argv: readonly string[], ids: readonly string[]): UsageError | undefined {
+  const [first] = argv
+  if (first === undefined || first.startsWith('-') || ids.includes(first)) return undefined
+  const near = closestName(first, ids)
+  return new UsageError(`Unknown command ${JSON.stringify(first)}.`, {
+    fix: near ? `Did you mean keyrack ${near}? (keyrack help lists the commands)` : `keyrack help lists the commands: ${ids.join(', ')}.`,
   })
 }

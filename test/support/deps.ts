@@ -46,6 +46,8 @@ export function makeTestDeps(home: TestHome, options: TestDepsOptions = {}): Dep
       prompts: options.prompts ?? new ScriptedPrompter([], false),
       reporter: silentReporter,
       readStdin: async () => options.stdin ?? '',
+      // The throwaway HOME, not the repository: a keyrack.yml is found by walking up from here.
+      cwd: home.dir,
     },
   )
 }

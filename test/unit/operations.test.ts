@@ -375,7 +375,14 @@ describe('listKeys', () => {
     // When
     const list = await listKeys({ env: 'test' }, deps)
     // Then
-    const base = (s: string, vault: string) => ({ slug: s, env: 'test', key: s.slice(5), vault, updatedAt: NOW.toISOString() })
+    const base = (s: string, vault: string) => ({
+      slug: s,
+      env: 'test',
+      key: s.slice(5),
+      vault,
+      declared: false,
+      updatedAt: NOW.toISOString(),
+    })
     expect(list).toEqual([
       { ...base('test.A', 'os.secure'), state: 'unlocked', expiresAt: later.toISOString() },
       { ...base('test.B', 'os.direct'), state: 'unlocked', detail: 'always unlocked' },

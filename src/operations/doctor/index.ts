@@ -4,6 +4,7 @@ import type { Deps } from '../deps.js'
 import type { DoctorInput, DoctorOutcome } from '../../vaults/descriptor.js'
 import { VAULTS } from '../../vaults/registry.js'
 import { keyrackChecks } from './keyrack-checks.js'
+import { manifestChecks } from './manifest-checks.js'
 
 export interface DoctorOptions {
   /** doctor's flags, each vault's own among them (its descriptor's doctor.flags: e.g. --path, --fix, --yes). */
@@ -44,7 +45,8 @@ export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<Doc
   const keyrack = await keyrackChecks(deps)
   const outcomes: DoctorOutcome[] = []
   for (const vault of started) outcomes.push(await vault.finish())
-  const checks = [...keyrack.checks, ...outcomes.flatMap((o) => o.checks)]
+  const manifest = await manifestChecks(deps, keyrack.data)
+  const checks = [...keyrack.checks, ...manifest, ...outcomes.flatMap((o) => o.checks)]
   const summary = { ok: 0, warn: 0, fail: 0 }
   for (const check of checks) summary[check.status] += 1
   const report: DoctorReport = {
