@@ -115,9 +115,9 @@ async function writeAwsFixture(): Promise<void> {
 }
 
 /** Runs one argv both ways; the fast way first. */
-async function bothWays(args: string[], env: Record<string, string> = {}) {
-  const fast = await cli.run(args, { env })
-  const oclif = await cli.run(args, { env: { ...env, KEYRACK_NO_FAST_PATH: '1' } })
+async function bothWays(args: string[], env: Record<string, string> = {}, cwd?: string) {
+  const fast = await cli.run(args, { env, ...(cwd ? { cwd } : {}) })
+  const oclif = await cli.run(args, { env: { ...env, KEYRACK_NO_FAST_PATH: '1' }, ...(cwd ? { cwd } : {}) })
   const view = (r: typeof fast) => ({ stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode })
   return { fast: view(fast), oclif: view(oclif) }
 }
@@ -182,6 +182,14 @@ const LIST_SERVED: Array<[string, string[], number]> = [
   ['a bad env name', ['list', '--env', 'Test'], 2],
   ['a bad env name --json', ['list', '--env', 'Test', '--json'], 2],
 ]
+const MANIFEST = 'envs:\n  test:\n    API_URL: {}\n    MISSING_ONE: { vault: os.secure, description: not set here }\n'
+const LIST_WITH_MANIFEST: Array<[string, string, string[], number]> = [
+  ['declared and missing keys', MANIFEST, ['list'], 0],
+  ['declared and missing keys --json', MANIFEST, ['list', '--json'], 0],
+  ['one env', MANIFEST, ['list', '--env', 'test'], 0],
+  ['a malformed keyrack.yml (exit 2, file:line:col)', 'envs:\n  test:\n    API_URL: [\n', ['list'], 2],
+  ['a value in keyrack.yml (exit 2)', 'envs:\n  test:\n    API_URL: https://example.test\n', ['list', '--json'], 2],
+]
 const LIST_TO_OCLIF: Array<[string, string[], number]> = [
   ['a flag list does not have', ['list', '--key', 'test.API_URL'], 2],
   ['an unknown flag', ['list', '--bogus'], 2],
@@ -226,6 +234,18 @@ describe('the fast get and the oclif get print the same bytes and exit the same'
     const { fast, oclif } = await bothWays(args)
     expect(fast).toEqual(oclif)
     expect(fast.exitCode, String(fast.stderr)).toBe(code)
+  })
+
+  it.each(LIST_WITH_MANIFEST)('list in a project with a keyrack.yml: %s', async (_what, file, args, code) => {
+    // Given a project folder whose keyrack.yml declares a key the store has and one it lacks, run from a subfolder
+    const project = join(cli.home.dir, `project-${code}-${args.length}`)
+    await mkdir(join(project, 'sub'), { recursive: true })
+    await writeFile(join(project, 'keyrack.yml'), file)
+    expect(fastPathOf(args, {})?.command, 'the launcher should serve this').toBe('list')
+    const { fast, oclif } = await bothWays(args, {}, join(project, 'sub'))
+    expect(fast).toEqual(oclif)
+    expect(fast.exitCode, String(fast.stderr)).toBe(code)
+    if (code === 0) expect(fast.stdout).toContain('test.MISSING_ONE')
   })
 
   it.each(LIST_TO_OCLIF)('list: %s (handed to oclif)', async (_what, args, code) => {

@@ -20,6 +20,8 @@ export function cliCommand(): string[] {
 
 export interface RunOptions {
   input?: string
+  /** The folder to run in; the throwaway HOME by default. */
+  cwd?: string
   env?: Record<string, string | undefined>
   timeout?: number
 }
@@ -51,7 +53,7 @@ export async function makeCli(extraEnv: Record<string, string | undefined> = {})
     async run(args, options = {}) {
       const opts: Options = {
         // Not the repository: doctor scans the current git repository, and a test must not depend on this one.
-        cwd: home.dir,
+        cwd: options.cwd ?? home.dir,
         env: { ...env, ...options.env },
         extendEnv: false,
         reject: false,
