@@ -38,6 +38,7 @@ export async function unlockKeys(scope: Scope, options: Readonly<Record<string, 
   const declared = manifest ? declarationsOf(manifest, scope.env) : []
   const { keys, missing } =
     declared.length > 0 ? declaredKeys(data, declared, manifest!.path) : { keys: requireKeys(data, scope), missing: [] }
+  const { report } = await unlockSelected(keys, options, deps)
   const entries: UnlockEntry[] = missing.map((d) => ({
     slug: d.slug,
     vault: d.vault ?? '',
@@ -49,6 +50,17 @@ export async function unlockKeys(scope: Scope, options: Readonly<Record<string, 
       fix: renderRemedy(setRemedy({ key: d.key, env: d.env, ...(d.vault ? { vault: d.vault } : {}), before: 'Run: ' })),
     },
   }))
+  const all = [...report.keys, ...entries].sort((x, y) => x.slug.localeCompare(y.slug))
+  return { keys: all, ...(declared.length > 0 ? { manifest: manifest!.path } : {}), exitCode: report.exitCode }
+}
+
+/** unlockKeys of keys already selected (exec's), with the first failure itself, for a caller that stops at it. */
+export async function unlockSelected(
+  keys: ScopedKey[],
+  options: Readonly<Record<string, UnlockOptions>>,
+  deps: Deps,
+): Promise<{ report: UnlockReport; firstError: Error | undefined }> {
+  const entries: UnlockEntry[] = []
   let firstError: Error | undefined
   for (const group of await byVault(keys, deps)) {
     for (const result of await group.vault.unlock(group.keys, options[group.vault.id] ?? {})) {
@@ -66,7 +78,7 @@ export async function unlockKeys(scope: Scope, options: Readonly<Record<string, 
   }
   entries.sort((a, b) => a.slug.localeCompare(b.slug))
   const exitCode = !firstError ? ExitCode.ok : firstError instanceof KeyrackError ? exitCodeOf(firstError) : ExitCode.locked
-  return { keys: entries, ...(declared.length > 0 ? { manifest: manifest!.path } : {}), exitCode }
+  return { report: { keys: entries, exitCode }, firstError }
 }
 
 /** The store's keys keyrack.yml declares, and the declared ones it lacks; none set at all is exit 3. */
