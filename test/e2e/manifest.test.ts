@@ -95,6 +95,32 @@ describe('keyrack.yml', () => {
     expect(all.keys.map((k: { slug: string }) => k.slug)).toEqual(['prod.API_URL', 'test.API_URL', 'test.DB_PASSWORD'])
   })
 
+  it('exec without --key gives CMD the keys declared for --env, and stops before CMD when one is not set (exit 3)', async () => {
+    expect((await set('API_URL')).exitCode).toBe(0)
+    expect((await set('OTHER')).exitCode).toBe(0)
+    await writeFile(join(project, 'keyrack.yml'), 'envs:\n  test:\n    API_URL: {}\n')
+    const print = ['-e', 'console.log(JSON.stringify([process.env.API_URL ?? null, process.env.OTHER ?? null]))']
+    const run = await cli.run(['exec', '--env', 'test', '--', process.execPath, ...print], { cwd: sub })
+    expect(run.exitCode, run.stderr).toBe(0)
+    expect(JSON.parse(run.stdout)).toEqual(['value-of-API_URL', null])
+    // Outside the project: every key of the env, as before
+    expect(JSON.parse((await cli.run(['exec', '--env', 'test', '--', process.execPath, ...print])).stdout)).toEqual([
+      'value-of-API_URL',
+      'value-of-OTHER',
+    ])
+    // A declared key that is not set: CMD never runs
+    await writeFile(join(project, 'keyrack.yml'), MANIFEST)
+    const marker = join(cli.home.dir, 'ran')
+    const missing = await cli.run(
+      ['exec', '--env', 'test', '--', process.execPath, '-e', `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '')`],
+      { cwd: sub },
+    )
+    expect(missing.exitCode).toBe(3)
+    expect(missing.stderr).toContain('declares a key for env test not set here: DB_PASSWORD.')
+    expect(missing.stderr).toContain('Fix: Run: keyrack set --key DB_PASSWORD --env test --vault os.secure')
+    await expect(stat(marker)).rejects.toThrow()
+  })
+
   it('unlock when none of the declared keys is set is exit 3 with the first set command', async () => {
     await writeFile(join(project, 'keyrack.yml'), MANIFEST)
     const run = await cli.run(['unlock', '--env', 'test'], { cwd: sub })
