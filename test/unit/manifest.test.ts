@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { declarationsOf, ManifestError, renderManifest } from '../../src/domain/manifest.js'
 import { closestName, editDistance } from '../../src/domain/suggest.js'
+import type { StoreData } from '../../src/domain/store-model.js'
+import { Slug } from '../../src/domain/slug.js'
 import { parseManifest } from '../../src/infra/manifest-file.js'
+import { envNotFound, keyNotFound } from '../../src/operations/scope.js'
 
 const VAULTS = ['os.secure', 'os.direct', 'os.envvar', 'os.keychain', 'aws.iam.sso']
 const parse = (text: string) => parseManifest(text, '/p/keyrack.yml', VAULTS)
@@ -92,5 +95,40 @@ describe('closestName', () => {
     expect(editDistance('evn', 'env')).toBe(1)
     expect(editDistance('kitten', 'sitting')).toBe(3)
     expect(editDistance('', 'abc')).toBe(3)
+  })
+})
+
+describe('keyNotFound and envNotFound: a close name before a set command', () => {
+  const at = '2026-01-01T00:00:00.000Z'
+  const data: StoreData = {
+    version: 1,
+    keys: Object.fromEntries(
+      ['test.API_URL', 'test.DB_PASSWORD', 'prod.API_URL'].map((slug) => [
+        slug,
+        { vault: 'os.direct', ref: {}, createdAt: at, updatedAt: at },
+      ]),
+    ),
+  } as StoreData
+
+  it.each([
+    ['test', 'API_UR', 'Did you mean API_URL? --key API_URL --env test'],
+    ['test', 'db_password', 'Did you mean DB_PASSWORD? --key DB_PASSWORD --env test'],
+    ['tset', 'API_URL', 'Did you mean env test? --key API_URL --env test'],
+    ['stage', 'API_URL', 'Did you mean env prod? --key API_URL --env prod'],
+    ['test', 'ZEBRA', 'Add it: keyrack set --key ZEBRA --env test'],
+  ])('--env %s --key %s: %s', (env, key, fix) => {
+    const error = keyNotFound(Slug.of(env, key), data)
+    expect(error.exitCode).toBe(3)
+    expect(error.fix).toContain(fix)
+    if (!fix.startsWith('Add it')) expect(error.fix).not.toContain('keyrack set')
+  })
+
+  it('del never offers set', () => {
+    expect(keyNotFound(Slug.of('test', 'ZEBRA'), data, { create: false }).fix).toBe('Nothing to delete: keyrack list shows what exists.')
+  })
+
+  it('an env typo names the env that has keys', () => {
+    expect(envNotFound('prd', data).fix).toBe('Did you mean prod? --env prod   (envs with keys: prod, test)')
+    expect(envNotFound('staging', data).fix).toBe('Add one: keyrack set --key API_URL --env staging')
   })
 })
