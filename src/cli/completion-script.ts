@@ -271,9 +271,9 @@ ${fn}() {
     if [[ $cur == -* ]]; then
       compadd -- --help --version
     else
-      local -a commands
-      commands=(${commandEntries})
-      _describe -t commands 'command' commands
+      local -a subcommands   # not $commands: zsh's own hash of the commands on PATH
+      subcommands=(${commandEntries})
+      _describe -t commands 'command' subcommands
     fi
     return
   fi

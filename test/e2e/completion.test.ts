@@ -57,7 +57,7 @@ async function stopAgent(): Promise<void> {
     .catch(() => undefined)
 }
 
-const shellEnv = () => ({ ...cli.env, PATH: `${binDir}:${process.env.PATH ?? ''}` })
+const shellEnv = () => ({ ...cli.env, PATH: `${binDir}:${process.env.PATH ?? ''}`, COMPLETION_TEST_VARIABLE: 'x' })
 
 /**
  * What bash offers for a command line, as bash would call the completion function: COMP_WORDS are the line's words
@@ -116,6 +116,9 @@ describe('keyrack completion bash, run in bash', () => {
     expect(await bashCompletes('get', '--env', 'test', '--format', '')).toEqual(['shell', 'dotenv', 'json'])
     expect(await bashCompletes('completion', '')).toEqual(['bash', 'zsh', 'fish'])
     expect(await bashCompletes('help', 'rel')).toEqual(['relock'])
+    // folders for doctor --path, exported variables for set --from (os.envvar)
+    expect(await bashCompletes('doctor', '--path', 'bi')).toEqual(['bin'])
+    expect(await bashCompletes('set', '--from', 'COMPLETION_TEST_')).toEqual(['COMPLETION_TEST_VARIABLE'])
   })
 
   it("completes the store's envs after --env / -e, also as --env=", async () => {

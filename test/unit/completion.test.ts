@@ -120,7 +120,7 @@ describe('script text (zsh and fish are run in their shells by the e2e test wher
   it('zsh: a #compdef function with described commands and flags', () => {
     const zsh = renderCompletion('zsh', spec)
     expect(zsh.startsWith('#compdef keyrack\n')).toBe(true)
-    expect(zsh).toContain(`commands=('get:Print a key'\\''s value.')`)
+    expect(zsh).toContain(`subcommands=('get:Print a key'\\''s value.')`)
     expect(zsh).toContain(`--key|-k) _keyrack_keys; return ;;`)
     expect(zsh).toContain(`--format) compadd -- 'shell' 'json'; return ;;`)
     expect(zsh).toContain(
