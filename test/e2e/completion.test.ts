@@ -1,3 +1,4 @@
+import { spawn } from '@lydell/node-pty'
 import { execa } from 'execa'
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
@@ -6,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolvePaths } from '../../src/infra/paths.js'
 import { cliCommand, makeCli, type Cli } from '../support/cli.js'
 import { listProcesses } from '../support/processes.js'
+import { stripAnsi } from '../support/pty.js'
 
 // `keyrack completion bash|zsh|fish` through the built CLI, and the scripts it prints run in a real shell: bash always,
 // zsh and fish where installed. The store holds os.direct keys in envs test and prod, and an os.secure key, locked, in
@@ -143,6 +145,50 @@ describe('keyrack completion bash, run in bash', () => {
     expect(await bashCompletes('set', '--sso-start-url', '')).toEqual([])
     expect(await bashCompletes('unlock', '--duration', '')).toEqual([])
     expect(await bashCompletes('bogus', '--')).toEqual([])
+  })
+})
+
+describe('keyrack completion bash, at a real prompt (readline splits the words, TAB completes)', () => {
+  it('completes a command, an --env= value, a key of that env and a vault id in place', async () => {
+    // An interactive bash in a terminal, with the script sourced and a keyrack function that prints the arguments
+    // it gets: the completed line, as bash would run it (the script calls `command keyrack`, the real one).
+    const pty = spawn('bash', ['--norc', '--noprofile', '-i'], {
+      name: 'xterm-256color',
+      cols: 200,
+      rows: 40,
+      cwd: cli.home.dir,
+      env: { ...(shellEnv() as Record<string, string>), TERM: 'xterm-256color', PS1: 'PROMPT> ', HISTFILE: '' },
+    })
+    let screen = ''
+    pty.onData((data) => (screen += data))
+    const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()))
+    const waitFor = async (text: string) => {
+      const started = Date.now()
+      while (!stripAnsi(screen).includes(text)) {
+        if (Date.now() - started > 20_000) throw new Error(`timed out waiting for ${text}; screen:\n${stripAnsi(screen)}`)
+        await new Promise((r) => setTimeout(r, 25))
+      }
+    }
+    try {
+      pty.write(`source '${bashScript}'; keyrack() { printf 'ARGS[%s]\\n' "$*"; }\r`)
+      await waitFor('PROMPT> ')
+      const lines: Array<[string, string]> = [
+        ['keyrack rel\t--env test\r', 'ARGS[relock --env test]'],
+        ['keyrack get --env=v\t--key DB_P\t\r', 'ARGS[get --env=vault --key DB_PASSWORD]'],
+        ['keyrack list -e pr\t\r', 'ARGS[list -e prod]'],
+        ['keyrack set --vault os.e\t--key test.DB\t\r', 'ARGS[set --vault os.envvar --key test.DB_URL]'],
+      ]
+      for (const [typed, expected] of lines) {
+        pty.write(typed)
+        await waitFor(expected)
+      }
+    } finally {
+      // exit, and wait for it: the throwaway HOME is removed after this test
+      pty.write('exit\r')
+      const timer = setTimeout(() => pty.kill(), 5_000)
+      await exited
+      clearTimeout(timer)
+    }
   })
 })
 
