@@ -345,7 +345,12 @@ function fishScript(spec: CompletionSpec): string {
     const when = `-n ${fishQuote(`__fish_seen_subcommand_from ${command.id}`)}`
     for (const flag of command.flags) {
       const short = flag.char ? ` -s ${flag.char}` : ''
-      const value = flag.value ? ` -r${fishValue(flag.value, bin)}` : ''
+      // -x (-r -f): a value is required, and no file names are mixed into what it offers; files only where a file is wanted.
+      const value = flag.value
+        ? flag.value.kind === 'files'
+          ? ` -r${fishValue(flag.value, bin)}`
+          : ` -x${fishValue(flag.value, bin)}`
+        : ''
       lines.push(`complete -c ${bin} ${when} -l ${flag.name}${short}${value} -d ${fishQuote(oneLine(flag.summary))}`)
     }
     lines.push(`complete -c ${bin} ${when} -l help -s h -d ${fishQuote('Show help for this command.')}`)

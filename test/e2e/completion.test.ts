@@ -96,7 +96,19 @@ describe('keyrack completion bash, run in bash', () => {
   })
 
   it('completes commands after `keyrack `, hiding the hidden ones', async () => {
-    expect(await bashCompletes('')).toEqual(['completion', 'del', 'doctor', 'get', 'help', 'list', 'passphrase', 'relock', 'set', 'unlock'])
+    expect(await bashCompletes('')).toEqual([
+      'completion',
+      'del',
+      'doctor',
+      'exec',
+      'get',
+      'help',
+      'list',
+      'passphrase',
+      'relock',
+      'set',
+      'unlock',
+    ])
     expect(await bashCompletes('un')).toEqual(['unlock'])
     expect(await bashCompletes('--')).toEqual(['--help', '--version'])
   })
@@ -184,6 +196,56 @@ describe('keyrack completion bash, at a real prompt (readline splits the words, 
       }
     } finally {
       // exit, and wait for it: the throwaway HOME is removed after this test
+      pty.write('exit\r')
+      const timer = setTimeout(() => pty.kill(), 5_000)
+      await exited
+      clearTimeout(timer)
+    }
+  })
+})
+
+describe.skipIf(!hasZsh)('keyrack completion zsh, at a real prompt (zle completes on TAB)', () => {
+  it('completes a command, an env, a key of that env and a vault id in place', async () => {
+    const script = join(cli.home.dir, 'zsh-functions', '_keyrack')
+    await mkdir(join(cli.home.dir, 'zsh-functions'))
+    await writeFile(script, (await cli.run(['completion', 'zsh'])).stdout)
+    // An interactive zsh with no user config, the script installed the way the README says (a folder on fpath, then
+    // compinit), and a keyrack function that prints the arguments it gets: the completed line as zsh would run it.
+    const pty = spawn('zsh', ['-f', '-i'], {
+      name: 'xterm-256color',
+      cols: 200,
+      rows: 40,
+      cwd: cli.home.dir,
+      env: { ...(shellEnv() as Record<string, string>), TERM: 'xterm-256color', PS1: 'PROMPT> ', HISTFILE: '' },
+    })
+    let screen = ''
+    pty.onData((data) => (screen += data))
+    const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()))
+    const waitFor = async (text: string) => {
+      const started = Date.now()
+      while (!stripAnsi(screen).includes(text)) {
+        if (Date.now() - started > 20_000) throw new Error(`timed out waiting for ${text}; screen:\n${stripAnsi(screen)}`)
+        await new Promise((r) => setTimeout(r, 25))
+      }
+    }
+    try {
+      await waitFor('PROMPT> ')
+      // READY$((1+1)): what the command prints, never what the terminal echoes of it
+      pty.write(
+        `fpath=('${join(cli.home.dir, 'zsh-functions')}' $fpath); autoload -U compinit && compinit -u; keyrack() { print -r -- "ARGS[$*]" }; print READY$((1+1))\r`,
+      )
+      await waitFor('READY2')
+      const lines: Array<[string, string]> = [
+        ['keyrack rel\t--env test\r', 'ARGS[relock --env test]'],
+        ['keyrack get --env va\t--key DB_P\t\r', 'ARGS[get --env vault --key DB_PASSWORD]'],
+        ['keyrack list -e pr\t\r', 'ARGS[list -e prod]'],
+        ['keyrack set --vault os.e\t--key test.DB\t\r', 'ARGS[set --vault os.envvar --key test.DB_URL]'],
+      ]
+      for (const [typed, expected] of lines) {
+        pty.write(typed)
+        await waitFor(expected)
+      }
+    } finally {
       pty.write('exit\r')
       const timer = setTimeout(() => pty.kill(), 5_000)
       await exited
