@@ -23,8 +23,13 @@ has_secret_service() {
   command -v dbus-daemon >/dev/null && command -v gnome-keyring-daemon >/dev/null && command -v gdbus >/dev/null &&
     /usr/bin/python3 -c 'import dbus' 2>/dev/null
 }
+# The completion scripts are run in real shells (test/e2e/completion.test.ts): bash is here; zsh and fish are not.
+has_completion_shells() {
+  command -v zsh >/dev/null && command -v fish >/dev/null
+}
 missing=()
 has_debian_aws_v2 || missing+=(awscli)
+has_completion_shells || missing+=(zsh fish)
 has_secret_service || missing+=(gnome-keyring dbus-daemon libglib2.0-bin python3-dbus)
 has_arm64_emulation || missing+=(qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libatomic1-arm64-cross)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -33,7 +38,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "scripts/test.sh: ${missing[*]} missing and not root: the aws.iam.sso and os.keychain end-to-end tests and the linux-arm64 smoke test that need them will be SKIPPED (in CI the smoke test's absence fails the run)." >&2
+    echo "scripts/test.sh: ${missing[*]} missing and not root: the aws.iam.sso os.keychain and zsh/fish completion end-to-end tests and the linux-arm64 smoke test that need them will be SKIPPED (in CI the smoke test's absence fails the run)." >&2
     echo "  Install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
   fi
 fi

@@ -1,5 +1,6 @@
 // The command registry (oclif "explicit" discovery). The single executable embeds this same map.
 import Agent from './commands/agent.js'
+import Completion from './commands/completion.js'
 import Del from './commands/del.js'
 import Doctor from './commands/doctor.js'
 import Exec from './commands/exec.js'
@@ -25,4 +26,5 @@ export const COMMANDS = {
   passphrase: Passphrase,
   agent: Agent,
   help: Help,
+  completion: Completion,
 }

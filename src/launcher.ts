@@ -1,6 +1,7 @@
 import { fstatSync, writeSync } from 'node:fs'
 import { runGet, type GetFlags } from './cli/get.js'
 import { runList, type ListFlags } from './cli/list.js'
+import { COMPLETION_LISTS, runCompletionList, type CompletionListFlags } from './cli/completion-list.js'
 import { renderError, renderJson } from './cli/output.js'
 import { reportOf } from './domain/errors.js'
 import { ENV_FORMATS, type EnvFormat } from './domain/format.js'
@@ -11,7 +12,8 @@ import type { Env } from './infra/paths.js'
 //
 // `keyrack get` must start as fast as Node itself, and loading oclif costs several times Node's own start-up
 // (docs/startup.md), so this launcher serves the plain forms of the read-only commands itself: `get` and `list` with
-// the same code the oclif commands run (src/cli/get.ts, src/cli/list.ts, src/cli/output.ts), and help and --version
+// the same code the oclif commands run (src/cli/get.ts, src/cli/list.ts, src/cli/output.ts), the hidden
+// `completion --list` a completion script calls on each TAB press (src/cli/completion-list.ts), and help and --version
 // from the pages the build captured from oclif (scripts/render-help.mjs). It hands everything else to oclif untouched:
 // other commands, unknown or repeated flags, a terminal's help, anything unusual. When in doubt, fall back: the
 // fallback is always correct, only slower. test/e2e/fast-path.test.ts proves the two paths print the same bytes and
@@ -42,7 +44,11 @@ export interface FastList {
 
 /** What the launcher serves itself; anything else goes to oclif. */
 export type FastPath =
-  { command: 'get'; get: FastGet } | { command: 'list'; list: FastList } | { command: 'help'; page: string } | { command: 'version' }
+  | { command: 'get'; get: FastGet }
+  | { command: 'list'; list: FastList }
+  | { command: 'completion'; completion: CompletionListFlags }
+  | { command: 'help'; page: string }
+  | { command: 'version' }
 
 /** The value flags of each command the launcher serves, by spelling. --json and --no-prompt are everyone's. */
 const VALUE_FLAGS = {
@@ -118,6 +124,19 @@ export function fastListOf(argv: readonly string[], env: Env): FastList | undefi
   return { flags: { env: parsed.values.env }, json: parsed.json, noPrompt: parsed.noPrompt }
 }
 
+/**
+ * The hidden `completion --list envs|keys [--env E]` the completion scripts call on every TAB press (src/commands/
+ * completion.ts), in exactly that plain form: no --json, no shell argument, each flag once. Anything else is oclif's.
+ */
+export function fastCompletionOf(argv: readonly string[], env: Env): CompletionListFlags | undefined {
+  if (argv[0] !== 'completion' || OCLIF_ENV.some((name) => env[name])) return undefined
+  const parsed = parseFlags(argv, { '--list': 'list', '--env': 'env', '-e': 'env' } as const)
+  if (!parsed || parsed.json || parsed.noPrompt) return undefined
+  const { list, env: only } = parsed.values
+  if (list === undefined || !(COMPLETION_LISTS as readonly string[]).includes(list)) return undefined
+  return { list: list as CompletionListFlags['list'], env: only }
+}
+
 const HELP_FLAGS = ['--help', '-h']
 
 /**
@@ -186,6 +205,8 @@ export function fastPathOf(argv: readonly string[], env: Env): FastPath | undefi
   if (get) return { command: 'get', get }
   const list = fastListOf(argv, env)
   if (list) return { command: 'list', list }
+  const completion = fastCompletionOf(argv, env)
+  if (completion) return { command: 'completion', completion }
   if (argv.length === 1 && argv[0] === '--version') return plainPipe(env) ? { command: 'version' } : undefined
   const page = helpPageOf(argv)
   if (page !== undefined && plainPipe(env)) return { command: 'help', page }
@@ -202,6 +223,12 @@ export async function launch(argv: string[], env: Env, host: LaunchHost): Promis
       print(result)
       if (result.note) write(2, result.note)
     })
+  }
+  if (fast?.command === 'completion') {
+    // The store's names only (src/cli/completion-list.ts): no vault is opened, the agent is never asked.
+    return serve({ json: false, noPrompt: false }, host.version, async (deps, print) =>
+      print({ text: await runCompletionList(fast.completion, deps.store) }),
+    )
   }
   if (fast) {
     const pages = helpPagesFor(host)

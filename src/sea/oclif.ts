@@ -33,6 +33,7 @@ const LOADERS = {
   passphrase: () => import('../commands/passphrase.js'),
   agent: () => import('../commands/agent.js'),
   help: () => import('../commands/help.js'),
+  completion: () => import('../commands/completion.js'),
 } satisfies Record<keyof typeof COMMANDS, () => Promise<{ default: Command.Class }>>
 const REGISTRY: Record<string, () => Promise<{ default: Command.Class }>> = LOADERS
 

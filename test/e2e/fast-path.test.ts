@@ -196,6 +196,23 @@ const LIST_TO_OCLIF: Array<[string, string[], number]> = [
   ['help', ['list', '--help'], 0],
 ]
 
+// The hidden `completion --list` a completion script runs on each TAB press: the same body (src/cli/completion-list.ts).
+const COMPLETION_SERVED: Array<[string, string[], number]> = [
+  ['envs', ['completion', '--list', 'envs'], 0],
+  ['keys (slugs)', ['completion', '--list', 'keys'], 0],
+  ['keys of one env', ['completion', '--list', 'keys', '--env', 'test'], 0],
+  ['--flag=value and a short flag, in another order', ['completion', '-e', 'sec', '--list=keys'], 0],
+  ['an env without keys', ['completion', '--list', 'keys', '--env', 'prod'], 0],
+  ['an invalid env name lists nothing', ['completion', '--list', 'keys', '--env', 'Test'], 0],
+]
+const COMPLETION_TO_OCLIF: Array<[string, string[], number]> = [
+  ['--json', ['completion', '--list', 'envs', '--json'], 0],
+  ['a list it does not know', ['completion', '--list', 'vaults'], 2],
+  ['--list without its value', ['completion', '--list'], 2],
+  ['a shell beside --list', ['completion', 'bash', '--list', 'envs'], 2],
+  ['the script', ['completion', 'bash'], 0],
+]
+
 // Help and --version: every page, in every form the launcher serves (from the pages the build captured from oclif).
 const COMMAND_IDS = Object.keys(JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')).commands as object).sort()
 const HELP_SERVED: string[][] = [
@@ -250,6 +267,20 @@ describe('the fast get and the oclif get print the same bytes and exit the same'
 
   it.each(LIST_TO_OCLIF)('list: %s (handed to oclif)', async (_what, args, code) => {
     expect(fastPathOf(args, {})?.command).not.toBe('list')
+    const { fast, oclif } = await bothWays(args)
+    expect(fast).toEqual(oclif)
+    expect(fast.exitCode, String(fast.stderr)).toBe(code)
+  })
+
+  it.each(COMPLETION_SERVED)('completion: %s', async (_what, args, code) => {
+    expect(fastPathOf(args, {})?.command, 'the launcher should serve this').toBe('completion')
+    const { fast, oclif } = await bothWays(args)
+    expect(fast).toEqual(oclif)
+    expect(fast.exitCode, String(fast.stderr)).toBe(code)
+  })
+
+  it.each(COMPLETION_TO_OCLIF)('completion: %s (handed to oclif)', async (_what, args, code) => {
+    expect(fastPathOf(args, {})?.command).not.toBe('completion')
     const { fast, oclif } = await bothWays(args)
     expect(fast).toEqual(oclif)
     expect(fast.exitCode, String(fast.stderr)).toBe(code)
@@ -332,6 +363,10 @@ describe('the fast get and the oclif get print the same bytes and exit the same'
       const fast = await other.run(['get', '--key', 'A', '--env', 'test'])
       const oclif = await other.run(['get', '--key', 'A', '--env', 'test'], { env: { KEYRACK_NO_FAST_PATH: '1' } })
       expect([fast.stdout, fast.stderr, fast.exitCode]).toEqual([oclif.stdout, oclif.stderr, 2])
+      const list = ['completion', '--list', 'keys']
+      const fastList = await other.run(list)
+      const oclifList = await other.run(list, { env: { KEYRACK_NO_FAST_PATH: '1' } })
+      expect([fastList.stdout, fastList.stderr, fastList.exitCode]).toEqual([oclifList.stdout, oclifList.stderr, 2])
     } finally {
       await other.cleanup()
     }
