@@ -249,15 +249,23 @@ async function chooseAccountAndRole(
       fix: 'Ask your AWS administrator to assign you an account and permission set, then run keyrack set again.',
     })
   }
-  const account = await pickAccount(orderAccounts(accounts, { recent: hints.recent.accounts, env: hints.env }), flags.account, deps)
+  // The picker's order is its default (Enter takes the first): last picks, then the env's accounts, then by name.
+  const account =
+    flags.account !== undefined
+      ? matchAccount(accounts, flags.account)
+      : await pickAccount(orderAccounts(accounts, { recent: hints.recent.accounts, env: hints.env }), deps)
   const roles = await portal.listAccountRoles(accessToken, account.accountId)
   if (roles.length === 0) {
     throw new SsoAccessError(`You have no roles in account ${account.accountName} (${account.accountId}).`, {
       fix: 'Ask your AWS administrator for a permission set in that account, or pick another account.',
     })
   }
-  const ordered = orderRoles(roles, { recent: hints.recent.roles[account.accountId] ?? [] })
-  return { account, role: await pickRole(ordered, account, flags.role, deps) }
+  // Last picks in this account, then least privilege: read-only roles first, admin roles last.
+  const role =
+    flags.role !== undefined
+      ? matchRole(roles, flags.role, account)
+      : await pickRole(orderRoles(roles, { recent: hints.recent.roles[account.accountId] ?? [] }), account, deps)
+  return { account, role }
 }
 
 /**
@@ -494,8 +502,8 @@ export function matchRole(roles: SsoRole[], wanted: string, account: SsoAccount)
   })
 }
 
-async function pickAccount(accounts: SsoAccount[], wanted: string | undefined, deps: AwsContext): Promise<SsoAccount> {
-  if (wanted !== undefined) return matchAccount(accounts, wanted)
+/** The account picker over accounts already in picker order. */
+async function pickAccount(accounts: SsoAccount[], deps: AwsContext): Promise<SsoAccount> {
   return deps.prompts.search({
     message: `AWS account (${accounts.length}; type to filter)`,
     flag: '--account ID_OR_NAME',
@@ -507,8 +515,8 @@ async function pickAccount(accounts: SsoAccount[], wanted: string | undefined, d
   })
 }
 
-async function pickRole(roles: SsoRole[], account: SsoAccount, wanted: string | undefined, deps: AwsContext): Promise<SsoRole> {
-  if (wanted !== undefined) return matchRole(roles, wanted, account)
+/** The role picker over roles already in picker order; a single role is taken and said. */
+async function pickRole(roles: SsoRole[], account: SsoAccount, deps: AwsContext): Promise<SsoRole> {
   if (roles.length === 1) {
     deps.reporter.info(`Role: ${roles[0]!.roleName} (your only role in ${account.accountName})`)
     return roles[0]!
