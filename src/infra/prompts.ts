@@ -64,10 +64,7 @@ export class TerminalPrompter implements Prompter {
         {
           message: q.message,
           pageSize: 12,
-          source: (term) => {
-            const needle = (term ?? '').toLowerCase()
-            return q.choices.filter((c) => !needle || `${c.name} ${c.description ?? ''}`.toLowerCase().includes(needle))
-          },
+          source: (term) => q.choices.filter((c) => matchesAllWords(term, `${c.name} ${c.description ?? ''}`)),
         },
         context(),
       ),
@@ -118,6 +115,19 @@ export class TerminalPrompter implements Prompter {
       throw error
     }
   }
+}
+
+/**
+ * The search prompts' filter: every word typed must appear in the choice (name and description), case aside, in any
+ * order: `pay prod` finds `acme-payments-prod`. Nothing typed (or only spaces) keeps every choice.
+ */
+export function matchesAllWords(term: string | undefined, text: string): boolean {
+  const haystack = text.toLowerCase()
+  return (term ?? '')
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((word) => haystack.includes(word))
 }
 
 // Prompts go to stderr: stdout carries results only (docs/cli-contract.md, Streams).

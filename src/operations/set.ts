@@ -13,6 +13,7 @@ import type { Deps } from './deps.js'
 import { LockBusyError } from '../infra/fs.js'
 import { signalExitCode, withInterruptGuard, type StopSignal } from '../infra/interrupt.js'
 import { withKeyLock } from '../infra/key-lock.js'
+import { selectKeys } from './scope.js'
 import { sweepLeftovers } from './sweep.js'
 import type { StoreData } from '../domain/store-model.js'
 import { DEFAULT_VAULT, descriptorOf } from '../vaults/registry.js'
@@ -82,7 +83,11 @@ async function setKeyLocked(request: SetRequest, deps: Deps): Promise<{ report: 
   const result = await withInterruptGuard(async (guard) => {
     let outcome: SetOutcome
     try {
-      outcome = await vault.set(slug, { flags: request.flags, previous: existing?.vault === vaultId ? previous : undefined })
+      outcome = await vault.set(slug, {
+        flags: request.flags,
+        previous: existing?.vault === vaultId ? previous : undefined,
+        others: othersInVault(data, vaultId, slug),
+      })
     } catch (error) {
       throw asSetFailure('store', error, guard.interrupted())
     }
@@ -146,6 +151,13 @@ async function setKeyLocked(request: SetRequest, deps: Deps): Promise<{ report: 
  * On a case-insensitive file system (APFS's default) `test.API_URL` and `test.api_url` would be easy to confuse, and
  * keys must stay distinct everywhere: a slug that differs from an existing one only by case is refused.
  */
+/** The store's other keys in this vault, in slug order: what the vault may name when a change of its touches them. */
+function othersInVault(data: StoreData, vaultId: string, slug: Slug): StoredKey[] {
+  return selectKeys(data, {})
+    .filter((k) => k.vault === vaultId && !k.slug.equals(slug))
+    .map((k) => ({ slug: k.slug, ref: k.ref }))
+}
+
 function refuseCaseTwin(slug: Slug, data: StoreData): void {
   const text = slug.toString()
   const twin = Object.keys(data.keys).find((other) => other !== text && other.toLowerCase() === text.toLowerCase())

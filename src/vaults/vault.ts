@@ -46,6 +46,11 @@ export interface SetInput {
   flags: Record<string, unknown>
   /** The key's current entry when `set` overwrites it. */
   previous?: StoredKey
+  /**
+   * The store's other keys in this vault, as the store recorded them before this set (aws.iam.sso names those that
+   * use a profile it is about to replace).
+   */
+  others?: readonly StoredKey[]
 }
 
 export interface SetOutcome {

@@ -179,6 +179,7 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
     const stray = (await listFiles(w.home)).filter((f) => !/^\.aws\/(sso|cli)\//.test(f) && !/^\.aws\/config(\..+)?$/.test(f))
     expect(stray, 'no temporary config or profile left in HOME').toEqual([
       '.config/keyrack/store.json',
+      '.config/keyrack/vaults/aws.iam.sso/recent-picks.json',
       '.config/keyrack/vaults/aws.iam.sso/registrations.json',
     ])
     // and the store holds the profile name under the key

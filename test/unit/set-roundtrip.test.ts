@@ -82,6 +82,24 @@ describe('the roundtrip in set', () => {
     expect((await deps.store.read()).keys['test.API_URL']).toMatchObject({ vault: 'os.direct', ref: { n: 1 } })
   })
 
+  it("hands the vault the store's other keys of that vault (not this key, not other vaults' keys)", async () => {
+    // Given keys in this vault, in another vault, and this very key already stored
+    for (const [text, vaultId] of [
+      ['prod.API_URL', 'os.direct'],
+      ['dev.API_URL', 'os.direct'],
+      ['test.TOKEN', 'os.secure'],
+      ['test.API_URL', 'os.direct'],
+    ] as const)
+      await deps.store.put(text, { vault: vaultId, ref: { of: text } }, new Date())
+    // When
+    await run({ force: true })
+    // Then
+    expect(vault.setInputs[0]!.others?.map((k) => [k.slug.toString(), k.ref])).toEqual([
+      ['dev.API_URL', { of: 'dev.API_URL' }],
+      ['prod.API_URL', { of: 'prod.API_URL' }],
+    ])
+  })
+
   it('does not relock what was already unlocked before set', async () => {
     vault.unlockOutcome = 'already-unlocked'
     await run()

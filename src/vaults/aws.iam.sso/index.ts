@@ -52,7 +52,7 @@ export class AwsIamSsoVault implements Vault {
 
   async set(slug: Slug, input: SetInput): Promise<SetOutcome> {
     await this.sweep()
-    return setUp(slug, input.flags, this.deps, this.sessions)
+    return setUp(slug, input.flags, this.deps, this.sessions, input.others)
   }
 
   async unlock(keys: StoredKey[], options: AwsUnlockOptions = {}): Promise<UnlockResult[]> {

@@ -77,12 +77,34 @@ export function uniqueName(base: string, taken: Iterable<string>): string {
   for (let n = 2; ; n++) if (!names.has(`${base}-${n}`)) return `${base}-${n}`
 }
 
-/** `<session>.<account name>.<role>` in lowercase, each part reduced to letters, digits, - and _. */
-export function suggestProfileName(session: string, accountName: string, roleName: string): string {
-  return [session, accountName, roleName]
-    .map(slugPart)
-    .map((p) => p || 'x')
-    .join('.')
+/**
+ * `<session>.<account>.<role>` in lowercase, each part reduced to letters, digits, - and _, without repeating the
+ * org: account `acme-demo` under session `acme` (or org `acme`) gives `demo`, so `acme.demo.admin`, not
+ * `acme.acme-demo.administratoraccess`. The role is shortened by shortRoleName.
+ */
+export function suggestProfileName(session: string, accountName: string, roleName: string, org?: string): string {
+  const account = withoutOrgPrefix(slugPart(accountName), [session, org].filter((o): o is string => Boolean(o)).map(slugPart))
+  return [slugPart(session), account, slugPart(shortRoleName(roleName))].map((p) => p || 'x').join('.')
+}
+
+/** `acme-demo` -> `demo` when the org is `acme` (a separator must follow it; a name that is only the org stays). */
+function withoutOrgPrefix(account: string, orgs: string[]): string {
+  for (const org of orgs) {
+    if (!org) continue
+    const rest = account.startsWith(org) ? account.slice(org.length) : undefined
+    if (rest && /^[-_.]+[a-z0-9]/.test(rest)) return rest.replace(/^[-_.]+/, '')
+  }
+  return account
+}
+
+/**
+ * A role name as a profile name part: AWS's job-function permission sets lose their `Access` suffix and
+ * `Administrator` becomes `admin` — AdministratorAccess -> admin, ReadOnlyAccess -> readonly, ViewOnlyAccess ->
+ * viewonly, PowerUserAccess -> poweruser. Other names are only lowercased.
+ */
+export function shortRoleName(roleName: string): string {
+  const lower = roleName.toLowerCase()
+  return (lower.replace(/access$/, '') || lower).replace(/administrator/g, 'admin')
 }
 
 function slugPart(text: string): string {

@@ -17,7 +17,10 @@ import type { SsoAccount, SsoPortal, SsoRole } from './portal.js'
 import { writeOwnerFile } from './sign-in-lock.js'
 import { temporaryProfileName, withTemporaryConfig } from './temp-config.js'
 import type { Choice } from '../../infra/prompts.js'
-import type { SetOutcome } from '../vault.js'
+import type { SetOutcome, StoredKey } from '../vault.js'
+import { join } from 'node:path'
+import { orderAccounts, orderRoles } from './choice-order.js'
+import { RECENT_PICKS_FILE, RecentPicksFile, picksFor, type RecentPicks } from './recent-picks.js'
 import {
   assertProfileName,
   assertRegion,
@@ -57,7 +60,13 @@ export function setRemedyOf(slug: { key?: string; env?: string }, more: Omit<Set
  * name — and writes the [sso-session] (if new) and [profile] sections, touching no other byte of the config. Every flag
  * is checked before any file is touched; a failure after a sign-in signs that session out again.
  */
-export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps: AwsContext, sessions: SsoSessions): Promise<SetOutcome> {
+export async function setUp(
+  slug: Slug,
+  rawFlags: Record<string, unknown>,
+  deps: AwsContext,
+  sessions: SsoSessions,
+  others: readonly StoredKey[] = [],
+): Promise<SetOutcome> {
   const flags = checkFlags(rawFlags)
   const config = await AwsConfigFile.load(deps.paths.awsConfig)
   const signIns = new SignInsOfSet(sessions, { ...flags.signIn, purpose: 'set' })
@@ -66,28 +75,45 @@ export async function setUp(slug: Slug, rawFlags: Record<string, unknown>, deps:
     if (adopting) return await adoptProfile(slug, adopting, config, deps, signIns)
     const place = await chooseSession(config, flags, deps)
     const live = await signInToSession(place, config, deps, signIns)
+    const recentFile = new RecentPicksFile(join(deps.paths.vaultsDir, VAULT_ID, RECENT_PICKS_FILE))
     const { account, role } = await chooseAccountAndRole(
       sessions.portal(place.ssoRegion),
       live.token.accessToken,
       place.target,
       flags,
       deps,
+      { recent: picksFor(await recentFile.read(), place.startUrl), env: slug.env },
     )
-    const profileName = await chooseProfileName(place.sessionName, account, role, flags, deps)
-    const { after, written, wroteSession, sameProfile } = await writeProfile(place, profileName, account, role, flags, deps)
+    // Called once the store has recorded the key: only a pick that worked is offered first next time.
+    const remember = async () => {
+      await recentFile.remember(place.startUrl, account.accountId, role.roleName)
+    }
+    const signedIn = live.how === 'signed-in' ? [`signed in to ${place.target.label}`] : []
+    const current = await AwsConfigFile.load(deps.paths.awsConfig)
+    const reusable = reusableProfile(current, place, account.accountId, role.roleName, flags.region)
+    const profileName = await chooseProfileName(place, account, role, reusable?.name, flags, deps)
+    if (reusable && profileName === reusable.name) {
+      const resolved = resolveProfile(current, reusable.name, deps.paths.ssoCache, setRemedyOf(slug, { before: 'Run: ' }))
+      await signIns.ensureLive(resolved.target, signIns.sessions.login(reusable.name, current.path, signIns.options))
+      const where = tildify(current.path, deps.paths.home)
+      const note = `reused the profile ${reusable.name} (same sso-session, account and role); ${where} was not changed`
+      return { ...outcomeOf(reusable.name, resolved.target, undefined, [...signedIn, note], signIns), commit: remember }
+    }
+    const usedBy = others.filter((k) => k.ref.profile === profileName).map((k) => k.slug.toString())
+    const { after, written, wroteSession, sameProfile } = await writeProfile(place, profileName, account, role, flags, deps, usedBy)
 
     const where = tildify(after.path, deps.paths.home)
     const sections = [wroteSession ? `[sso-session ${place.sessionName}]` : '', sameProfile ? '' : `[profile ${profileName}]`].filter(
       Boolean,
     )
-    const notes = live.how === 'signed-in' ? [`signed in to ${place.target.label}`] : []
+    const notes = signedIn
     if (written) {
       const backup = written.backupPath ? ` (backup: ${tildify(written.backupPath, deps.paths.home)})` : ''
       notes.push(`wrote ${sections.join(' and ')} to ${where}${backup}`)
     } else {
       notes.push(`profile ${profileName} was already set up in ${where}`)
     }
-    return outcomeOf(profileName, place.target, written, notes, signIns)
+    return { ...outcomeOf(profileName, place.target, written, notes, signIns), commit: remember }
   } catch (error) {
     await signIns.signOutAll()
     throw error
@@ -215,6 +241,7 @@ async function chooseAccountAndRole(
   target: SsoTarget,
   flags: WizardFlags,
   deps: AwsContext,
+  hints: { recent: RecentPicks; env: string },
 ): Promise<{ account: SsoAccount; role: SsoRole }> {
   const accounts = await portal.listAccounts(accessToken)
   if (accounts.length === 0) {
@@ -222,25 +249,38 @@ async function chooseAccountAndRole(
       fix: 'Ask your AWS administrator to assign you an account and permission set, then run keyrack set again.',
     })
   }
-  const account = await pickAccount(accounts, flags.account, deps)
+  // The picker's order is its default (Enter takes the first): last picks, then the env's accounts, then by name.
+  const account =
+    flags.account !== undefined
+      ? matchAccount(accounts, flags.account)
+      : await pickAccount(orderAccounts(accounts, { recent: hints.recent.accounts, env: hints.env }), deps)
   const roles = await portal.listAccountRoles(accessToken, account.accountId)
   if (roles.length === 0) {
     throw new SsoAccessError(`You have no roles in account ${account.accountName} (${account.accountId}).`, {
       fix: 'Ask your AWS administrator for a permission set in that account, or pick another account.',
     })
   }
-  return { account, role: await pickRole(roles, account, flags.role, deps) }
+  // Last picks in this account, then least privilege: read-only roles first, admin roles last.
+  const role =
+    flags.role !== undefined
+      ? matchRole(roles, flags.role, account)
+      : await pickRole(orderRoles(roles, { recent: hints.recent.roles[account.accountId] ?? [] }), account, deps)
+  return { account, role }
 }
 
-/** Step 6: --profile, else asked with `<session>.<account>.<role>` as the default, else that name. */
+/**
+ * Step 6: --profile, else asked with a default, else that default: the existing profile with this session, account
+ * and role when there is one (reused, not duplicated), else `<session>.<account>.<role>` (naming.ts).
+ */
 async function chooseProfileName(
-  sessionName: string,
+  place: SessionPlace,
   account: SsoAccount,
   role: SsoRole,
+  reusable: string | undefined,
   flags: WizardFlags,
   deps: AwsContext,
 ): Promise<string> {
-  const suggested = suggestProfileName(sessionName, account.accountName, role.roleName)
+  const suggested = reusable ?? suggestProfileName(place.sessionName, account.accountName, role.roleName, orgNameOf(place.startUrl))
   return assertProfileName(
     flags.profile ??
       (deps.prompts.interactive
@@ -261,6 +301,7 @@ async function writeProfile(
   role: SsoRole,
   flags: WizardFlags,
   deps: AwsContext,
+  usedBy: readonly string[],
 ): Promise<{ after: AwsConfigFile; written: ConfigWriteResult | undefined; wroteSession: boolean; sameProfile: boolean }> {
   const { startUrl, ssoRegion, sessionName, newSession } = place
   const profileValues: SectionValues = [
@@ -271,7 +312,7 @@ async function writeProfile(
   ]
   const seen = (await AwsConfigFile.load(deps.paths.awsConfig)).profile(profileName)
   if (seen && !sameSettings(seen.values, profileValues) && !flags.force)
-    await confirmReplace(profileName, seen.values, deps.paths.awsConfig, deps)
+    await confirmReplace(profileName, seen.values, deps.paths.awsConfig, deps, usedBy)
   let wroteSession = false
   let sameProfile = false
   const { after, written } = await editAwsConfig(deps.paths.awsConfig, (now) => {
@@ -461,13 +502,12 @@ export function matchRole(roles: SsoRole[], wanted: string, account: SsoAccount)
   })
 }
 
-async function pickAccount(accounts: SsoAccount[], wanted: string | undefined, deps: AwsContext): Promise<SsoAccount> {
-  if (wanted !== undefined) return matchAccount(accounts, wanted)
-  const sorted = [...accounts].sort((a, b) => a.accountName.localeCompare(b.accountName))
+/** The account picker over accounts already in picker order. */
+async function pickAccount(accounts: SsoAccount[], deps: AwsContext): Promise<SsoAccount> {
   return deps.prompts.search({
     message: `AWS account (${accounts.length}; type to filter)`,
     flag: '--account ID_OR_NAME',
-    choices: sorted.map((a) => ({
+    choices: accounts.map((a) => ({
       name: `${a.accountName} (${a.accountId})`,
       value: a,
       ...(a.emailAddress ? { description: a.emailAddress } : {}),
@@ -475,17 +515,16 @@ async function pickAccount(accounts: SsoAccount[], wanted: string | undefined, d
   })
 }
 
-async function pickRole(roles: SsoRole[], account: SsoAccount, wanted: string | undefined, deps: AwsContext): Promise<SsoRole> {
-  if (wanted !== undefined) return matchRole(roles, wanted, account)
+/** The role picker over roles already in picker order; a single role is taken and said. */
+async function pickRole(roles: SsoRole[], account: SsoAccount, deps: AwsContext): Promise<SsoRole> {
   if (roles.length === 1) {
     deps.reporter.info(`Role: ${roles[0]!.roleName} (your only role in ${account.accountName})`)
     return roles[0]!
   }
-  const sorted = [...roles].sort((a, b) => a.roleName.localeCompare(b.roleName))
   return deps.prompts.search({
     message: `Role in ${account.accountName} (${roles.length}; type to filter)`,
     flag: '--role NAME',
-    choices: sorted.map((r) => ({ name: r.roleName, value: r })),
+    choices: roles.map((r) => ({ name: r.roleName, value: r })),
   })
 }
 
@@ -516,14 +555,48 @@ function sameSettings(current: Record<string, string>, wanted: SectionValues): b
   )
 }
 
-async function confirmReplace(name: string, current: Record<string, string>, path: string, deps: AwsContext): Promise<void> {
+async function confirmReplace(
+  name: string,
+  current: Record<string, string>,
+  path: string,
+  deps: AwsContext,
+  usedBy: readonly string[],
+): Promise<void> {
   const summary = Object.entries(current)
     .filter(([, v]) => v !== '')
     .map(([k, v]) => `${k} = ${v}`)
     .join(', ')
-  const question = `The profile ${name} already exists in ${path} with other settings (${summary || 'empty'}). Replace it?`
+  const users =
+    usedBy.length === 0
+      ? ''
+      : ` ${usedBy.length === 1 ? 'The key' : 'The keys'} ${usedBy.join(', ')} ${usedBy.length === 1 ? 'uses' : 'use'} it and would sign in with the new settings.`
+  const question = `The profile ${name} already exists in ${path} with other settings (${summary || 'empty'}).${users} Replace it?`
   if (!deps.prompts.interactive) throw new PromptNotAllowedError(question, '--force (or another --profile NAME)')
   if (!(await deps.prompts.confirm({ message: question, flag: '--force', default: false }))) {
     throw new CancelledError(`Kept the profile ${name} as it was. Nothing was changed; pass another --profile NAME to write a new one.`)
   }
+}
+
+/**
+ * The config's profile that already signs in as this account and role through this start URL: its sso-session is
+ * the wizard's (or another one on the same start URL and SSO region), with nothing that would make it another thing
+ * (role chaining, keys, a legacy start URL). With --region, its region must be that one. The session's own profiles
+ * come first, then file order.
+ */
+export function reusableProfile(
+  config: AwsConfigFile,
+  place: Pick<SessionPlace, 'sessionName' | 'startUrl' | 'ssoRegion'>,
+  accountId: string,
+  roleName: string,
+  region?: string,
+): AwsProfileInfo | undefined {
+  const candidates = config.profiles().filter((p) => {
+    if (!p.ssoSession || p.ssoAccountId !== accountId || p.ssoRoleName !== roleName) return false
+    if (CONFLICTING_KEYS.some((k) => k in p.values)) return false
+    if (region !== undefined && p.region !== region) return false
+    const session = config.ssoSession(p.ssoSession)
+    if (!session || !sameStartUrl(session.ssoStartUrl, place.startUrl)) return false
+    return p.ssoSession === place.sessionName || session.ssoRegion === place.ssoRegion
+  })
+  return candidates.find((p) => p.ssoSession === place.sessionName) ?? candidates[0]
 }

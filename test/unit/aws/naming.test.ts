@@ -6,6 +6,7 @@ import {
   orgNameOf,
   parseStartUrl,
   sameStartUrl,
+  shortRoleName,
   suggestProfileName,
   uniqueName,
 } from '../../../src/vaults/aws.iam.sso/naming.js'
@@ -84,8 +85,32 @@ describe('names', () => {
   })
 
   it('suggests <session>.<account>.<role> in lowercase, one shell word', () => {
-    expect(suggestProfileName('acme', 'Demo Account', 'AdministratorAccess')).toBe('acme.demo-account.administratoraccess')
+    expect(suggestProfileName('acme', 'Demo Account', 'AdministratorAccess')).toBe('acme.demo-account.admin')
+    expect(suggestProfileName('acme', 'demo', 'AdministratorAccess')).toBe('acme.demo.admin')
     expect(assertProfileName(suggestProfileName('acme', 'Ünïcode & Co', 'Role/Path'))).toBeTruthy()
+  })
+
+  it('does not repeat the org: acme-demo in org acme is acme.demo', () => {
+    expect(suggestProfileName('acme', 'acme-demo', 'AdministratorAccess', 'acme')).toBe('acme.demo.admin')
+    expect(suggestProfileName('acme', 'Acme Payments Prod', 'ReadOnlyAccess', 'acme')).toBe('acme.payments-prod.readonly')
+    // the session's own name counts too (a session named otherwise than the org)
+    expect(suggestProfileName('corp', 'corp_sandbox', 'ViewOnlyAccess', 'acme')).toBe('corp.sandbox.viewonly')
+    // only a whole prefix followed by a separator, and never the whole name
+    expect(suggestProfileName('acme', 'acmelabs', 'admin', 'acme')).toBe('acme.acmelabs.admin')
+    expect(suggestProfileName('acme', 'acme', 'admin', 'acme')).toBe('acme.acme.admin')
+    expect(suggestProfileName('acme', 'acme-', 'admin', 'acme')).toBe('acme.acme.admin')
+  })
+
+  it.each([
+    ['AdministratorAccess', 'admin'],
+    ['ReadOnlyAccess', 'readonly'],
+    ['ViewOnlyAccess', 'viewonly'],
+    ['PowerUserAccess', 'poweruser'],
+    ['Access', 'access'],
+    ['DatabaseAdministrator', 'databaseadmin'],
+    ['developer', 'developer'],
+  ])('shortens the role %s to %s', (role, short) => {
+    expect(shortRoleName(role)).toBe(short)
   })
 
   it('refuses profile names a shell or the config would split', () => {

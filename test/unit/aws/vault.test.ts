@@ -293,6 +293,66 @@ describe('aws.iam.sso set: the interactive wizard', () => {
     expect(outcome.ref).toEqual({ profile: 'acme.staging.developer', ssoSession: 'acme', tokenFile: basename(w.tokenPath('acme')) })
   })
 
+  it("offers the env's account and the least-privileged role first, then the last picks; Enter-only takes them", async () => {
+    // Given accounts out of order, and a user who presses Enter at every picker
+    const first = (choices: Array<{ value: unknown }>) => choices[0]!.value
+    const fake = {
+      accounts: [
+        { accountId: '100000000001', accountName: 'acme-audit-dev', roles: ['AdministratorAccess', 'ReadOnlyAccess'] },
+        { accountId: '100000000003', accountName: 'acme-payments-prod', roles: ['AdministratorAccess', 'billing', 'ReadOnlyAccess'] },
+      ],
+    }
+    const w = await world({ config: EXISTING, prompts: new ScriptedPrompter([first, first]), fake })
+    const flags = { 'sso-start-url': ACME, 'sso-region': 'us-east-1' }
+    // When a prod key is set with Enter only (the profile name too), then a dev key picks the admin role by hand
+    const prod = await w.vault.set(Slug.of('prod', 'AWS_PROFILE'), { flags })
+    await prod.commit?.()
+    const admin = (choices: Array<{ name: string; value: unknown }>) => choices.find((c) => /Admin/.test(c.name))!.value
+    const later = new AwsIamSsoVault({ ...w.deps, prompts: new ScriptedPrompter([first, admin]) }, { cli: w.cli })
+    const dev = await later.set(Slug.of('dev', 'AWS_PROFILE'), { flags })
+    // Then the first took the prod account's read-only role, named without the org twice
+    expect(prod.ref.profile).toBe('acme.payments-prod.readonly')
+    // and the second was offered the last pick first, though its env is dev
+    expect(dev.ref.profile).toBe('acme.payments-prod.admin')
+  })
+
+  it('reuses an identical profile under another name, without writing the config', async () => {
+    // Given a hand-written profile for demo / admin through the acme session
+    const config = `${EXISTING}[sso-session acme]\nsso_start_url = ${ACME}\nsso_region = us-east-1\n\n[profile mine]\nsso_session = acme\nsso_account_id = 111111111111\nsso_role_name = admin\nregion = us-east-1\n`
+    const w = await world({ config })
+    // When a set with no --profile picks that account and role
+    const outcome = await w.vault.set(slug, { flags: { 'sso-start-url': ACME, account: 'demo', role: 'admin' } })
+    // Then the profile is reused as it is
+    expect(outcome.ref.profile).toBe('mine')
+    expect(outcome.notes?.join('\n')).toMatch(/reused the profile mine/)
+    expect(await w.config()).toBe(config)
+  })
+
+  it('names the keys that use a profile it would replace, in the question and without a terminal', async () => {
+    // Given a profile with other settings, used by prod.AWS_PROFILE (and another key using another profile)
+    const config = `${EXISTING}\n[profile acme.demo.admin]\nregion = eu-west-1\n`
+    const others: StoredKey[] = [
+      { slug: Slug.of('prod', 'AWS_PROFILE'), ref: { profile: 'acme.demo.admin' } },
+      { slug: Slug.of('dev', 'AWS_PROFILE'), ref: { profile: 'acme.other' } },
+    ]
+    const prompts = new ScriptedPrompter([false])
+    const w = await world({ config, prompts })
+    // When the user answers no
+    const error = await errorOf(w.vault.set(slug, { flags: flagsFor('demo', 'admin', 'acme.demo.admin'), others }))
+    // Then the question named the key, and nothing changed
+    expect(error).toBeInstanceOf(CancelledError)
+    expect(prompts.asked.at(-1)?.message).toMatch(/The key prod\.AWS_PROFILE uses it/)
+    expect(prompts.asked.at(-1)?.message).not.toContain('dev.AWS_PROFILE')
+    expect(await w.config()).toBe(config)
+    // When there is no terminal, it needs --force
+    const w2 = await world({ config })
+    const refused = await errorOf(w2.vault.set(slug, { flags: flagsFor('demo', 'admin', 'acme.demo.admin'), others }))
+    expect(refused).toBeInstanceOf(PromptNotAllowedError)
+    expect((refused as PromptNotAllowedError).exitCode).toBe(2)
+    expect((refused as PromptNotAllowedError).message).toContain('The key prod.AWS_PROFILE uses it')
+    expect((refused as PromptNotAllowedError).fix).toContain('--force')
+  })
+
   it('fails fast naming --sso-start-url when it may not prompt', async () => {
     const w = await world({ config: EXISTING })
     const error = await errorOf(w.vault.set(slug, { flags: {} }))
