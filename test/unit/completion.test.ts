@@ -111,8 +111,8 @@ describe('script text (zsh and fish are run in their shells by the e2e test wher
   it('fish: one complete line per command and flag, quotes escaped', () => {
     const fish = renderCompletion('fish', spec)
     expect(fish).toContain(`complete -c keyrack -n __fish_use_subcommand -a 'get' -d 'Print a key\\'s value.'`)
-    expect(fish).toContain(`complete -c keyrack -n '__fish_seen_subcommand_from get' -l key -s k -r -a '(__keyrack_keys)' -d 'Key name.'`)
-    expect(fish).toContain(`-l format -r -a 'shell json' -d 'shell: export lines'`)
+    expect(fish).toContain(`complete -c keyrack -n '__fish_seen_subcommand_from get' -l key -s k -x -a '(__keyrack_keys)' -d 'Key name.'`)
+    expect(fish).toContain(`-l format -x -a 'shell json' -d 'shell: export lines'`)
     expect(fish).toContain(`complete -c keyrack -n '__fish_seen_subcommand_from get' -l json -d 'JSON.'`)
     expect(fish).toContain('command keyrack completion --list $argv 2>/dev/null')
   })
