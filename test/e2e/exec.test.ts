@@ -13,12 +13,15 @@ import { KEY, openTerminal } from '../support/pty.js'
 const PASS = 'exec-test-passphrase'
 let cli: Cli
 const withPass = { KEYRACK_PASSPHRASE: PASS }
+/** What each set of the set-up said last, by key. */
+const setSaid = new Map<string, string>()
 
 beforeAll(async () => {
   cli = await makeCli()
   const set = async (args: string[], value: string, env: Record<string, string> = {}) => {
     const result = await cli.run(['set', ...args, '--env', 'test', '--value', '-'], { input: value, env })
     expect(result.exitCode, String(result.stderr)).toBe(0)
+    setSaid.set(args[1]!, result.stderr.trim().split('\n').at(-1)!)
   }
   await set(['--key', 'API_URL', '--vault', 'os.direct'], 'https://api.test.example')
   await set(['--key', 'DB_PASSWORD'], `it's $(not run) "quoted"`, withPass)
@@ -39,6 +42,15 @@ const unlock = async () => {
 /** keyrack's argv inside `sh -c`, so a test sees what a shell reports ($?) for keyrack itself. */
 const viaShell = (script: string) =>
   execa('sh', ['-c', script, 'sh', ...cliCommand()], { cwd: cli.home.dir, env: cli.env, extendEnv: false, reject: false })
+
+describe('set ends with the command that works next', () => {
+  it('a key set leaves locked: unlock, then get; a key of a vault that never locks: get', () => {
+    expect(setSaid.get('TOKEN')).toBe(
+      'test.TOKEN is set in os.secure and proven: use it with keyrack unlock --env test --key TOKEN, then keyrack get --key TOKEN --env test',
+    )
+    expect(setSaid.get('API_URL')).toBe('test.API_URL is set in os.direct and proven: get it with keyrack get --key API_URL --env test')
+  })
+})
 
 describe('a locked key stops exec before CMD starts', () => {
   beforeEach(relock)
