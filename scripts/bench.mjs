@@ -187,6 +187,11 @@ try {
       shell: (cmd) => `eval "$(${cmd} get --env mix --format shell)" && test -n "$M_SECRET2"`,
       ratio: 1.35,
     },
+    // exec's overhead over running CMD directly (issue 13): no target yet. exec is served by oclif (not the launcher),
+    // reads every value in one go, then spawns CMD and waits for it.
+    { name: '`true` run directly (for scale: exec -- true below)', node: ['true'] },
+    { name: 'exec --env sec -- true (1 os.secure key)', args: ['exec', '--env', 'sec', '--', 'true'] },
+    { name: 'exec --env mix -- sh (20 keys, every vault)', args: ['exec', '--env', 'mix', '--', 'sh', '-c', 'test -n "$M_SECRET2"'] },
     { name: 'del with no flags (oclif, before any I/O)', args: ['del'], status: 2, ratio: 2.0 },
     { name: 'unlock --bogus (oclif, before any I/O)', args: ['unlock', '--bogus'], status: 2, ratio: 2.0 },
     { name: 'unlock 1 os.secure key', args: ['unlock', '--key', 'unl.U1'], env: passphrase, before: relockUnl, seconds: 0.9 },

@@ -32,7 +32,7 @@ A locked key stops exec before CMD starts (exit 4, naming every locked key and t
       multipleNonGreedy: true,
     }),
     unlock: Flags.boolean({ summary: 'Unlock the keys first, prompting where a terminal allows (as keyrack unlock does).' }),
-    ...oclifFlags(VAULTS.flatMap((v) => v.unlockFlags).map((spec) => ({ ...spec, dependsOn: ['unlock'] }))),
+    ...oclifFlags(VAULTS.flatMap((v) => v.unlockFlags).map((spec) => ({ ...spec, dependsOn: [...(spec.dependsOn ?? []), 'unlock'] }))),
   }
 
   async run(): Promise<undefined> {

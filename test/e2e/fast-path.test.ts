@@ -38,6 +38,7 @@ beforeAll(async () => {
   // os.secure keys in env sec (one unlocked into the agent below, one in env vault left locked),
   await set(['--key', 'DB_PASSWORD', '--env', 'sec'], 's3cr3t\n', { KEYRACK_PASSPHRASE: PASS })
   await set(['--key', 'LOCKED', '--env', 'vault'], 'never-unlocked', { KEYRACK_PASSPHRASE: PASS })
+  await set(['--key', 'LOCKED_TOO', '--env', 'vault'], 'never-unlocked-either', { KEYRACK_PASSPHRASE: PASS })
   const unlock = await cli.run(['unlock', '--env', 'sec'], { env: { KEYRACK_PASSPHRASE: PASS } })
   expect(unlock.exitCode, String(unlock.stderr)).toBe(0)
   // and aws.iam.sso keys whose profiles sign in through a live and an expired session (as `set` would have left them).
@@ -140,13 +141,23 @@ const SERVED_FAST: Array<[string, string[], number]> = [
   ['env-wide --format dotenv, a value no dotenv line can hold (exit 2)', ['get', '--env', 'test', '--format', 'dotenv'], 2],
   ['env-wide --format json', ['get', '--env', 'test', '--format', 'json'], 0],
   ['env-wide --json', ['get', '--env', 'test', '--json'], 0],
-  ['env-wide with --format ignored next to --key', ['get', '--key', 'API_URL', '--env', 'test', '--format', 'json'], 0],
+  ['--key with --format json', ['get', '--key', 'API_URL', '--env', 'test', '--format', 'json'], 0],
+  ['--key with --format shell', ['get', '--key', 'NASTY', '--env', 'test', '--format', 'shell'], 0],
+  ['--key with --format dotenv', ['get', '--key', 'DB_PASSWORD', '--env', 'sec', '--format', 'dotenv'], 0],
+  [
+    '--key with --format dotenv, a value no dotenv line can hold (exit 2)',
+    ['get', '--key', 'NASTY', '--env', 'test', '--format', 'dotenv'],
+    2,
+  ],
+  ['--key with --format and --json: the --json document', ['get', '--key', 'API_URL', '--env', 'test', '--format', 'dotenv', '--json'], 0],
   ['not found', ['get', '--key', 'NOPE', '--env', 'test'], 3],
   ['not found --json', ['get', '--key', 'NOPE', '--env', 'test', '--json'], 3],
   ['an env without keys', ['get', '--env', 'prod'], 3],
   ['locked: os.envvar variable absent', ['get', '--key', 'GONE', '--env', 'ci'], 4],
   ['locked: env-wide, one key locked', ['get', '--env', 'ci', '--format', 'dotenv'], 4],
   ['locked: os.secure not unlocked', ['get', '--key', 'LOCKED', '--env', 'vault'], 4],
+  ['locked: env-wide, two keys locked, both named', ['get', '--env', 'vault'], 4],
+  ['locked: env-wide, two keys locked --json', ['get', '--env', 'vault', '--json'], 4],
   ['locked: aws.iam.sso session expired', ['get', '--key', 'AWS_PROFILE', '--env', 'awsold'], 4],
   ['locked: aws.iam.sso session ended on the service', ['get', '--key', 'AWS_PROFILE', '--env', 'awsgone'], 4],
   ['locked --json', ['get', '--key', 'GONE', '--env', 'ci', '--json'], 4],
@@ -353,6 +364,16 @@ describe('the fast get and the oclif get print the same bytes and exit the same'
     })
     expect(evaluated.stdout).toBe(`https://api.test.example|${NASTY}|ghp_from_env`)
     expect(stderr).toBe('')
+    // --format with --key: the env's formats, for that one key
+    const one = (format: string) => cli.run(['get', '--key', 'API_URL', '--env', 'test', '--format', format])
+    expect((await one('shell')).stdout).toBe("export API_URL='https://api.test.example'")
+    expect((await one('dotenv')).stdout).toBe("API_URL='https://api.test.example'")
+    expect(JSON.parse((await one('json')).stdout)).toEqual({ API_URL: 'https://api.test.example' })
+    // and every locked key of an env is named, with the one unlock for all of them
+    const locked = await cli.run(['get', '--env', 'vault'])
+    expect(locked.exitCode).toBe(4)
+    expect(locked.stderr).toMatch(/2 keys of env vault are locked: LOCKED, LOCKED_TOO\./)
+    expect(locked.stderr).toMatch(/Fix: Run: keyrack unlock --env vault$/)
   })
 
   it('a damaged store is reported the same way (exit 2)', async () => {
