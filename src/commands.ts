@@ -1,5 +1,6 @@
 // The command registry (oclif "explicit" discovery). The single executable embeds this same map.
 import Agent from './commands/agent.js'
+import CredentialProcess from './commands/credential-process.js'
 import Del from './commands/del.js'
 import Doctor from './commands/doctor.js'
 import Get from './commands/get.js'
@@ -20,5 +21,6 @@ export const COMMANDS = {
   doctor: Doctor,
   passphrase: Passphrase,
   agent: Agent,
+  'credential-process': CredentialProcess,
   help: Help,
 }

@@ -27,6 +27,7 @@ const LOADERS = {
   doctor: () => import('../commands/doctor.js'),
   passphrase: () => import('../commands/passphrase.js'),
   agent: () => import('../commands/agent.js'),
+  'credential-process': () => import('../commands/credential-process.js'),
   help: () => import('../commands/help.js'),
 } satisfies Record<keyof typeof COMMANDS, () => Promise<{ default: Command.Class }>>
 const REGISTRY: Record<string, () => Promise<{ default: Command.Class }>> = LOADERS
