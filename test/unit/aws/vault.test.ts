@@ -514,7 +514,7 @@ describe('aws.iam.sso get and status', () => {
     expect(await laterRun(w).status(key)).toMatchObject({ state: 'unlocked' })
     // 10 minutes left: the CLI already calls that expired
     const token = JSON.parse(await readFile(w.tokenPath('acme'), 'utf8')) as Record<string, unknown>
-    const soon = { ...token, expiresAt: new Date(Date.now() + 10 * 60_000).toISOString() }
+    const soon: Record<string, unknown> = { ...token, expiresAt: new Date(Date.now() + 10 * 60_000).toISOString() }
     await writeFile(w.tokenPath('acme'), JSON.stringify(soon))
     expect(await laterRun(w).status(key)).toMatchObject({ state: 'locked', detail: expect.stringContaining('without a browser') })
     // with a refresh token: renewed by get, with no sign-in
