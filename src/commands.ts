@@ -3,6 +3,7 @@ import Agent from './commands/agent.js'
 import CredentialProcess from './commands/credential-process.js'
 import Del from './commands/del.js'
 import Doctor from './commands/doctor.js'
+import Exec from './commands/exec.js'
 import Get from './commands/get.js'
 import Help from './commands/help.js'
 import List from './commands/list.js'
@@ -14,6 +15,7 @@ import Unlock from './commands/unlock.js'
 export const COMMANDS = {
   set: Set,
   get: Get,
+  exec: Exec,
   list: List,
   del: Del,
   unlock: Unlock,

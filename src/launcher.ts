@@ -100,10 +100,11 @@ export function fastGetOf(argv: readonly string[], env: Env): FastGet | undefine
   if (argv[0] !== 'get' || OCLIF_ENV.some((name) => env[name])) return undefined
   const parsed = parseFlags(argv, VALUE_FLAGS.get)
   if (!parsed) return undefined
-  const format = parsed.values.format ?? 'shell'
-  if (!(ENV_FORMATS as readonly string[]).includes(format)) return undefined
+  // Whether --format was given matters: `get --key K` alone prints the bare value.
+  const format = parsed.values.format
+  if (format !== undefined && !(ENV_FORMATS as readonly string[]).includes(format)) return undefined
   return {
-    flags: { key: parsed.values.key, env: parsed.values.env, format: format as EnvFormat },
+    flags: { key: parsed.values.key, env: parsed.values.env, format: format as EnvFormat | undefined },
     json: parsed.json,
     noPrompt: parsed.noPrompt,
   }

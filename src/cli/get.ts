@@ -10,7 +10,8 @@ import { getEnv, getKey } from '../operations/get.js'
 export interface GetFlags {
   key?: string | undefined
   env?: string | undefined
-  format: EnvFormat
+  /** Given or not: with --key, no --format prints the bare value; with --env it means shell. */
+  format?: EnvFormat | undefined
 }
 
 /** What `get` produced: text for stdout, or (under --json) the document to print. */
@@ -34,6 +35,7 @@ async function resultOf(flags: GetFlags, deps: Deps, json: boolean): Promise<Get
     const slug = Slug.fromFlags(flags.key, flags.env)
     const value = await getKey(slug, deps)
     if (json) return { json: { slug: slug.toString(), value: value.reveal() } }
+    if (flags.format) return { text: formatEnv([{ key: slug.key, value: value.reveal() }], flags.format) }
     return { text: value.reveal() + '\n' }
   }
   if (!flags.env)
@@ -42,5 +44,5 @@ async function resultOf(flags: GetFlags, deps: Deps, json: boolean): Promise<Get
   const values = await getEnv(env, deps)
   const pairs = values.map((v) => ({ key: v.key, value: v.value.reveal() }))
   if (json) return { json: { env, values: Object.fromEntries(pairs.map((p) => [p.key, p.value])) } }
-  return { text: formatEnv(pairs, flags.format) }
+  return { text: formatEnv(pairs, flags.format ?? 'shell') }
 }

@@ -16,8 +16,7 @@ export default class Get extends KeyrackCommand {
     env: Flags.string({ char: 'e', summary: 'Env name, e.g. test.' }),
     format: Flags.option({
       options: ENV_FORMATS,
-      summary: 'With --env alone: shell (export lines, safe to eval), dotenv or json.',
-      default: 'shell' as const,
+      summary: 'shell (export lines, safe to eval; the default with --env alone), dotenv or json. Without it, --key prints the bare value.',
     })(),
   }
 

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { setKey, type SetReport } from '../operations/set.js'
-import { DEFAULT_VAULT, unlockOptionsOf, VAULT_IDS, VAULTS } from '../vaults/registry.js'
+import { renderRemedy, unlockRemedy } from '../domain/remedy.js'
+import { DEFAULT_VAULT, descriptorOf, unlockOptionsOf, VAULT_IDS, VAULTS } from '../vaults/registry.js'
 import { KeyrackCommand, keyFlags } from './base.js'
 import { oclifFlags } from './vault-flags.js'
 
@@ -39,7 +40,12 @@ ${VAULTS.map((v) => `  ${v.id.padEnd(12)} ${v.summary}`).join('\n')}`
       },
       deps,
     )
-    deps.reporter.info(`${report.slug} is set in ${report.vault} and proven: get it with keyrack get --key ${slug.key} --env ${slug.env}`)
+    // set leaves the key locked (unless its vault never locks): the next command that works is unlock, then get.
+    const get = `keyrack get --key ${slug.key} --env ${slug.env}`
+    const next = descriptorOf(report.vault)?.capabilities.alwaysUnlocked
+      ? `get it with ${get}`
+      : `use it with ${renderRemedy(unlockRemedy({ env: slug.env, key: slug.key }))}, then ${get}`
+    deps.reporter.info(`${report.slug} is set in ${report.vault} and proven: ${next}`)
     return report
   }
 }

@@ -12,6 +12,10 @@ export const ExitCode = {
   unavailable: 5,
   roundtrip: 6,
   doctor: 7,
+  /** exec: CMD was found but cannot be run (the shell's code). */
+  cannotRun: 126,
+  /** exec: CMD was not found (the shell's code). */
+  commandNotFound: 127,
   hangup: 129,
   cancelled: 130,
   terminated: 143,
@@ -99,6 +103,15 @@ export class RoundtripFailedError extends KeyrackError {
 
 export class DoctorFailedError extends KeyrackError {
   readonly exitCode = ExitCode.doctor
+}
+
+/** exec's CMD could not be started: not found (127) or found but not executable (126), as a POSIX shell reports them. */
+export class CommandStartError extends KeyrackError {
+  readonly exitCode: ExitCode
+  constructor(message: string, exitCode: typeof ExitCode.cannotRun | typeof ExitCode.commandNotFound, fix: string) {
+    super(message, { fix })
+    this.exitCode = exitCode
+  }
 }
 
 /** Ctrl-C (130), or SIGTERM (143) / SIGHUP (129): keyrack stopped and undid what it had started. */

@@ -12,7 +12,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { UnavailableError } from '../domain/errors.js'
 import { isRunning } from './pid.js'
 
@@ -179,6 +179,32 @@ function symlinkTargetSync(path: string): string {
     current = resolve(dirname(current), link)
   }
   throw Object.assign(new Error(`ELOOP: too many symbolic links, ${path}`), { code: 'ELOOP', path })
+}
+
+/** The `.<pid>.<hex>.tmp` name both atomic writers give their temporary file; group 1 is the writer's pid. */
+const TEMP_FILE = /\.(\d+)\.[0-9a-f]+\.tmp$/
+
+/**
+ * The temporary files in `dir` whose writer is gone (killed between open and rename): their names, removed first with
+ * `remove`. A temporary file whose writer still runs is a write in progress, never touched. An absent folder has none.
+ */
+export async function deadWritersTempFiles(dir: string, names: readonly string[] | undefined, remove: boolean): Promise<string[]> {
+  if (names === undefined) {
+    try {
+      names = await fsp.readdir(dir)
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return []
+      throw error
+    }
+  }
+  const found: string[] = []
+  for (const name of names) {
+    const writer = TEMP_FILE.exec(name)
+    if (!writer || isRunning(Number(writer[1]))) continue
+    found.push(name)
+    if (remove) await removeIfExists(join(dir, name))
+  }
+  return found
 }
 
 export async function removeIfExists(path: string): Promise<boolean> {

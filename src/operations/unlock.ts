@@ -1,7 +1,7 @@
 import { exitCodeOf, ExitCode, KeyrackError } from '../domain/errors.js'
 import type { Deps } from './deps.js'
 import type { UnlockOptions, UnlockOutcome } from '../vaults/vault.js'
-import { byVault, requireKeys, type Scope } from './scope.js'
+import { byVault, requireKeys, type Scope, type ScopedKey } from './scope.js'
 import { sweepLeftovers } from './sweep.js'
 
 export interface UnlockEntry {
@@ -21,7 +21,15 @@ export interface UnlockReport {
 
 /** Makes the keys in scope gettable. Each vault gets its keys in one batch (one passphrase, one sign-in per session). */
 export async function unlockKeys(scope: Scope, options: Readonly<Record<string, UnlockOptions>>, deps: Deps): Promise<UnlockReport> {
-  const keys = requireKeys(await deps.store.read(), scope)
+  return (await unlockSelected(requireKeys(await deps.store.read(), scope), options, deps)).report
+}
+
+/** unlockKeys of keys already selected (exec's), with the first failure itself, for a caller that stops at it. */
+export async function unlockSelected(
+  keys: ScopedKey[],
+  options: Readonly<Record<string, UnlockOptions>>,
+  deps: Deps,
+): Promise<{ report: UnlockReport; firstError: Error | undefined }> {
   const entries: UnlockEntry[] = []
   let firstError: Error | undefined
   for (const group of await byVault(keys, deps)) {
@@ -40,7 +48,7 @@ export async function unlockKeys(scope: Scope, options: Readonly<Record<string, 
   }
   entries.sort((a, b) => a.slug.localeCompare(b.slug))
   const exitCode = !firstError ? ExitCode.ok : firstError instanceof KeyrackError ? exitCodeOf(firstError) : ExitCode.locked
-  return { keys: entries, exitCode }
+  return { report: { keys: entries, exitCode }, firstError }
 }
 
 function describe(error: Error): { name: string; message: string; fix?: string } {

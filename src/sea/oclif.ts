@@ -20,6 +20,7 @@ export interface Embedded {
 const LOADERS = {
   set: () => import('../commands/set.js'),
   get: () => import('../commands/get.js'),
+  exec: () => import('../commands/exec.js'),
   list: () => import('../commands/list.js'),
   del: () => import('../commands/del.js'),
   unlock: () => import('../commands/unlock.js'),

@@ -2,9 +2,8 @@ import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import type { Slug } from '../domain/slug.js'
 import type { StoreData } from '../domain/store-model.js'
-import { isErrno, removeIfExists, writeFileAtomic } from '../infra/fs.js'
+import { deadWritersTempFiles, isErrno, removeIfExists, writeFileAtomic } from '../infra/fs.js'
 import { keyIdOf, tryWithKeyIdLock } from '../infra/key-lock.js'
-import { isRunning } from '../infra/pid.js'
 import type { Check } from '../domain/check.js'
 import type { StoredKey } from './vault.js'
 
@@ -78,14 +77,7 @@ export class ValueFiles {
       if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return []
       throw error
     }
-    const found: string[] = []
-    for (const name of names) {
-      const writer = /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name)
-      if (writer && !isRunning(Number(writer[1]))) {
-        found.push(name)
-        if (remove) await removeIfExists(join(this.dir, name))
-      }
-    }
+    const found = await deadWritersTempFiles(this.dir, names, remove)
     found.push(...(await this.legacyLeftovers(names, keyrackHome, readStore, remove)))
     const byKey = new Map<string, string[]>()
     for (const name of names) {

@@ -67,13 +67,15 @@ describe('one agent connection per command', () => {
     expect(values.map((v) => v.value.reveal())).toEqual(['direct value', ...SECURE.map((_, i) => value(i))])
   })
 
-  it('get --env with a locked key: one connection, and the first locked key in key order is the one reported', async () => {
+  it('get --env with locked keys: one connection, and every locked key is named, in key order', async () => {
     await unlockKeys({ slug: Slug.of('test', 'S1') }, {}, deps)
     await unlockKeys({ slug: Slug.of('test', 'S3') }, {}, deps)
     let error: unknown
     expect(await connectionsOf(() => getEnv('test', makeDeps()).catch((e: unknown) => (error = e)))).toBe(1)
     expect(error).toBeInstanceOf(KeyLockedError)
-    expect((error as Error).message).toBe('test.S2 is locked.')
+    expect((error as Error).message).toBe(
+      '3 keys of env test are locked: S2, S4, S5.\n  test.S2 is locked.\n  test.S4 is locked.\n  test.S5 is locked.',
+    )
   })
 
   it('list with 5 os.secure keys: one connection, each key its own state', async () => {
@@ -104,6 +106,6 @@ describe('one agent connection per command', () => {
     let error: unknown
     expect(await connectionsOf(() => getEnv('test', makeDeps()).catch((e: unknown) => (error = e)))).toBe(1)
     expect(error).toBeInstanceOf(KeyLockedError)
-    expect((error as Error).message).toBe('test.S1 is locked.')
+    expect((error as Error).message).toMatch(/^5 keys of env test are locked: S1, S2, S3, S4, S5\.\n {2}test\.S1 is locked\./)
   })
 })

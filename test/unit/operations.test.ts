@@ -4,7 +4,8 @@ import { Secret } from '../../src/domain/secret.js'
 import { Slug } from '../../src/domain/slug.js'
 import type { Deps } from '../../src/app/deps.js'
 import { deleteKey } from '../../src/operations/del.js'
-import { getEnv, getKey } from '../../src/operations/get.js'
+import { childEnvironment, execEnvironment } from '../../src/operations/exec.js'
+import { getEnv, getKey, getValues } from '../../src/operations/get.js'
 import { listKeys } from '../../src/operations/list.js'
 import { relockKeys } from '../../src/operations/relock.js'
 import { requireKeys, selectKeys } from '../../src/operations/scope.js'
@@ -246,6 +247,107 @@ describe('getKey and getEnv', () => {
 
   it('getEnv of an env without keys is not found (exit 3)', async () => {
     await expect(getEnv('ci', deps)).rejects.toBeInstanceOf(KeyNotFoundError)
+  })
+})
+
+describe('getValues: a selection, every locked key named (get --env, exec)', () => {
+  beforeEach(async () => {
+    await given({ 'test.A': 'os.secure', 'test.B': 'os.secure', 'test.C': 'os.direct', 'test.D': 'os.secure', 'prod.A': 'os.secure' })
+  })
+
+  it('names every locked key of the env, each with its reason, and the one unlock of the env', async () => {
+    secure.getErrors.set('test.A', new KeyLockedError('test.A is locked.'))
+    secure.getErrors.set('test.D', new KeyLockedError('test.D is locked.', { fix: unlockRemedy({ env: 'test', key: 'D' }) }))
+    const error = (await getEnv('test', deps).catch((e: unknown) => e)) as KeyLockedError
+    expect(error).toBeInstanceOf(KeyLockedError)
+    expect(error.message).toBe('2 keys of env test are locked: A, D.\n  test.A is locked.\n  test.D is locked.')
+    expect(error.fix).toBe('Run: keyrack unlock --env test')
+  })
+
+  it('one locked key of an env keeps its own message and the unlock of the env', async () => {
+    secure.getErrors.set('test.B', new KeyLockedError('test.B is locked.'))
+    await expect(getEnv('test', deps)).rejects.toMatchObject({ message: 'test.B is locked.', fix: 'Run: keyrack unlock --env test' })
+  })
+
+  it('of chosen keys: only those are read, in key order; one locked is its own unlock, several the env', async () => {
+    const values = await getValues({ env: 'test', keys: ['C', 'A', 'A'] }, deps)
+    expect(values.map((v) => v.key)).toEqual(['A', 'C'])
+    secure.getErrors.set('test.B', new KeyLockedError('test.B is locked.'))
+    await expect(getValues({ env: 'test', keys: ['B', 'C'] }, deps)).rejects.toMatchObject({
+      fix: 'Run: keyrack unlock --env test --key B',
+    })
+    secure.getErrors.set('test.A', new KeyLockedError('test.A is locked.'))
+    await expect(getValues({ env: 'test', keys: ['A', 'B', 'C'] }, deps)).rejects.toMatchObject({
+      message: expect.stringMatching(/^2 keys of env test are locked: A, B\./) as unknown,
+      fix: 'Run: keyrack unlock --env test',
+    })
+  })
+
+  it('a chosen key that does not exist is not found (exit 3), and nothing is read', async () => {
+    await expect(getValues({ env: 'test', keys: ['A', 'NOPE'] }, deps)).rejects.toMatchObject({
+      exitCode: 3,
+      message: 'No key NOPE in env test.',
+    })
+    expect(opened).toEqual([])
+  })
+
+  it('another failure before any lock in key order is reported as it is; after a lock, the lock wins', async () => {
+    const broken = new UnavailableError('the secure vault is broken')
+    secure.getErrors.set('test.A', broken)
+    secure.getErrors.set('test.B', new KeyLockedError('test.B is locked.'))
+    await expect(getEnv('test', deps)).rejects.toBe(broken)
+    secure.getErrors.delete('test.A')
+    secure.getErrors.set('test.D', broken)
+    await expect(getEnv('test', deps)).rejects.toMatchObject({ exitCode: 4, message: 'test.B is locked.' })
+  })
+
+  it("a locked key whose fix is not an unlock (set it again) keeps its vault's fix", async () => {
+    const missing = new KeyLockedError('The value file of test.C is missing.', {
+      fix: 'Set it again: keyrack set --key C --env test --force',
+    })
+    direct.getErrors.set('test.C', missing)
+    await expect(getEnv('test', deps)).rejects.toBe(missing)
+  })
+})
+
+describe('execEnvironment', () => {
+  beforeEach(async () => {
+    await given({ 'test.A': 'os.secure', 'test.B': 'os.direct', 'prod.A': 'os.secure' })
+  })
+
+  it("adds the values to keyrack's environment, without keyrack's passphrase; a key wins over a variable", () => {
+    const env = childEnvironment({ PATH: '/bin', A: 'old', KEYRACK_PASSPHRASE: 'pw', KEYRACK_NEW_PASSPHRASE: 'pw2', GONE: undefined }, [
+      { key: 'A', value: new Secret('new') },
+      { key: 'B', value: new Secret('b') },
+    ])
+    expect(env).toEqual({ PATH: '/bin', A: 'new', B: 'b' })
+  })
+
+  it('without --unlock reads the selection and unlocks nothing', async () => {
+    deps = { ...deps, env: { PATH: '/bin' } }
+    const prepared = await execEnvironment({ selection: { env: 'test' } }, deps)
+    expect(prepared).toEqual({ env: { PATH: '/bin', A: 'value of test.A', B: 'value of test.B' }, keys: ['A', 'B'], unlocked: [] })
+    expect(secure.batches).toEqual([])
+  })
+
+  it('with --unlock unlocks exactly the selection first, then reads it', async () => {
+    const prepared = await execEnvironment({ selection: { env: 'test', keys: ['A'] }, unlock: {} }, deps)
+    expect(secure.batches).toEqual([['unlock', ['test.A']]])
+    expect(direct.batches).toEqual([])
+    expect(prepared.keys).toEqual(['A'])
+    expect(prepared.unlocked).toEqual([{ slug: 'test.A', vault: 'os.secure', outcome: 'unlocked' }])
+  })
+
+  it('an unlock that fails stops it with that failure (a prompt not allowed is exit 2), before any value is read', async () => {
+    const refused = new UsageError('cannot prompt here', { fix: 'Pass --passphrase-stdin.' })
+    secure.unlockResults.set('test.A', { outcome: 'failed', error: refused })
+    let read = 0
+    secure.get = async () => {
+      read++
+      return new Secret('x')
+    }
+    await expect(execEnvironment({ selection: { env: 'test' }, unlock: {} }, deps)).rejects.toBe(refused)
+    expect(read).toBe(0)
   })
 })
 

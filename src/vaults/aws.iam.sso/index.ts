@@ -154,10 +154,11 @@ export class AwsIamSsoVault implements Vault {
 
   /**
    * Cleans up after a keyrack killed during a sign-in (its `sign-in-*` folder, its session lock, its orphan
-   * `aws sso login`), once per run, before anything signs in. Not on `get`'s path; doctor reports what remains.
+   * `aws sso login`), and after a `get` killed while it recorded a proof (its temporary file), once per run, before
+   * anything signs in. Not on `get`'s path; doctor reports what remains.
    */
   sweep(): Promise<void> {
-    this.swept ??= sweepSignInLeftovers(join(this.deps.paths.vaultsDir, VAULT_ID)).then(
+    this.swept ??= Promise.all([sweepSignInLeftovers(join(this.deps.paths.vaultsDir, VAULT_ID)), this.proofs.sweep()]).then(
       () => undefined,
       () => undefined,
     )

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { isErrno, readTextIfExists, removeIfExists, writeFileAtomicSync } from '../../infra/fs.js'
+import { deadWritersTempFiles, isErrno, readTextIfExists, removeIfExists, writeFileAtomicSync } from '../../infra/fs.js'
 import { sha1Hex } from './sso-cache.js'
 
 /**
@@ -75,6 +75,11 @@ export class CredentialProofCache {
     })
     // A proof an older keyrack wrote, named sha1(profile).json (relock and refusals only: not get's start-up).
     await removeIfExists(join(this.dir, `${sha1Hex(profile)}.json`))
+  }
+
+  /** Removes the temporary files of `record`s killed before their rename (kill -9 while `get` exits): their names. */
+  sweep(): Promise<string[]> {
+    return deadWritersTempFiles(this.dir, undefined, true)
   }
 
   private fileOf(profile: string): string {

@@ -106,3 +106,22 @@ describe('CredentialProofCache', () => {
     expect(await blocked.isFresh(subject, at(1))).toBe(false)
   })
 })
+
+describe('CredentialProofCache.sweep', () => {
+  it('removes the temporary file of a get killed while recording (its writer is gone), never a write in progress or a proof', async () => {
+    cache.record(subject, T0)
+    const { spawnSync } = await import('node:child_process')
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid! // exited: no process has this pid now
+    const proofsDir = join(dir, 'proofs')
+    const dead = `acme.demo.admin.json.${gone}.1a2b.tmp`
+    const live = `acme.demo.admin.json.${process.pid}.3c4d.tmp`
+    await writeFile(join(proofsDir, dead), '{"profile":')
+    await writeFile(join(proofsDir, live), '{"profile":')
+    expect(await cache.sweep()).toEqual([dead])
+    expect((await readdir(proofsDir)).sort()).toEqual(['acme.demo.admin.json', live].sort())
+  })
+
+  it('is a no-op when no proof was ever written (no folder)', async () => {
+    expect(await cache.sweep()).toEqual([])
+  })
+})

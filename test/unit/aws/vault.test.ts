@@ -840,14 +840,14 @@ describe('aws.iam.sso get: the value first, then the proof', () => {
     const w = await world()
     await storedKey(w)
     const seen: Array<{ printed: unknown; proofs: string[] }> = []
-    await runGet({ key: 'AWS_PROFILE', env: 'test', format: 'shell' }, w.deps, false, (result) => {
+    await runGet({ key: 'AWS_PROFILE', env: 'test' }, w.deps, false, (result) => {
       seen.push({ printed: result, proofs: proofFilesNow(w) })
     })
     expect(seen).toEqual([{ printed: { text: 'acme.demo.admin\n' }, proofs: [] }])
     expect(proofFilesNow(w)).toEqual(['acme.demo.admin.json'])
     // And the next get trusts it: no second GetRoleCredentials
     const asked = w.fake.ledger.roleCredentials.length
-    await runGet({ key: 'AWS_PROFILE', env: 'test', format: 'shell' }, w.deps, true, () => undefined)
+    await runGet({ key: 'AWS_PROFILE', env: 'test' }, w.deps, true, () => undefined)
     expect(w.fake.ledger.roleCredentials.length).toBe(asked)
   })
 
@@ -859,7 +859,7 @@ describe('aws.iam.sso get: the value first, then the proof', () => {
     await mkdir(dirname(proofsDir(w)), { recursive: true })
     await writeFile(proofsDir(w), 'not a folder')
     const printed: unknown[] = []
-    await runGet({ key: 'AWS_PROFILE', env: 'test', format: 'shell' }, w.deps, true, (result) => printed.push(result))
+    await runGet({ key: 'AWS_PROFILE', env: 'test' }, w.deps, true, (result) => printed.push(result))
     expect(printed).toEqual([{ json: { slug: 'test.AWS_PROFILE', value: 'acme.demo.admin' } }])
   })
 
