@@ -252,4 +252,48 @@ describe.each(clis)('aws.iam.sso credentials with $label (real aws CLI, fake IAM
     expect(w.fake.ledger.tokens.filter((t) => t.grantType === 'refresh_token')).toHaveLength(0)
     expect(await w.fixture.browserOpens()).toHaveLength(opens)
   })
+
+  it('exec --aws-credentials hands CMD the role credentials instead of the profile: the aws CLI uses them', async () => {
+    // Given an unlocked aws.iam.sso key and an os.direct key in one env
+    const w = await start({ refreshTokens: true })
+    await w.writeConfig(EXISTING_CONFIG)
+    await ok(w.keyrack([...SET, ...ACME]))
+    await ok(w.keyrack(['set', '--key', 'API_URL', '--env', 'test', '--vault', 'os.direct', '--value', '-'], { input: 'https://api.test' }))
+
+    // When locked, CMD never runs: exit 4 with the unlock command
+    const locked = await w.keyrack(['exec', '--env', 'test', '--aws-credentials', '--', 'sh', '-c', 'echo ran'])
+    expect(locked.exitCode, out(locked)).toBe(4)
+    expect(locked.stdout).toBe('')
+    expect(locked.stderr).toContain('keyrack unlock')
+
+    // When unlocked, the aws CLI run by exec exports the credentials it found in its environment: the fake's
+    await ok(w.keyrack(['unlock', '--env', 'test', '--timeout', '30s']))
+    const issued = w.fake.ledger.roleCredentials.length
+    const exported = await ok(
+      w.keyrack(['exec', '--env', 'test', '--aws-credentials', '--', 'aws', 'configure', 'export-credentials', '--format', 'process']),
+    )
+    const creds = JSON.parse(String(exported.stdout)) as Record<string, unknown>
+    expect(creds.AccessKeyId).toBe(w.fake.ledger.roleCredentials.at(-1)!.accessKeyId)
+    expect(w.fake.ledger.roleCredentials.length).toBeGreaterThan(issued)
+
+    // and CMD sees the four variables and the other keys, but no profile variable
+    const env = await ok(w.keyrack(['exec', '--env', 'test', '--aws-credentials', '--', 'env'], { env: { AWS_PROFILE: 'stale' } }))
+    const vars = Object.fromEntries(
+      String(env.stdout)
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    )
+    expect(vars).not.toHaveProperty('AWS_PROFILE')
+    expect(vars.API_URL).toBe('https://api.test')
+    expect(vars.AWS_ACCESS_KEY_ID).toMatch(/^ASIA/)
+    expect(vars.AWS_SECRET_ACCESS_KEY).toEqual(expect.any(String))
+    expect(vars.AWS_SESSION_TOKEN).toEqual(expect.any(String))
+    expect(Date.parse(vars.AWS_CREDENTIAL_EXPIRATION!)).toBeGreaterThan(Date.now())
+
+    // and an env with no aws.iam.sso key among the chosen ones is bad usage
+    const none = await w.keyrack(['exec', '--env', 'test', '--key', 'API_URL', '--aws-credentials', '--', 'true'])
+    expect(none.exitCode, out(none)).toBe(2)
+    expect(none.stderr).toMatch(/no aws\.iam\.sso key/)
+  })
 })
