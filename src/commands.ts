@@ -1,6 +1,7 @@
 // The command registry (oclif "explicit" discovery). The single executable embeds this same map.
 import Agent from './commands/agent.js'
 import Completion from './commands/completion.js'
+import CredentialProcess from './commands/credential-process.js'
 import Del from './commands/del.js'
 import Doctor from './commands/doctor.js'
 import Exec from './commands/exec.js'
@@ -25,6 +26,7 @@ export const COMMANDS = {
   init: Init,
   passphrase: Passphrase,
   agent: Agent,
+  'credential-process': CredentialProcess,
   help: Help,
   completion: Completion,
 }

@@ -18,6 +18,7 @@ A locked key stops exec before CMD starts (exit 4, naming every locked key and t
     '<%= config.bin %> exec --env test -- npm test',
     '<%= config.bin %> exec --env test --key DB_PASSWORD --key API_URL -- ./migrate.sh',
     '<%= config.bin %> exec --env test --unlock -- aws sts get-caller-identity',
+    '<%= config.bin %> exec --env test --key AWS_PROFILE --aws-credentials -- terraform plan',
   ]
 
   static override usage = 'exec --env E [--key K]... [--unlock] -- CMD [ARGS]...'
@@ -32,6 +33,10 @@ A locked key stops exec before CMD starts (exit 4, naming every locked key and t
       multipleNonGreedy: true,
     }),
     unlock: Flags.boolean({ summary: 'Unlock the keys first, prompting where a terminal allows (as keyrack unlock does).' }),
+    'aws-credentials': Flags.boolean({
+      summary:
+        "For the aws.iam.sso key: set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION (its role's credentials) instead of the profile variable.",
+    }),
     ...oclifFlags(VAULTS.flatMap((v) => v.unlockFlags).map((spec) => ({ ...spec, dependsOn: [...(spec.dependsOn ?? []), 'unlock'] }))),
   }
 
@@ -53,7 +58,11 @@ A locked key stops exec before CMD starts (exit 4, naming every locked key and t
     }
     const deps = this.depsFor(flags)
     const prepared = await execEnvironment(
-      { selection: selectionOf(flags), unlock: flags.unlock ? unlockOptionsOf(flags, 'unlock') : undefined },
+      {
+        selection: selectionOf(flags),
+        unlock: flags.unlock ? unlockOptionsOf(flags, 'unlock') : undefined,
+        awsCredentials: flags['aws-credentials'],
+      },
       deps,
     )
     for (const key of prepared.unlocked)

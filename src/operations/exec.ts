@@ -1,7 +1,8 @@
-import { KeyNotFoundError } from '../domain/errors.js'
+import { KeyNotFoundError, UsageError } from '../domain/errors.js'
 import { declarationsOf } from '../domain/manifest.js'
 import { setRemedy } from '../domain/remedy.js'
 import { withoutSecretsEnv } from '../infra/child-env.js'
+import { AWS_ROLE_VAULT, roleCredentials } from './credentials.js'
 import type { UnlockOptions } from '../vaults/vault.js'
 import type { Deps } from './deps.js'
 import { getValues, selectionKeys, type EnvValue, type Selection } from './get.js'
@@ -15,6 +16,11 @@ export interface ExecRequest {
   selection: Selection
   /** Unlock the keys first (--unlock), with each vault's options; omitted: a locked key stops exec. */
   unlock?: Readonly<Record<string, UnlockOptions>> | undefined
+  /**
+   * --aws-credentials: an aws.iam.sso key gives CMD its role credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+   * AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION) instead of its profile variable, for tools that cannot read SSO profiles.
+   */
+  awsCredentials?: boolean | undefined
 }
 
 export interface ExecEnvironment {
@@ -43,7 +49,58 @@ export async function execEnvironment(request: ExecRequest, deps: Deps): Promise
     unlocked = report.keys
   }
   const values = await getValues(selection, deps)
-  return { env: childEnvironment(deps.env, values), keys: values.map((v) => v.key), unlocked, ...(manifest ? { manifest } : {}) }
+  const built = request.awsCredentials
+    ? await withAwsCredentials(selection, values, deps)
+    : { env: childEnvironment(deps.env, values), keys: values.map((v) => v.key) }
+  return { ...built, unlocked, ...(manifest ? { manifest } : {}) }
+}
+
+/** --aws-credentials: the selection's one aws.iam.sso key gives its role credentials instead of its profile name. */
+async function withAwsCredentials(
+  selection: Selection,
+  values: EnvValue[],
+  deps: Deps,
+): Promise<{ env: Record<string, string>; keys: string[] }> {
+  const aws = selectionKeys(await deps.store.read(), selection).filter((k) => k.vault === AWS_ROLE_VAULT)
+  if (aws.length === 0) {
+    throw new UsageError(`--aws-credentials: no aws.iam.sso key in ${describe(selection)}.`, {
+      fix: 'Drop --aws-credentials, or name an aws.iam.sso key with --key (keyrack list shows the vault of each key).',
+    })
+  }
+  if (aws.length > 1) {
+    throw new UsageError(
+      `--aws-credentials: ${aws.map((k) => k.slug.key).join(', ')} are all aws.iam.sso keys; one process has one set of AWS credentials.`,
+      {
+        fix: `Name one of them with --key, e.g. --key ${aws[0]!.slug.key} (and the other keys you need).`,
+      },
+    )
+  }
+  const key = aws[0]!
+  const credentials = await roleCredentials(key.slug, deps)
+  const others = values.filter((v) => v.key !== key.slug.key)
+  const env = childEnvironment(deps.env, others)
+  env.AWS_ACCESS_KEY_ID = credentials.accessKeyId
+  env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey
+  env.AWS_SESSION_TOKEN = credentials.sessionToken
+  env.AWS_CREDENTIAL_EXPIRATION = credentials.expiration.toISOString()
+  // The credentials are the profile's; a profile variable left from the caller would name another identity to tools
+  // that prefer it, so exec drops them.
+  delete env.AWS_PROFILE
+  delete env.AWS_DEFAULT_PROFILE
+  return { env, keys: [...others.map((v) => v.key), ...AWS_CREDENTIAL_VARIABLES] }
+}
+
+/** What --aws-credentials sets in CMD's environment. */
+export const AWS_CREDENTIAL_VARIABLES = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_CREDENTIAL_EXPIRATION',
+] as const
+
+function describe(selection: Selection): string {
+  const { env, keys } = selection
+  return keys ? `the keys ${keys.join(', ')} of env ${env}` : `env ${env}`
 }
 
 /**

@@ -32,6 +32,7 @@ const LOADERS = {
   init: () => import('../commands/init.js'),
   passphrase: () => import('../commands/passphrase.js'),
   agent: () => import('../commands/agent.js'),
+  'credential-process': () => import('../commands/credential-process.js'),
   help: () => import('../commands/help.js'),
   completion: () => import('../commands/completion.js'),
 } satisfies Record<keyof typeof COMMANDS, () => Promise<{ default: Command.Class }>>

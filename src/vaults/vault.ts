@@ -82,6 +82,14 @@ export interface UnlockResult {
   error?: Error
 }
 
+/** Temporary AWS credentials, as credential_process and the SDKs hand them over. Secret: never logged. */
+export interface AwsRoleCredentials {
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken: string
+  expiration: Date
+}
+
 export type KeyState =
   { state: 'unlocked'; expiresAt?: Date; detail?: string } | { state: 'locked'; detail?: string } | { state: 'absent'; detail?: string }
 
@@ -106,6 +114,11 @@ export interface Vault {
   /** Like getMany, for status: each key's state, or the error its status would throw, in the keys' order. */
   statusMany?(keys: StoredKey[]): Promise<Array<KeyState | Error>>
   del?(key: StoredKey): Promise<void>
+  /**
+   * For a vault whose keys stand for an AWS role (aws.iam.sso): the role's temporary credentials, for
+   * `credential-process` and `exec --aws-credentials`. Throws KeyLockedError when the key is locked.
+   */
+  roleCredentials?(key: StoredKey): Promise<AwsRoleCredentials>
   diagnose?(keys: StoredKey[], readStore: StoreReader): Promise<Check[]>
   /**
    * Removes what interrupted writes left behind (files no store entry records), skipping keys that another process

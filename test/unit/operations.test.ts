@@ -351,6 +351,52 @@ describe('execEnvironment', () => {
   })
 })
 
+describe('execEnvironment --aws-credentials', () => {
+  const credentials = { accessKeyId: 'ASIAX', secretAccessKey: 'sk', sessionToken: 'st', expiration: new Date('2026-01-02T04:00:00Z') }
+  let asked: string[]
+  beforeEach(async () => {
+    asked = []
+    const aws = Object.assign(new FakeVault('aws.iam.sso'), {
+      roleCredentials: async (key: StoredKey) => {
+        asked.push(key.slug.toString())
+        return credentials
+      },
+    })
+    const inner = deps.vaults
+    deps = {
+      ...deps,
+      env: { PATH: '/bin', AWS_PROFILE: 'stale' },
+      vaults: { get: async (id) => (id === 'aws.iam.sso' ? aws : inner.get(id)) },
+    }
+    await given({ 'test.AWS_PROFILE': 'aws.iam.sso', 'test.B': 'os.direct', 'test.OTHER_AWS': 'aws.iam.sso' })
+  })
+
+  it("sets the role's four variables instead of the key's own, drops the caller's profile variable, keeps the other keys", async () => {
+    const prepared = await execEnvironment({ selection: { env: 'test', keys: ['AWS_PROFILE', 'B'] }, awsCredentials: true }, deps)
+    expect(asked).toEqual(['test.AWS_PROFILE'])
+    expect(prepared.env).toEqual({
+      PATH: '/bin',
+      B: 'value of test.B',
+      AWS_ACCESS_KEY_ID: 'ASIAX',
+      AWS_SECRET_ACCESS_KEY: 'sk',
+      AWS_SESSION_TOKEN: 'st',
+      AWS_CREDENTIAL_EXPIRATION: '2026-01-02T04:00:00.000Z',
+    })
+  })
+
+  it('two aws.iam.sso keys, or none, is bad usage naming --key', async () => {
+    await expect(execEnvironment({ selection: { env: 'test' }, awsCredentials: true }, deps)).rejects.toMatchObject({
+      exitCode: ExitCode.usage,
+      message: expect.stringContaining('AWS_PROFILE, OTHER_AWS'),
+    })
+    await expect(execEnvironment({ selection: { env: 'test', keys: ['B'] }, awsCredentials: true }, deps)).rejects.toMatchObject({
+      exitCode: ExitCode.usage,
+      fix: expect.stringContaining('--key'),
+    })
+    expect(asked).toEqual([])
+  })
+})
+
 describe('unlockKeys', () => {
   beforeEach(async () => {
     await given({ 'test.C': 'os.secure', 'test.A': 'os.secure', 'test.B': 'os.direct', 'prod.A': 'os.secure' })

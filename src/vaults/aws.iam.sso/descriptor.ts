@@ -21,6 +21,18 @@ const wizardFlags: FlagSpec[] = [
   { name: 'role', summary: 'aws.iam.sso: the role (permission set) name.', type: 'string' },
   { name: 'profile', summary: 'aws.iam.sso: the profile name to write; alone, adopts an existing SSO profile.', type: 'string' },
   { name: 'region', summary: "aws.iam.sso: the profile's default region (default: the SSO region).", type: 'string' },
+  {
+    name: 'credential-process',
+    summary:
+      'aws.iam.sso: also write a profile <profile>.keyrack whose credential_process runs keyrack credential-process, for tools that cannot read SSO profiles.',
+    type: 'boolean',
+  },
+  {
+    name: 'credential-process-profile',
+    summary: 'aws.iam.sso: the name of that credential_process profile (implies --credential-process; default <profile>.keyrack).',
+    type: 'string',
+    helpValue: 'NAME',
+  },
 ]
 
 export const descriptor: VaultDescriptor<WizardFlags, AwsUnlockOptions> = {

@@ -11,10 +11,10 @@ import { AwsConfigFile } from './config-file.js'
 import { SsoAccessError, SsoTokenRejectedError } from './errors.js'
 import { sdkSsoPortalFactory, type SsoPortalFactory } from './portal.js'
 import { checkRoleCredentials, refusalMessage } from './portal-http.js'
-import { canRefresh, isTokenLive, readSsoToken, tokenFileVersion } from './sso-cache.js'
+import { canRefresh, isTokenLive, readSsoToken, tokenFileVersion, type SsoToken } from './sso-cache.js'
 import { sweepSignInLeftovers } from './sign-in-lock.js'
-import type { KeyState, SetInput, SetOutcome, StoredKey, UnlockResult, Vault, VaultContext } from '../vault.js'
-import type { AwsUnlockOptions } from './set-input.js'
+import type { AwsRoleCredentials, KeyState, SetInput, SetOutcome, StoredKey, UnlockResult, Vault, VaultContext } from '../vault.js'
+import { readFlags, type AwsUnlockOptions } from './set-input.js'
 import { SsoSessions, type LiveSession } from './sessions.js'
 import { profilesOf, resolveProfile, sessionTarget, SsoProfileMissingError, type ProfileTarget, type SsoTarget } from './target.js'
 import { setRemedyOf, setUp, VAULT_ID } from './wizard.js'
@@ -51,8 +51,22 @@ export class AwsIamSsoVault implements Vault {
   }
 
   async set(slug: Slug, input: SetInput): Promise<SetOutcome> {
+    const flags = readFlags(input.flags)
+    const cp = flags.credentialProcess ? await import('./credential-process-profile.js') : undefined
+    // A bad name is bad usage before anything is touched (the default one is checked once the profile is known).
+    if (cp && flags.credentialProcessProfile) cp.credentialProcessProfileName(flags.profile ?? '', flags.credentialProcessProfile)
     await this.sweep()
-    return setUp(slug, input.flags, this.deps, this.sessions, input.others)
+    const outcome = await setUp(slug, input.flags, this.deps, this.sessions, input.others)
+    if (!cp) return outcome
+    const profile = String(outcome.ref.profile)
+    let name: string
+    try {
+      name = cp.credentialProcessProfileName(profile, flags.credentialProcessProfile)
+    } catch (error) {
+      await outcome.rollback()
+      throw error
+    }
+    return cp.withCredentialProcessProfile(outcome, slug, profile, name, flags.force, this.deps)
   }
 
   async unlock(keys: StoredKey[], options: AwsUnlockOptions = {}): Promise<UnlockResult[]> {
@@ -199,15 +213,11 @@ export class AwsIamSsoVault implements Vault {
       setRemedyOf(key.slug, { before: 'Run: ' }),
       key.ref,
     )
-    const tokenVersion = tokenFileVersion(target.tokenPath)
+    let tokenVersion = tokenFileVersion(target.tokenPath)
     const fix = unlockRemedy({ env: key.slug.env, key: key.slug.key })
-    const token = await readSsoToken(target.tokenPath, reframe(fix, { before: 'run ' }))
-    if (!token || !isTokenLive(token, this.deps.now())) {
-      const why = !token ? 'is signed out' : `expired at ${token.expiresAt.toISOString()} (or expires within 15 minutes)`
-      throw new KeyLockedError(`${key.slug} is locked: the AWS profile ${profile.name} signs in through ${target.label}, which ${why}.`, {
-        fix,
-      })
-    }
+    const { token, renewed } = await this.liveToken(key, profile.name, target)
+    // Renewed just now by this get: asked of the service below, and no proof kept for a file this run wrote.
+    if (renewed) tokenVersion = undefined
     // The token file can look live after the session was ended on the service (signed out elsewhere, revoked by an
     // administrator): only the service knows. Its answer is trusted for PROOF_TTL_MS (see proof-cache.ts).
     // Network trouble is UnavailableError (exit 5) from checkRoleCredentials.
@@ -232,6 +242,44 @@ export class AwsIamSsoVault implements Vault {
       this.deps.afterOutput.defer(() => this.proofs.record(subject, provedAt))
     }
     return new Secret(profile.name)
+  }
+
+  /**
+   * The session's token when it is live; else renewed with its refresh token, silently (no browser, no
+   * `aws sso login`; the SDK is loaded on this path only); else KeyLockedError with the unlock command.
+   * `renewed` when this call wrote a new token file.
+   */
+  private async liveToken(key: StoredKey, profile: string, target: SsoTarget): Promise<{ token: SsoToken; renewed: boolean }> {
+    const fix = unlockRemedy({ env: key.slug.env, key: key.slug.key })
+    const token = await readSsoToken(target.tokenPath, reframe(fix, { before: 'run ' }))
+    if (token && isTokenLive(token, this.deps.now())) return { token, renewed: false }
+    if (token && canRefresh(token, this.deps.now())) {
+      const renewed = await this.sessions.renewQuietly(target)
+      if (renewed) return { token: renewed, renewed: renewed.accessToken !== token.accessToken }
+    }
+    const why = !token
+      ? 'is signed out'
+      : `expired at ${token.expiresAt.toISOString()} (or expires within 15 minutes)${canRefresh(token, this.deps.now()) ? ' and IAM Identity Center refused to renew it' : ''}`
+    throw new KeyLockedError(`${key.slug} is locked: the AWS profile ${profile} signs in through ${target.label}, which ${why}.`, { fix })
+  }
+
+  /**
+   * The role credentials of the key's profile (credential-process, exec --aws-credentials), resolved by the AWS SDK's
+   * fromSSO from the AWS config (AWS_CONFIG_FILE) and the SSO cache in HOME, as any SDK would. The session is first
+   * made live as `get` does (renewed silently when it can be); locked otherwise. The SDK is loaded here only.
+   */
+  async roleCredentials(key: StoredKey): Promise<AwsRoleCredentials> {
+    const config = await AwsConfigFile.load(this.deps.paths.awsConfig)
+    const { profile, target } = resolveProfile(
+      config,
+      profileOf(key),
+      this.deps.paths.ssoCache,
+      setRemedyOf(key.slug, { before: 'Run: ' }),
+      key.ref,
+    )
+    await this.liveToken(key, profile.name, target)
+    const { resolveRoleCredentials } = await import('./role-credentials.js')
+    return resolveRoleCredentials(this.deps.env, { profile: profile.name, configFile: config.path, slug: key.slug, label: target.label })
   }
 
   async relock(keys: StoredKey[], others: readonly StoredKey[] = []): Promise<string[]> {

@@ -101,16 +101,39 @@ export class SsoSessions {
           return { how: 'live', token: before }
         }
         if (before && canRefresh(before, now)) {
-          try {
-            return { how: 'renewed', token: await this.refresh(target, before) }
-          } catch (error) {
-            if (error instanceof UnavailableError) throw error
-            // The refresh token was refused (revoked, rotated elsewhere): a sign-in is the way back.
-          }
+          const renewed = await this.tryRefresh(target, before)
+          if (renewed) return { how: 'renewed', token: renewed }
         }
         return { how: 'signed-in', token: await this.signInLocked(target, before, login, options) }
       }),
     )
+  }
+
+  /**
+   * `get` (and the role credentials of credential-process and exec): the session's token made live with no browser
+   * and no `aws sso login`, or undefined when only a sign-in would do. A live token is returned as it is (another
+   * keyrack or the CLI may have renewed it meanwhile); an expiring or expired one with a refresh token and a live
+   * client registration is renewed (CreateToken, refresh_token grant) and written as the CLI writes it. Under the
+   * session's sign-in lock, waiting at most a minute for a sign-in another keyrack is running.
+   */
+  async renewQuietly(target: SsoTarget): Promise<SsoToken | undefined> {
+    return this.withSessionLock(target, { timeoutMs: 0 }, async () => {
+      const current = await readSsoToken(target.tokenPath)
+      const now = this.deps.now()
+      if (current && isTokenLive(current, now)) return current
+      if (!current || !canRefresh(current, now)) return undefined
+      return this.tryRefresh(target, current)
+    })
+  }
+
+  /** The refreshed token, or undefined when the service refused the refresh token (revoked, rotated elsewhere). */
+  private async tryRefresh(target: SsoTarget, token: SsoToken): Promise<SsoToken | undefined> {
+    try {
+      return await this.refresh(target, token)
+    } catch (error) {
+      if (error instanceof UnavailableError) throw error
+      return undefined // a sign-in is the way back
+    }
   }
 
   /** A sign-in although the token file looks live (the service refused it): under the session's lock too. */
@@ -286,7 +309,7 @@ export class SsoSessions {
       clientSecret: token.clientSecret!,
       refreshToken: token.refreshToken!,
     })
-    return writeRefreshedToken(token, fresh)
+    return writeRefreshedToken(token, fresh, target)
   }
 
   /**

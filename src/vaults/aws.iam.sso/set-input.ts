@@ -11,6 +11,9 @@ export interface WizardFlags {
   role?: string
   profile?: string
   region?: string
+  /** `--credential-process` (or a --credential-process-profile NAME): also write a credential_process profile. */
+  credentialProcess: boolean
+  credentialProcessProfile?: string
   force: boolean
   signIn: SignInOptions
 }
@@ -20,6 +23,7 @@ export function readFlags(flags: Record<string, unknown>): WizardFlags {
   const timeout = str('timeout')
   const out: WizardFlags = {
     force: flags.force === true,
+    credentialProcess: flags['credential-process'] === true || str('credential-process-profile') !== undefined,
     signIn: { noBrowser: flags['no-browser'] === true, deviceCode: flags['device-code'] === true },
   }
   for (const [key, flag] of [
@@ -29,6 +33,7 @@ export function readFlags(flags: Record<string, unknown>): WizardFlags {
     ['role', 'role'],
     ['profile', 'profile'],
     ['region', 'region'],
+    ['credentialProcessProfile', 'credential-process-profile'],
   ] as const) {
     const value = str(flag)
     if (value !== undefined) out[key] = value

@@ -177,27 +177,43 @@ export function canRefresh(token: SsoToken, now: Date): boolean {
 }
 
 /**
- * Rewrites a token file after a refresh, the way the JS SDK does (token-providers writeSSOTokenToFile: the fields
- * of the old file, the new accessToken / expiresAt / refreshToken, 0600), atomically.
+ * Rewrites a token file after a refresh exactly as the aws CLI does (botocore utils.py SSOTokenProvider
+ * _attempt_create_token, written by JSONFileCache with awscli's _sso_json_dumps): these fields in this order, json.dumps'
+ * default separators, expiresAt as UTC `YYYY-MM-DDTHH:MM:SSZ`, registrationExpiresAt copied as it was, refreshToken
+ * only when the service sent one; startUrl and region from the config's session. Atomically (temp + rename), 0600.
  */
 export async function writeRefreshedToken(
   token: SsoToken,
   fresh: { accessToken: string; expiresAt: Date; refreshToken?: string },
+  session: { startUrl: string; ssoRegion: string },
 ): Promise<SsoToken> {
-  const raw = {
-    ...token.raw,
-    accessToken: fresh.accessToken,
-    expiresAt: fresh.expiresAt.toISOString(),
-    ...(fresh.refreshToken ? { refreshToken: fresh.refreshToken } : {}),
-  }
-  await writeFileAtomic(token.path, JSON.stringify(raw, null, 2))
+  const entries: Array<[string, unknown]> = [
+    ['startUrl', session.startUrl || token.startUrl || ''],
+    ['region', session.ssoRegion || token.region || ''],
+    ['accessToken', fresh.accessToken],
+    ['expiresAt', cliTime(fresh.expiresAt)],
+    ['clientId', token.clientId ?? ''],
+    ['clientSecret', token.clientSecret ?? ''],
+  ]
+  if (token.raw.registrationExpiresAt !== undefined) entries.push(['registrationExpiresAt', token.raw.registrationExpiresAt])
+  if (fresh.refreshToken) entries.push(['refreshToken', fresh.refreshToken])
+  await writeFileAtomic(token.path, pythonJsonObject(entries))
+  const raw = Object.fromEntries(entries) as Record<string, unknown>
+  const { refreshToken: _old, ...kept } = token
   return {
-    ...token,
+    ...kept,
+    startUrl: raw.startUrl as string,
+    region: raw.region as string,
     accessToken: fresh.accessToken,
-    expiresAt: fresh.expiresAt,
+    expiresAt: new Date(cliTime(fresh.expiresAt)),
     ...(fresh.refreshToken ? { refreshToken: fresh.refreshToken } : {}),
     raw,
   }
+}
+
+/** A time as the CLI writes it in its SSO cache: UTC, whole seconds, `Z`. */
+function cliTime(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
 export async function deleteSsoToken(path: string): Promise<boolean> {
@@ -277,7 +293,7 @@ export async function writeSsoRegistration(path: string, registration: NewRegist
   const entries: Array<[string, unknown]> = [
     ['clientId', registration.clientId],
     ['clientSecret', registration.clientSecret],
-    ['expiresAt', registration.expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z')],
+    ['expiresAt', cliTime(registration.expiresAt)],
   ]
   if (registration.scopes && registration.scopes.length > 0) entries.push(['scopes', registration.scopes])
   if (registration.grantTypes && registration.grantTypes.length > 0) entries.push(['grantTypes', registration.grantTypes])

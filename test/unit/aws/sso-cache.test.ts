@@ -122,16 +122,57 @@ describe('SSO token cache', () => {
     expect(canRefresh((await readSsoToken(path))!, now)).toBe(false)
   })
 
-  it('rewrites a refreshed token keeping unknown fields, as 0600', async () => {
+  it('rewrites a refreshed token exactly as the aws CLI does: its fields, its order, its JSON, its times, 0600', async () => {
     const path = join(dir, 't.json')
-    await writeFile(path, JSON.stringify({ accessToken: 'old', expiresAt: '2026-11-29T17:01:00Z', refreshToken: 'r1', custom: 1 }), {
-      mode: 0o644,
-    })
+    await writeFile(
+      path,
+      JSON.stringify({
+        accessToken: 'old',
+        expiresAt: '2026-11-29T17:01:00Z',
+        refreshToken: 'r1',
+        clientId: 'c',
+        clientSecret: 's',
+        registrationExpiresAt: '2027-02-01T00:00:00Z',
+        custom: 1,
+      }),
+      { mode: 0o644 },
+    )
     const token = (await readSsoToken(path))!
-    await writeRefreshedToken(token, { accessToken: 'new', expiresAt: new Date('2026-11-29T19:00:00Z'), refreshToken: 'r2' })
-    const written = JSON.parse(await readFile(path, 'utf8'))
-    expect(written).toEqual({ accessToken: 'new', expiresAt: '2026-11-29T19:00:00.000Z', refreshToken: 'r2', custom: 1 })
+    const fresh = await writeRefreshedToken(
+      token,
+      { accessToken: 'new', expiresAt: new Date('2026-11-29T19:00:00.250Z'), refreshToken: 'r2' },
+      { startUrl: 'https://acme.awsapps.com/start', ssoRegion: 'us-east-1' },
+    )
+    // botocore tokens.py SSOTokenProvider._attempt_create_token, dumped by json.dumps with default separators
+    expect(await readFile(path, 'utf8')).toBe(
+      '{"startUrl": "https://acme.awsapps.com/start", "region": "us-east-1", "accessToken": "new", "expiresAt": "2026-11-29T19:00:00Z", ' +
+        '"clientId": "c", "clientSecret": "s", "registrationExpiresAt": "2027-02-01T00:00:00Z", "refreshToken": "r2"}',
+    )
     expect((await stat(path)).mode & 0o777).toBe(0o600)
+    expect(fresh).toMatchObject({ accessToken: 'new', refreshToken: 'r2', expiresAt: new Date('2026-11-29T19:00:00Z') })
+    expect(await readSsoToken(path)).toMatchObject({ accessToken: 'new', refreshToken: 'r2', clientId: 'c', clientSecret: 's' })
+  })
+
+  it('drops the refresh token when the service sent none, as the aws CLI does', async () => {
+    const path = join(dir, 't.json')
+    await writeFile(
+      path,
+      JSON.stringify({ accessToken: 'old', expiresAt: '2026-11-29T17:01:00Z', refreshToken: 'r1', clientId: 'c', clientSecret: 's' }),
+    )
+    const fresh = await writeRefreshedToken(
+      (await readSsoToken(path))!,
+      { accessToken: 'new', expiresAt: new Date('2026-11-29T19:00:00Z') },
+      { startUrl: 'https://acme.awsapps.com/start', ssoRegion: 'eu-west-1' },
+    )
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({
+      startUrl: 'https://acme.awsapps.com/start',
+      region: 'eu-west-1',
+      accessToken: 'new',
+      expiresAt: '2026-11-29T19:00:00Z',
+      clientId: 'c',
+      clientSecret: 's',
+    })
+    expect(fresh.refreshToken).toBeUndefined()
   })
 
   it('deletes a role-credentials file only when it is an SSO entry', async () => {

@@ -567,18 +567,27 @@ describe('aws.iam.sso unlock', () => {
 })
 
 describe('aws.iam.sso get and status', () => {
-  it('prints the profile while the token has more than 15 minutes, else KeyLockedError naming unlock', async () => {
+  it('prints the profile while the token has more than 15 minutes; inside the window it renews it silently, else KeyLockedError naming unlock', async () => {
     const w = await world()
     const key = await setKey(w, flagsFor('demo', 'admin', 'acme.demo.admin'))
     expect((await laterRun(w).get(key)).reveal()).toBe('acme.demo.admin')
     expect(await laterRun(w).status(key)).toMatchObject({ state: 'unlocked' })
     // 10 minutes left: the CLI already calls that expired
     const token = JSON.parse(await readFile(w.tokenPath('acme'), 'utf8')) as Record<string, unknown>
-    await writeFile(w.tokenPath('acme'), JSON.stringify({ ...token, expiresAt: new Date(Date.now() + 10 * 60_000).toISOString() }))
+    const soon: Record<string, unknown> = { ...token, expiresAt: new Date(Date.now() + 10 * 60_000).toISOString() }
+    await writeFile(w.tokenPath('acme'), JSON.stringify(soon))
+    expect(await laterRun(w).status(key)).toMatchObject({ state: 'locked', detail: expect.stringContaining('without a browser') })
+    // with a refresh token: renewed by get, with no sign-in
+    const refreshes = w.fake.ledger.tokens.filter((t) => t.grantType === 'refresh_token').length
+    expect((await laterRun(w).get(key)).reveal()).toBe('acme.demo.admin')
+    expect(w.fake.ledger.tokens.filter((t) => t.grantType === 'refresh_token')).toHaveLength(refreshes + 1)
+    expect(await laterRun(w).status(key)).toMatchObject({ state: 'unlocked' })
+    // without one: locked, naming unlock
+    const { refreshToken: _r, ...noRefresh } = soon
+    await writeFile(w.tokenPath('acme'), JSON.stringify(noRefresh))
     const error = await errorOf(laterRun(w).get(key))
     expect(error).toBeInstanceOf(KeyLockedError)
     expect((error as KeyLockedError).fix).toBe('keyrack unlock --env test --key AWS_PROFILE')
-    expect(await laterRun(w).status(key)).toMatchObject({ state: 'locked', detail: expect.stringContaining('without a browser') })
   })
 
   it('proves the role credentials resolve: one GetRoleCredentials per get, the credentials not in the value', async () => {
