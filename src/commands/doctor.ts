@@ -1,4 +1,6 @@
 import type { Check } from '../domain/check.js'
+import { renderLines } from '../cli/output.js'
+import { terminalOf } from '../infra/terminal.js'
 import { runDoctor, type DoctorReport } from '../operations/doctor/index.js'
 import { VAULTS } from '../vaults/registry.js'
 import { KeyrackCommand } from './base.js'
@@ -20,7 +22,7 @@ export default class Doctor extends KeyrackCommand {
     const { flags } = await this.parse(Doctor)
     const deps = this.depsFor(flags)
     const { report, lines } = await runDoctor({ flags, cwd: process.cwd() }, deps)
-    if (!this.jsonEnabled()) this.out(render(report, lines))
+    if (!this.jsonEnabled()) this.out(renderLines(render(report, lines), terminalOf(1, deps.env)))
     process.exitCode = report.exitCode
     return report
   }

@@ -216,20 +216,32 @@ async function chooseAccountAndRole(
   flags: WizardFlags,
   deps: AwsContext,
 ): Promise<{ account: SsoAccount; role: SsoRole }> {
-  const accounts = await portal.listAccounts(accessToken)
+  const accounts = await loading(deps, `Loading your AWS accounts from ${target.startUrl}…`, () => portal.listAccounts(accessToken))
   if (accounts.length === 0) {
     throw new SsoAccessError(`Your SSO identity at ${target.startUrl} has no AWS accounts assigned.`, {
       fix: 'Ask your AWS administrator to assign you an account and permission set, then run keyrack set again.',
     })
   }
   const account = await pickAccount(accounts, flags.account, deps)
-  const roles = await portal.listAccountRoles(accessToken, account.accountId)
+  const roles = await loading(deps, `Loading your roles in ${account.accountName}…`, () =>
+    portal.listAccountRoles(accessToken, account.accountId),
+  )
   if (roles.length === 0) {
     throw new SsoAccessError(`You have no roles in account ${account.accountName} (${account.accountId}).`, {
       fix: 'Ask your AWS administrator for a permission set in that account, or pick another account.',
     })
   }
   return { account, role: await pickRole(roles, account, flags.role, deps) }
+}
+
+/** A page load of the portal (a large organisation's accounts take several pages), with a spinner on a terminal. */
+async function loading<T>(deps: AwsContext, label: string, work: () => Promise<T>): Promise<T> {
+  const progress = deps.reporter.progress(label)
+  try {
+    return await work()
+  } finally {
+    progress.clear()
+  }
 }
 
 /** Step 6: --profile, else asked with `<session>.<account>.<role>` as the default, else that name. */
