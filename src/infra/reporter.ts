@@ -30,7 +30,8 @@ export interface Reporter {
 }
 
 export interface StatusLine {
-  update(text: string): void
+  /** Shows the text, or the first of these texts that fits the terminal's width (the last one cut to fit). */
+  update(text: string | readonly string[]): void
   end(): void
 }
 
@@ -142,9 +143,11 @@ export class StderrReporter implements Reporter {
       return rows
     }
     return {
-      update: (text) => {
+      update: (texts) => {
         const rows = reserve()
         const width = this.terminal.width ?? 80
+        const choices = typeof texts === 'string' ? [texts] : texts
+        const text = choices.find((t) => t.length <= width - 1) ?? choices.at(-1)!
         const line = text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text
         this.stream.write(`\x1b7\x1b[${rows};1H\x1b[2K${this.style.dim(line)}\x1b8`)
       },

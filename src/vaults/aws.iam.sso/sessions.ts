@@ -389,7 +389,12 @@ export function waitLine(reporter: Reporter, target: SsoTarget, timeoutMs: numbe
   const until = now().getTime() + timeoutMs
   const draw = () => {
     const left = Math.max(0, until - now().getTime())
-    line.update(`Waiting for approval (${clock(left)} left, Ctrl-C cancels): ${target.label} at ${target.startUrl}`)
+    const time = `${clock(left)} left, Ctrl-C cancels`
+    // The start URL goes first when the terminal is narrow: the line above the sign-in named it.
+    line.update([
+      `Waiting for approval of ${target.label} at ${target.startUrl}: ${time}`,
+      `Waiting for approval of ${target.label}: ${time}`,
+    ])
   }
   draw()
   const timer = setInterval(draw, 1000)
