@@ -9,7 +9,7 @@ import { oclifFlags } from './vault-flags.js'
 const MARK = { ok: '✓', warn: '!', fail: '✗' } as const
 
 export default class Doctor extends KeyrackCommand {
-  static override summary = 'Check the machine and config for what would break a key; each problem names its fix.'
+  static override summary = 'Check the machine and config for what would break a key, with a fix for each.'
   static override description = [
     `Checks keyrack itself, ${VAULTS.flatMap((v) => (v.doctor ? [v.doctor.checks] : [])).join(', ')}. Exit 7 when a check fails, 0 with warnings only. A line that only mentions the command (docs) can`,
     'say keyrack-doctor-ignore; a file of fixtures, keyrack-doctor-ignore-file.',

@@ -5,7 +5,8 @@ import { KeyrackCommand, scopeFlags, scopeOf } from './base.js'
 import { oclifFlags } from './vault-flags.js'
 
 export default class Unlock extends KeyrackCommand {
-  static override summary = `Make keys gettable: ${VAULTS.flatMap((v) => (v.unlocks ? [v.unlocks] : [])).join(', ')} (only where expired).`
+  static override summary = 'Make keys gettable: a passphrase or a sign-in, only where one has expired.'
+  static override description = `What unlocks each vault: ${VAULTS.flatMap((v) => (v.unlocks ? [v.unlocks] : [])).join(', ')}.`
   static override examples = [
     '<%= config.bin %> unlock --env test',
     '<%= config.bin %> unlock --env prod --duration 30m',

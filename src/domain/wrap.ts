@@ -29,7 +29,7 @@ export function wrap(text: string, width: number): string {
     .join('\n')
 }
 
-/** A text that is one shell command and nothing else, such as the `Fix:` of many errors. */
+/** A `Fix:` that is one shell command and nothing else, as many are. */
 const COMMAND = /^(?:keyrack|aws|export|eval|npm|npx) [^`]*$/
 
 function wrapLine(line: string, width: number): string {
@@ -40,7 +40,8 @@ function wrapLine(line: string, width: number): string {
   const indent = ' '.repeat(hangWidth <= width / 2 ? hangWidth : (/^ */.exec(line)?.[0].length ?? 0))
   const body = line.slice(hang.length)
   // A command on its own is cut only between arguments, each cut marked with the shell's ` \` so it still pastes.
-  if (COMMAND.test(body) && !/[.:;]$/.test(body)) return fill(hang, flagsWithValues(words(body, 0)), indent, width - 2, ' \\')
+  if (/(?:Fix|fix): $/.test(hang) && COMMAND.test(body) && !/[.:;]$/.test(body))
+    return fill(hang, flagsWithValues(words(body, 0)), indent, width - 2, ' \\')
   return fill(hang, words(body, width - indent.length), indent, width, '')
 }
 

@@ -4,6 +4,7 @@ import { displayWidth, wrap } from '../../src/domain/wrap.js'
 import { colourStyle, paint, plainStyle } from '../../src/domain/style.js'
 import { renderError } from '../../src/cli/output.js'
 import { ExitCode } from '../../src/domain/errors.js'
+import { plainAsked } from '../../src/infra/terminal.js'
 
 // Lines keyrack prints on a terminal wrap at its width on spaces only: a path, URL or command is never cut, and
 // continuation lines hang under the text after a mark or a `Fix:` label.
@@ -56,6 +57,11 @@ describe('wrap', () => {
     expect(lines.map((l) => l.replace(/ \\$/, '').trim()).join(' ')).toBe(`Fix: ${command}`)
   })
 
+  it('gives no shell continuation to words that only start like a command', () => {
+    const out = wrap('  ✓ aws CLI 2.9.19 predates 2.22: sign-in by device code only, no browser redirect to this machine', 60)
+    expect(out).not.toContain('\\')
+  })
+
   it('never widens past the width unless one word alone is wider, and never loses or reorders a word', () => {
     const word = fc.stringMatching(/^[a-z/.:~-]{1,30}$/)
     fc.assert(
@@ -95,5 +101,18 @@ describe('colour', () => {
     expect(widest(out)).toBeLessThanOrEqual(40)
     expect(out.startsWith('\x1b[31m✗\x1b[39m get needs')).toBe(true)
     expect(renderError(report as never)).toBe(`✗ ${report.message}\n  Fix: ${report.fix}\n`)
+  })
+})
+
+describe('plain text asked', () => {
+  it.each([
+    [{ NO_COLOR: '1' }, true],
+    [{ NO_COLOR: 'false' }, true],
+    [{ NO_COLOR: '' }, false],
+    [{ TERM: 'dumb' }, true],
+    [{ TERM: 'xterm-256color' }, false],
+    [{}, false],
+  ])('%o: %s', (env, plain) => {
+    expect(plainAsked(env)).toBe(plain)
   })
 })
