@@ -94,7 +94,7 @@ describe('keyrack doctor (built CLI)', () => {
       `  ✗ ${repo.dir}/bin/login:3: aws sso login --sso-session=acme\n      fix: aws sso login --profile=acme.admin`,
     )
     // and why, once: AWS documents the flag, so a bare ✗ would read as a false alarm
-    expect(text.stdout.split('Why `aws sso login --sso-session` is reported: it works, and AWS documents it')).toHaveLength(2)
+    expect(String(text.stdout).split('Why `aws sso login --sso-session` is reported: it works, and AWS documents it')).toHaveLength(2)
     expect(text.stdout).toContain('the same client registration and token file as --profile')
     expect(json.exitCode).toBe(7)
     const failed = (JSON.parse(String(json.stdout)) as { checks: Array<{ id: string; status: string; detail: string }> }).checks.filter(

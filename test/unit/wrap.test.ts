@@ -116,3 +116,34 @@ describe('plain text asked', () => {
     expect(plainAsked(env)).toBe(plain)
   })
 })
+
+describe('the sign-in wait line', () => {
+  it('counts minutes and seconds down, rounded up, reaching 0:00 at the timeout', async () => {
+    const { clock } = await import('../../src/vaults/aws.iam.sso/sessions.js')
+    expect([clock(300_000), clock(292_001), clock(7_000), clock(1), clock(0)]).toEqual(['5:00', '4:53', '0:07', '0:01', '0:00'])
+  })
+
+  it('shows the first text that fits the terminal, on its bottom row, and gives the screen back at the end', async () => {
+    const { StderrReporter } = await import('../../src/infra/reporter.js')
+    const written: string[] = []
+    const reporter = new StderrReporter(
+      { write: (t: string) => written.push(t) },
+      { tty: true, style: colourStyle, width: 40 },
+      {},
+      () => 24,
+    )
+    const line = reporter.status!()!
+    line.update(['a text that is much too wide for forty columns', 'short: 4:59 left'])
+    line.end()
+    expect(written.join('')).toBe(
+      '\n\x1b[1A\x1b7\x1b[1;23r\x1b8' + '\x1b7\x1b[24;1H\x1b[2K\x1b[2mshort: 4:59 left\x1b[22m\x1b8' + '\x1b7\x1b[24;1H\x1b[2K\x1b[r\x1b8',
+    )
+  })
+
+  it('is not offered off a terminal or in plain mode', async () => {
+    const { StderrReporter } = await import('../../src/infra/reporter.js')
+    const sink = { write: () => true }
+    expect(new StderrReporter(sink, { tty: false, style: plainStyle, width: 80 }, {}, () => 24).status!()).toBeUndefined()
+    expect(new StderrReporter(sink, { tty: true, style: plainStyle, width: 80 }, { NO_COLOR: '1' }, () => 24).status!()).toBeUndefined()
+  })
+})
