@@ -7,6 +7,7 @@ import { reportOf } from './domain/errors.js'
 import { ENV_FORMATS, type EnvFormat } from './domain/format.js'
 import { createDeps, type Deps } from './app/deps.js'
 import type { Env } from './infra/paths.js'
+import { terminalOf } from './infra/terminal.js'
 
 // The first code every keyrack run executes, from bin/run.js and from the single executable.
 //
@@ -253,7 +254,7 @@ async function serve(
     const report = reportOf(error)
     process.exitCode = report.exitCode
     if (fast.json) write(1, renderJson({ error: report }))
-    else write(2, renderError(report))
+    else write(2, renderError(report, terminalOf(2, process.env)))
   }
 }
 

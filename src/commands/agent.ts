@@ -6,7 +6,7 @@ import { Command, Flags } from '@oclif/core'
  */
 export default class Agent extends Command {
   static override hidden = true
-  static override summary = 'Run the unlock agent in the foreground (keyrack starts it by itself when needed).'
+  static override summary = 'Run the unlock agent in the foreground (keyrack starts it itself when needed).'
 
   static override flags = {
     socket: Flags.string({ summary: 'The Unix socket to listen on.', required: true }),

@@ -4,6 +4,7 @@ import { KeyrackError, reportOf, UsageError } from '../domain/errors.js'
 import { assertEnvName, Slug } from '../domain/slug.js'
 import { closestName } from '../domain/suggest.js'
 import { createDeps, type Deps } from '../app/deps.js'
+import { terminalOf } from '../infra/terminal.js'
 
 /**
  * What every keyrack command shares: --json and --no-prompt, the Deps of one run, and the one place where
@@ -45,7 +46,7 @@ export abstract class KeyrackCommand extends Command {
       this.logJson({ error: report })
       return
     }
-    process.stderr.write(renderError(report))
+    process.stderr.write(renderError(report, terminalOf(2, process.env)))
     if (process.env.KEYRACK_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
   }
 }

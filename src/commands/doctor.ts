@@ -1,4 +1,6 @@
 import type { Check } from '../domain/check.js'
+import { renderLines } from '../cli/output.js'
+import { terminalOf } from '../infra/terminal.js'
 import { runDoctor, type DoctorReport } from '../operations/doctor/index.js'
 import { VAULTS } from '../vaults/registry.js'
 import { KeyrackCommand } from './base.js'
@@ -7,7 +9,7 @@ import { oclifFlags } from './vault-flags.js'
 const MARK = { ok: '✓', warn: '!', fail: '✗' } as const
 
 export default class Doctor extends KeyrackCommand {
-  static override summary = 'Check the machine and config for what would break a key; each problem names its fix.'
+  static override summary = 'Check the machine and config for what would break a key, with a fix for each.'
   static override description = [
     `Checks keyrack itself, ${VAULTS.flatMap((v) => (v.doctor ? [v.doctor.checks] : [])).join(', ')}. Exit 7 when a check fails, 0 with warnings only. A line that only mentions the command (docs) can`,
     'say keyrack-doctor-ignore; a file of fixtures, keyrack-doctor-ignore-file.',
@@ -20,7 +22,7 @@ export default class Doctor extends KeyrackCommand {
     const { flags } = await this.parse(Doctor)
     const deps = this.depsFor(flags)
     const { report, lines } = await runDoctor({ flags, cwd: process.cwd() }, deps)
-    if (!this.jsonEnabled()) this.out(render(report, lines))
+    if (!this.jsonEnabled()) this.out(renderLines(render(report, lines), terminalOf(1, deps.env)))
     process.exitCode = report.exitCode
     return report
   }

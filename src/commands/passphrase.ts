@@ -2,8 +2,9 @@ import { Flags } from '@oclif/core'
 import { KeyrackCommand } from './base.js'
 
 export default class Passphrase extends KeyrackCommand {
-  static override summary = 'Change the keyrack passphrase (os.secure). Values are not re-encrypted; unlocked keys stay unlocked.'
-  static override description = `Asks for the current passphrase, then the new one twice. Without a terminal: the current passphrase in KEYRACK_PASSPHRASE and the new one in KEYRACK_NEW_PASSPHRASE, or both on stdin (two lines) with --passphrase-stdin.
+  static override summary = 'Change the keyrack passphrase (os.secure); unlocked keys stay unlocked.'
+  static override description = `Values are not re-encrypted: the passphrase seals only the keyrack identity.
+Asks for the current passphrase, then the new one twice. Without a terminal: the current passphrase in KEYRACK_PASSPHRASE and the new one in KEYRACK_NEW_PASSPHRASE, or both on stdin (two lines) with --passphrase-stdin.
 With no keyrack identity yet, creates one under a new passphrase.`
 
   static override examples = [

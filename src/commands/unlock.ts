@@ -5,9 +5,10 @@ import { KeyrackCommand, scopeFlags, scopeOf } from './base.js'
 import { oclifFlags } from './vault-flags.js'
 
 export default class Unlock extends KeyrackCommand {
-  static override summary = `Make keys gettable: ${VAULTS.flatMap((v) => (v.unlocks ? [v.unlocks] : [])).join(', ')} (only where expired).`
-  static override description =
-    "Without --key, inside a project with a keyrack.yml: the keys it declares (for --env, that env's), and the declared keys not set here are listed with their set command. Elsewhere: every key (of --env)."
+  static override summary = 'Make keys gettable: a passphrase or a sign-in, only where one has expired.'
+  static override description = `What unlocks each vault: ${VAULTS.flatMap((v) => (v.unlocks ? [v.unlocks] : [])).join(', ')}.
+
+Without --key, inside a project with a keyrack.yml: the keys it declares (for --env, that env's), and the declared keys not set here are listed with their set command. Elsewhere: every key (of --env).`
   static override examples = [
     '<%= config.bin %> unlock',
     '<%= config.bin %> unlock --env test',

@@ -97,7 +97,7 @@ export class RoundtripFailedError extends KeyrackError {
     readonly reason: KeyrackError | Error,
     fix: string | Remedy | undefined,
   ) {
-    super(`set failed at the ${step} step: ${reason.message}. Nothing was changed.`, { fix, cause: reason })
+    super(`set failed at the ${step} step: ${reason.message.replace(/\.$/, '')}. Nothing was changed.`, { fix, cause: reason })
   }
 }
 

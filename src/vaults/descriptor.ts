@@ -69,7 +69,7 @@ export interface VaultDoctor {
   /** Doctor's description names what each vault's checks look at: one sentence, e.g. 'the aws CLI, the AWS config'. */
   checks: string
   /** `keyrack doctor --help` examples of this vault's flags. */
-  examples?: string[]
+  examples?: Example[]
   load(): Promise<DoctorRun>
 }
 
@@ -101,7 +101,7 @@ export interface VaultDescriptor<SetIn = unknown, UnlockIn extends UnlockOptions
   /** What unlocking takes in this vault, for `keyrack unlock`'s summary (e.g. 'passphrase for os.secure'); none when always unlocked. */
   unlocks?: string
   /** `keyrack set --help` examples that use this vault. */
-  setExamples?: string[]
+  setExamples?: Example[]
   capabilities: VaultCapabilities
   /** Flags this vault adds to `keyrack set`. */
   setFlags: readonly FlagSpec[]
@@ -125,3 +125,9 @@ export function stringFlag(flags: Readonly<Record<string, unknown>>, name: strin
   const value = flags[name]
   return typeof value === 'string' && value !== '' ? value : undefined
 }
+
+/**
+ * A help example: a command, or a command with a line saying what it does. oclif wraps the second kind at the
+ * terminal's width with ` \` continuations (the first kind it prints as it is), so a long command needs a description.
+ */
+export type Example = string | { description: string; command: string }

@@ -368,6 +368,59 @@ describe.each(clis)('keyrack owns the sign-in client, with $label', (aws: AwsCli
     expect(readdirSync(join(w.storePath, '..', 'vaults', 'aws.iam.sso')).filter((f) => f.endsWith('.lock'))).toEqual([])
   }, 120_000)
 
+  it('a terminal shows what the sign-in waits for and the time left on its bottom row, below the aws CLI lines; Ctrl-C exits 130', async () => {
+    // Given a user who never acts on the browser page, in a 110x30 terminal
+    const w = await start({ decision: 'never' })
+    await w.writeConfig(CONFIG)
+    term = openTerminal([...SET, ...acmeFlags(), '--timeout', '3m'], w.cli.env, { cols: 110, rows: 30 })
+
+    // When the sign-in waits for a few updates of the line
+    await term.waitFor(/Waiting for approval of sso-session acme at https:\/\/acme\.awsapps\.com\/start: 2:5\d left, Ctrl-C cancels/)
+    await term.waitFor(/open the following URL/)
+    const shown = (term.raw().match(/left, Ctrl-C cancels/g) ?? []).length
+    await until(async () => (term!.raw().match(/left, Ctrl-C cancels/g) ?? []).length >= shown + 2)
+    const raw = term.raw()
+
+    // Then the rows above the bottom one scroll (the aws CLI prints there), and the line is drawn on row 30 between a
+    // cursor save and restore, so the CLI's cursor stays where it was
+    expect(raw).toContain('\x1b[1;29r')
+    // eslint-disable-next-line no-control-regex -- the escape sequences are what is tested
+    expect(raw).toMatch(/\x1b7\x1b\[30;1H\x1b\[2K\x1b\[2mWaiting for approval of sso-session acme at \S+: \d:\d\d left/)
+    // and the aws CLI's own lines are on the screen, whole
+    expect(term.text()).toMatch(/open the following URL/)
+    // and the count goes down each second
+    const lefts = [...raw.matchAll(/(\d):(\d\d) left/g)].map(([, m, s]) => Number(m) * 60 + Number(s))
+    expect(lefts.at(-1)!).toBeLessThan(lefts[0]!)
+
+    // When the user presses Ctrl-C
+    term.write(KEY.ctrlC)
+    const code = await term.exit
+
+    // Then keyrack exits 130, having cleared the row and given the whole screen back
+    expect(code, term.text()).toBe(130)
+    const after = term.raw().slice(raw.length)
+    expect(after).toContain('\x1b7\x1b[30;1H\x1b[2K\x1b[r\x1b8')
+    expect(after.indexOf('\x1b[r')).toBeLessThan(after.indexOf('Sign-in cancelled'))
+    await until(async () => (await awsLogins(w)).length === 0)
+  })
+
+  it('NO_COLOR: the sign-in says once how long it waits, with no status line and no escape codes of keyrack', async () => {
+    // Given a user who never acts on the browser page, with NO_COLOR set
+    const w = await start({ decision: 'never' })
+    await w.writeConfig(CONFIG)
+    term = openTerminal([...SET, ...acmeFlags(), '--timeout', '4s'], { ...w.cli.env, NO_COLOR: '1' }, { cols: 100, rows: 30 })
+
+    // When the sign-in times out
+    const code = await term.exit
+
+    // Then the line before it said how long keyrack waits and that Ctrl-C cancels, and nothing refreshed in place
+    expect(code, term.text()).toBe(6)
+    expect(term.text()).toContain('keyrack waits 4s (--timeout); Ctrl-C cancels.')
+    expect(term.raw()).not.toContain('Waiting for approval')
+    // eslint-disable-next-line no-control-regex -- the escape sequences are what is tested
+    expect(term.raw()).not.toMatch(/\x1b\[\d*;?\d*r|\x1b\[3[1-3]m/)
+  })
+
   it.runIf(pkce)(
     'Ctrl-C during a PKCE sign-in (a real terminal) leaves config, store and cache as they were, but for the registration it wrote',
     async () => {

@@ -168,6 +168,9 @@ describe.each(clis)('8. the aws.iam.sso wizard in a real terminal, with $label',
 
     // Then the wizard succeeded after exactly one sign-in, made through the browser
     expect(code, t.text()).toBe(0)
+    // and while the account and role pages loaded, a spinner said so
+    expect(t.raw()).toContain(`Loading your AWS accounts from ${ACME_URL}…`)
+    expect(t.raw()).toContain('Loading your roles in production…')
     expect(w.fake.signIns()).toHaveLength(1)
     expect(w.fake.ledger.registrations.map((r) => r.clientName)).toEqual(['keyrack'])
     expect(await w.fixture.browserOpens()).toHaveLength(1)

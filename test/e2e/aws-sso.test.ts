@@ -504,9 +504,13 @@ describe.each(clis)('aws.iam.sso end to end with $label (real aws CLI, fake IAM 
       // When the key is set
       const set = await w.keyrack([...SET, ...acmeFlags('demo', 'admin', 'acme.demo.admin')])
 
-      // Then the roundtrip failed and nothing changed
+      // Then the roundtrip failed, saying it was a denial and how to approve instead, and nothing changed
       expect(set.exitCode, out(set)).toBe(6)
       expect(w.fake.ledger.authorizations.map((a) => a.state)).toContain('denied')
+      expect(set.stderr).toContain('The sign-in was denied in the browser')
+      expect(set.stderr).toContain('Fix: Run the command again and choose Allow on the page')
+      // and the aws CLI's own lines were shown as it printed them
+      expect(set.stderr).toMatch(/open the following URL/)
       expect(w.fake.signIns()).toHaveLength(0)
       await expectNothingChanged(w, before)
     })

@@ -63,6 +63,7 @@ describe('keyrack doctor (built CLI)', () => {
     expect(text.stdout).toMatch(/^keyrack\n {2}✓ store /)
     expect(text.stdout).toContain('\naws cli\n  ✓ aws CLI 2.23.0 at')
     expect(text.stdout).toContain('\naws sso login --sso-session\n  ✓ no `aws sso login --sso-session` in')
+    expect(text.stdout).not.toContain('Why `aws sso login --sso-session` is reported')
     expect(text.stdout).toMatch(/\d+ ok, \d+ warning\(s\), 0 failure\(s\)$/)
     expect(json.exitCode).toBe(0)
     const report = JSON.parse(String(json.stdout)) as {
@@ -92,6 +93,9 @@ describe('keyrack doctor (built CLI)', () => {
     expect(text.stdout).toContain(
       `  ✗ ${repo.dir}/bin/login:3: aws sso login --sso-session=acme\n      fix: aws sso login --profile=acme.admin`,
     )
+    // and why, once: AWS documents the flag, so a bare ✗ would read as a false alarm
+    expect(String(text.stdout).split('Why `aws sso login --sso-session` is reported: it works, and AWS documents it')).toHaveLength(2)
+    expect(text.stdout).toContain('the same client registration and token file as --profile')
     expect(json.exitCode).toBe(7)
     const failed = (JSON.parse(String(json.stdout)) as { checks: Array<{ id: string; status: string; detail: string }> }).checks.filter(
       (c) => c.status === 'fail',

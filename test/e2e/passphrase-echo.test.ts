@@ -53,4 +53,9 @@ it('text typed while the passphrase is checked is neither echoed nor left for th
   expect(text).not.toContain(AHEAD)
   expect(text).toContain('LEFT:[]')
   expect(text).not.toContain(PASS)
+  // and while scrypt ran, a spinner said so, then was erased before the next line
+  // eslint-disable-next-line no-control-regex -- the spinner's sequences are what is tested
+  expect(screen).toMatch(/\r\x1b\[2K\x1b\[2m⠋\x1b\[22m Checking the passphrase \(scrypt\)…/)
+  // eslint-disable-next-line no-control-regex -- the spinner's sequences are what is tested
+  expect(screen).toMatch(/Checking the passphrase \(scrypt\)…\r\x1b\[2K/)
 }, 60_000)

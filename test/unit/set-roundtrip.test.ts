@@ -191,7 +191,13 @@ describe('overwriting', () => {
 /** A reporter that keeps its lines, for the warnings a set may give. */
 function recordingReporter(): Reporter & { warnings: string[] } {
   const warnings: string[] = []
-  return { warnings, step() {}, info() {}, warn: (text) => void warnings.push(text), progress: () => ({ done() {}, fail() {} }) }
+  return {
+    warnings,
+    step() {},
+    info() {},
+    warn: (text) => void warnings.push(text),
+    progress: () => ({ done() {}, fail() {}, clear() {} }),
+  }
 }
 
 /** The vault a key lives in before `set` moves it elsewhere: records del, can fail it. */

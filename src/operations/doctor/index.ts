@@ -33,18 +33,33 @@ export interface DoctorRun {
  */
 export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<DoctorRun> {
   const input: DoctorInput = { data: undefined, flags: options.flags, ...(options.cwd ? { cwd: options.cwd } : {}) }
-  const started: Array<{ finish(): Promise<DoctorOutcome> }> = []
+  const started: Array<{ id: string; finish(): Promise<DoctorOutcome> }> = []
+  // A spinner names the section being checked (doctor takes seconds: git, `aws --version`, the network); erased at
+  // the end, since the report says the rest. Silent under --json and off a terminal (src/infra/reporter.ts).
+  // Not with --fix, whose confirmation prompt shares the line.
+  const during = async <T>(label: string, work: () => Promise<T>): Promise<T> => {
+    if (options.flags.fix === true) return work()
+    const progress = deps.reporter.progress(label)
+    try {
+      return await work()
+    } finally {
+      progress.clear()
+    }
+  }
   for (const descriptor of VAULTS) {
     if (!descriptor.doctor) continue
-    const run = await descriptor.doctor.load()
-    input.data ??= await deps.store.read().catch(() => undefined)
-    // One at a time: a vault's start may clean up or fix (and say so) before any check looks.
-    started.push(await run.start(deps, input))
+    const vault = await during(`Checking ${descriptor.id}…`, async () => {
+      const run = await descriptor.doctor!.load()
+      input.data ??= await deps.store.read().catch(() => undefined)
+      // One at a time: a vault's start may clean up or fix (and say so) before any check looks.
+      return run.start(deps, input)
+    })
+    started.push({ id: descriptor.id, finish: () => vault.finish() })
   }
   // keyrack's own checks run while the vaults' started checks do.
-  const keyrack = await keyrackChecks(deps)
+  const keyrack = await during('Checking keyrack…', () => keyrackChecks(deps))
   const outcomes: DoctorOutcome[] = []
-  for (const vault of started) outcomes.push(await vault.finish())
+  for (const vault of started) outcomes.push(await during(`Checking ${vault.id}…`, () => vault.finish()))
   const manifest = await manifestChecks(deps, keyrack.data)
   const checks = [...keyrack.checks, ...manifest, ...outcomes.flatMap((o) => o.checks)]
   const summary = { ok: 0, warn: 0, fail: 0 }

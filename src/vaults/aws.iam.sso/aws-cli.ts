@@ -10,7 +10,7 @@ import { SsoSignInError } from './errors.js'
 
 // The one runner of the aws CLI. keyrack runs exactly one aws command: `aws sso login --profile P` (never
 // `--sso-session`, never `aws sso logout`: docs/aws-sso-facts.md). The CLI's output is never parsed: success is exit 0
-// and a fresh token file, which the caller checks.
+// and a fresh token file, which the caller checks. After a failure, its stderr says whether the browser denied it.
 
 export const DEFAULT_SIGN_IN_TIMEOUT_MS = 5 * 60_000
 
@@ -101,7 +101,8 @@ export class SystemAwsCli implements AwsCli {
         extendEnv: false,
         stdin: 'inherit',
         stdout: 2,
-        stderr: 'inherit',
+        // Shown as it comes, and kept, to tell a denial in the browser from other failures (deniedIn below).
+        stderr: ['inherit', 'pipe'],
         timeout: timeoutMs,
         cancelSignal: controller.signal,
         killSignal: 'SIGINT',
@@ -128,12 +129,28 @@ export class SystemAwsCli implements AwsCli {
     if (result.failed && result.exitCode === undefined) {
       throw new UnavailableError(`Could not run ${cli.path}: ${result.shortMessage}`, { fix: INSTALL_FIX })
     }
+    if (result.exitCode !== 0 && deniedIn(String(result.stderr ?? ''))) {
+      throw new SsoSignInError('The sign-in was denied in the browser, so nothing was signed in.', {
+        fix: 'Run the command again and choose Allow on the page (it names keyrack); if you did not start this sign-in, leave it denied.',
+      })
+    }
     if (result.exitCode !== 0) {
       throw new SsoSignInError(`aws sso login for profile ${options.profile} failed (exit ${result.exitCode}); its message is above.`, {
         fix: 'Check the start URL and SSO region of the profile, approve the request in the browser, then run the command again.',
       })
     }
   }
+}
+
+/**
+ * A denial in the browser, in the words the aws CLI reports it. The one place keyrack reads the CLI's output, and only
+ * after it failed, to say why: device code (every version) ends with `An error occurred (AccessDeniedException) when
+ * calling the CreateToken operation`; PKCE (2.22+) gets `error=access_denied` on its 127.0.0.1 callback and says
+ * `Failed to retrieve an authorization code` (seen with 2.36.7 against test/support/fake-sso, which answers as IAM
+ * Identity Center does: docs/aws-sso-facts.md). Anything else stays the generic failure.
+ */
+export function deniedIn(stderr: string): boolean {
+  return /AccessDeniedException|access_denied|Failed to retrieve an authorization code/.test(stderr)
 }
 
 /**

@@ -41,7 +41,11 @@ export const descriptor: VaultDescriptor<WizardFlags, AwsUnlockOptions> = {
   unlocks: 'SSO sign-in for aws.iam.sso',
   setExamples: [
     '<%= config.bin %> set --key AWS_PROFILE --env test --vault aws.iam.sso',
-    '<%= config.bin %> set --key AWS_PROFILE --env test --vault aws.iam.sso --sso-start-url https://acme.awsapps.com/start --sso-region us-east-1 --account demo --role Admin --profile acme.demo.admin',
+    {
+      description: 'The same with every answer of the wizard as a flag (no prompt):',
+      command:
+        '<%= config.bin %> set --key AWS_PROFILE --env test --vault aws.iam.sso --sso-start-url https://acme.awsapps.com/start --sso-region us-east-1 --account demo --role Admin --profile acme.demo.admin',
+    },
   ],
   capabilities: { alwaysUnlocked: false, valueIsPublic: true, hasDel: false },
   setFlags: [...wizardFlags, ...signInFlags].map((flag) => ({ ...flag, helpGroup: 'aws.iam.sso' })),

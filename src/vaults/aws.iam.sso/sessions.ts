@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path'
 import { formatDuration } from '../../domain/duration.js'
 import { UnavailableError } from '../../domain/errors.js'
 import type { AwsContext } from './aws-paths.js'
+import type { Reporter } from '../../infra/reporter.js'
 import { DIR_MODE, FILE_MODE, readTextIfExists, removeIfExists, writeFileAtomic } from '../../infra/fs.js'
 import { DEFAULT_SIGN_IN_TIMEOUT_MS, describeAwsCli, type AwsCli, type SsoLoginOptions } from './aws-cli.js'
 import { SessionBusyError, SessionSignInLock } from './sign-in-lock.js'
@@ -215,7 +216,10 @@ export class SsoSessions {
     })
     if (choice.note) this.deps.reporter.info(choice.note)
     await this.registrations.ensure(target, choice.flow)
-    this.deps.reporter.info(`Signing in to ${target.label} (${target.startUrl}): approve the request in your browser.`)
+    const timeoutMs = options.timeoutMs ?? DEFAULT_SIGN_IN_TIMEOUT_MS
+    this.deps.reporter.info(
+      `Signing in to ${target.label} (${target.startUrl}): approve the request in your browser. keyrack waits ${formatDuration(timeoutMs)} (--timeout); Ctrl-C cancels.`,
+    )
     if (options.noBrowser) {
       this.deps.reporter.info(
         choice.flow === 'pkce'
@@ -223,7 +227,12 @@ export class SsoSessions {
           : 'Open the URL below on any device and enter the code shown.',
       )
     }
-    await login({ useDeviceCode: choice.useDeviceCodeFlag, onChild: (pid) => this.lock?.setChild(pid) ?? Promise.resolve() })
+    const waiting = waitLine(this.deps.reporter, target, timeoutMs, this.deps.now)
+    try {
+      await login({ useDeviceCode: choice.useDeviceCodeFlag, onChild: (pid) => this.lock?.setChild(pid) ?? Promise.resolve() })
+    } finally {
+      waiting.end()
+    }
     const after = await readSsoToken(target.tokenPath)
     if (!after || !isTokenLive(after, this.deps.now()) || after.accessToken === before?.accessToken) {
       throw new SsoSignInError(`aws sso login finished, but ${target.label} has no fresh token in ${target.tokenPath}.`, {
@@ -390,4 +399,39 @@ async function readUsers(path: string): Promise<number[]> {
 
 async function writeUsers(path: string, pids: number[], handedTo: number[] = []): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(handedTo.length > 0 ? { pids, handedTo } : { pids }))
+}
+
+/**
+ * On a terminal, during `aws sso login`: the bottom row says what keyrack waits for and how long it still waits,
+ * refreshed each second, below the aws CLI's own lines (src/infra/reporter.ts, status()). Elsewhere nothing: the
+ * line before the sign-in said the same once.
+ */
+export function waitLine(reporter: Reporter, target: SsoTarget, timeoutMs: number, now: () => Date): { end(): void } {
+  const line = reporter.status?.()
+  if (!line) return { end() {} }
+  const until = now().getTime() + timeoutMs
+  const draw = () => {
+    const left = Math.max(0, until - now().getTime())
+    const time = `${clock(left)} left, Ctrl-C cancels`
+    // The start URL goes first when the terminal is narrow: the line above the sign-in named it.
+    line.update([
+      `Waiting for approval of ${target.label} at ${target.startUrl}: ${time}`,
+      `Waiting for approval of ${target.label}: ${time}`,
+    ])
+  }
+  draw()
+  const timer = setInterval(draw, 1000)
+  timer.unref()
+  return {
+    end() {
+      clearInterval(timer)
+      line.end()
+    },
+  }
+}
+
+/** 4:52, 0:07, 12:00: minutes and seconds, rounded up so it reaches 0:00 as the time runs out. */
+export function clock(ms: number): string {
+  const seconds = Math.ceil(ms / 1000)
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`
 }

@@ -243,7 +243,7 @@ async function chooseAccountAndRole(
   deps: AwsContext,
   hints: { recent: RecentPicks; env: string },
 ): Promise<{ account: SsoAccount; role: SsoRole }> {
-  const accounts = await portal.listAccounts(accessToken)
+  const accounts = await loading(deps, `Loading your AWS accounts from ${target.startUrl}…`, () => portal.listAccounts(accessToken))
   if (accounts.length === 0) {
     throw new SsoAccessError(`Your SSO identity at ${target.startUrl} has no AWS accounts assigned.`, {
       fix: 'Ask your AWS administrator to assign you an account and permission set, then run keyrack set again.',
@@ -254,7 +254,9 @@ async function chooseAccountAndRole(
     flags.account !== undefined
       ? matchAccount(accounts, flags.account)
       : await pickAccount(orderAccounts(accounts, { recent: hints.recent.accounts, env: hints.env }), deps)
-  const roles = await portal.listAccountRoles(accessToken, account.accountId)
+  const roles = await loading(deps, `Loading your roles in ${account.accountName}…`, () =>
+    portal.listAccountRoles(accessToken, account.accountId),
+  )
   if (roles.length === 0) {
     throw new SsoAccessError(`You have no roles in account ${account.accountName} (${account.accountId}).`, {
       fix: 'Ask your AWS administrator for a permission set in that account, or pick another account.',
@@ -266,6 +268,16 @@ async function chooseAccountAndRole(
       ? matchRole(roles, flags.role, account)
       : await pickRole(orderRoles(roles, { recent: hints.recent.roles[account.accountId] ?? [] }), account, deps)
   return { account, role }
+}
+
+/** A page load of the portal (a large organisation's accounts take several pages), with a spinner on a terminal. */
+async function loading<T>(deps: AwsContext, label: string, work: () => Promise<T>): Promise<T> {
+  const progress = deps.reporter.progress(label)
+  try {
+    return await work()
+  } finally {
+    progress.clear()
+  }
 }
 
 /**

@@ -9,7 +9,12 @@ export interface OsDirectSetInput {
 export const descriptor: VaultDescriptor<OsDirectSetInput> = {
   id: 'os.direct',
   summary: 'plaintext in a 0600 file, for non-secret settings; always unlocked',
-  setExamples: ['printf \'%s\' "$URL" | <%= config.bin %> set --key API_URL --env test --vault os.direct --value -'],
+  setExamples: [
+    {
+      description: 'Store a non-secret value as it is, read from stdin:',
+      command: 'printf \'%s\' "$URL" | <%= config.bin %> set --key API_URL --env test --vault os.direct --value -',
+    },
+  ],
   capabilities: { alwaysUnlocked: true, valueIsPublic: false, hasDel: true },
   setFlags: [],
   unlockFlags: [],

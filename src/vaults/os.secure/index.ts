@@ -157,13 +157,27 @@ export class OsSecureVault implements Vault {
       // Another keyrack may have created it while we asked: then its identity (and passphrase) stands.
       const raced = await this.readRecipient()
       if (raced) return { recipient: raced, created: false }
-      const made = await this.passphrase.checking(() => crypto.createIdentity(passphrase, this.options.workFactor))
+      const made = await this.passphrase.checking(() =>
+        this.deriving('Deriving the key from the new passphrase (scrypt)…', () =>
+          crypto.createIdentity(passphrase, this.options.workFactor),
+        ),
+      )
       // recipient.txt first: identity.age is what says "set up", so a crash in between leaves a clean first use.
       await writeFileAtomic(this.recipientFile, `${made.recipient}\n`)
       await writeFileAtomic(this.identityFile, made.sealed)
       this.identity = made.identity
       return { recipient: made.recipient, created: true }
     })
+  }
+
+  /** scrypt takes about a second at age's work factor: a spinner says what the wait is, then goes. */
+  private async deriving<T>(label: string, work: () => Promise<T>): Promise<T> {
+    const progress = this.deps.reporter.progress(label)
+    try {
+      return await work()
+    } finally {
+      progress.clear()
+    }
   }
 
   private async readRecipient(): Promise<string | undefined> {
@@ -236,11 +250,13 @@ export class OsSecureVault implements Vault {
     for (let attempt = 1; attempt <= tries; attempt += 1) {
       const passphrase = await this.passphrase.current(attempt)
       try {
-        this.identity = await this.passphrase.checking(async () => {
-          // The derivation starts first and runs on the thread pool while age-encryption loads (./scrypt.js).
-          const early = scrypt.startDerivation(sealed, passphrase)
-          return (await loadCrypto()).openIdentity(sealed, passphrase, early)
-        })
+        this.identity = await this.passphrase.checking(() =>
+          this.deriving('Checking the passphrase (scrypt)…', async () => {
+            // The derivation starts first and runs on the thread pool while age-encryption loads (./scrypt.js).
+            const early = scrypt.startDerivation(sealed, passphrase)
+            return (await loadCrypto()).openIdentity(sealed, passphrase, early)
+          }),
+        )
         return this.identity
       } catch (error) {
         if (error instanceof (await loadCrypto()).WrongPassphrase) continue
@@ -408,7 +424,11 @@ export class OsSecureVault implements Vault {
     const identity = await this.openIdentity()
     const passphrase = await this.passphrase.create('change')
     const crypto = await loadCrypto()
-    const sealed = await this.passphrase.checking(() => crypto.sealIdentity(identity, passphrase, this.options.workFactor))
+    const sealed = await this.passphrase.checking(() =>
+      this.deriving('Deriving the key from the new passphrase (scrypt)…', () =>
+        crypto.sealIdentity(identity, passphrase, this.options.workFactor),
+      ),
+    )
     await withFileLock(join(this.dir, 'identity.lock'), () => writeFileAtomic(this.identityFile, sealed))
     return { created: false, identityFile: this.show(this.identityFile) }
   }

@@ -34,7 +34,12 @@ beforeEach(async () => {
   home = await makeTestHome()
   fake = await FakeSso.start()
   warnings = []
-  const reporter: Reporter = { step() {}, info() {}, warn: (t) => void warnings.push(t), progress: () => ({ done() {}, fail() {} }) }
+  const reporter: Reporter = {
+    step() {},
+    info() {},
+    warn: (t) => void warnings.push(t),
+    progress: () => ({ done() {}, fail() {}, clear() {} }),
+  }
   deps = { ...makeAwsTestDeps(home, { env: { AWS_ENDPOINT_URL_SSO: fake.url, AWS_ENDPOINT_URL_SSO_OIDC: fake.url } }), reporter }
 })
 afterEach(async () => {

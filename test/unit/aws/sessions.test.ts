@@ -75,7 +75,12 @@ const signInAnyway = async () => {
 beforeEach(async () => {
   home = await makeTestHome()
   warnings = []
-  const reporter: Reporter = { step() {}, info() {}, warn: (t) => void warnings.push(t), progress: () => ({ done() {}, fail() {} }) }
+  const reporter: Reporter = {
+    step() {},
+    info() {},
+    warn: (t) => void warnings.push(t),
+    progress: () => ({ done() {}, fail() {}, clear() {} }),
+  }
   deps = { ...makeAwsTestDeps(home), reporter, now: () => NOW }
   target = sessionTarget('acme', 'https://acme.awsapps.com/start', 'us-east-1', deps.paths.ssoCache)
   cliInfo = { path: '/usr/bin/aws', version: '2.9.19', shadowedBy: [] }

@@ -20,6 +20,19 @@ import { scanForSsoSessionUsage, type ScanResult } from './sso-session-scan.js'
 
 const VAULT_ID = 'aws.iam.sso'
 
+/**
+ * Said once under the findings: AWS's own docs show `aws sso login --sso-session`, and it works, so a bare ✗ reads as
+ * a false alarm. The flag signs in to the same session with the same client and token file as --profile
+ * (docs/aws-sso-facts.md); what differs is what a script names: a session, where keyrack's keys, unlock and fixes
+ * name profiles.
+ */
+export const WHY_SSO_SESSION = [
+  'Why `aws sso login --sso-session` is reported: it works, and AWS documents it; it signs in to the same session with',
+  'the same client registration and token file as --profile. keyrack signs in by profile, the one your key names, and',
+  'names profiles in unlock and in its fixes; a script that does the same signs in what your keys use. A line that',
+  'only mentions the command can say keyrack-doctor-ignore.',
+].join(' ')
+
 export const doctor: DoctorRun = {
   async start(ctx: VaultContext, input: DoctorInput) {
     const deps = awsContext(ctx)
@@ -63,7 +76,10 @@ export const doctor: DoctorRun = {
         return {
           checks,
           report: { ...(fixed ? { fixed } : {}), ...(registered ? { registered } : {}) },
-          lines: fixed && fixed.length > 0 ? [`--fix rewrote ${fixed.length} file(s); backups kept beside them.`] : [],
+          lines: [
+            ...(fixed && fixed.length > 0 ? [`--fix rewrote ${fixed.length} file(s); backups kept beside them.`] : []),
+            ...(scan.usages.length > 0 ? [WHY_SSO_SESSION] : []),
+          ],
         }
       },
     }
