@@ -18,7 +18,7 @@ const SHELL_FIX = SHELLS.map((shell) => `keyrack completion ${shell}`)
   .replace(/, ([^,]*)$/, ' or $1')
 
 export default class Completion extends KeyrackCommand {
-  static override summary = 'Print a completion script for bash, zsh or fish: commands, flags, vaults, envs and keys.'
+  static override summary = 'Print a bash, zsh or fish script that completes commands, flags, envs and keys.'
   static override description =
     'Envs and keys are read from the store, names only: completing them unlocks nothing. Install lines: see the README.'
   static override examples = [

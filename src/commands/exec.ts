@@ -18,7 +18,10 @@ A locked key stops exec before CMD starts (exit 4, naming every locked key and t
     '<%= config.bin %> exec --env test -- npm test',
     '<%= config.bin %> exec --env test --key DB_PASSWORD --key API_URL -- ./migrate.sh',
     '<%= config.bin %> exec --env test --unlock -- aws sts get-caller-identity',
-    '<%= config.bin %> exec --env test --key AWS_PROFILE --aws-credentials -- terraform plan',
+    {
+      description: "A tool that cannot read SSO profiles gets the role's credentials instead:",
+      command: '<%= config.bin %> exec --env test --key AWS_PROFILE --aws-credentials -- terraform plan',
+    },
   ]
 
   static override usage = 'exec --env E [--key K]... [--unlock] -- CMD [ARGS]...'

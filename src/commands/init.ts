@@ -4,7 +4,7 @@ import { initManifest, type InitReport } from '../operations/init.js'
 import { KeyrackCommand } from './base.js'
 
 export default class Init extends KeyrackCommand {
-  static override summary = "Write keyrack.yml, the project's list of keys, from the keys already set (names and vaults, never values)."
+  static override summary = "Write keyrack.yml, the project's key names and vaults, from the keys set here."
   static override description =
     'It goes to the top of the git work tree you are in (else the current folder), where keyrack finds it from any folder below. unlock, list and doctor then use it.'
   static override examples = ['<%= config.bin %> init --env test', '<%= config.bin %> init --env test --env prep --force']

@@ -4,7 +4,9 @@ import type { Listing } from '../operations/list.js'
 import { KeyrackCommand } from './base.js'
 
 export default class List extends KeyrackCommand {
-  static override summary = 'List keys with their vault and state (unlocked / locked / absent; missing: in keyrack.yml, not set here).'
+  static override summary = 'List keys with their vault and state: unlocked, locked, absent or missing.'
+  static override description =
+    'missing: a key the keyrack.yml of the current project declares that is not set here (the list gives its set command).'
   static override examples = ['<%= config.bin %> list', '<%= config.bin %> list --env test --json']
 
   static override flags = {

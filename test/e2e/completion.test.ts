@@ -98,11 +98,13 @@ describe('keyrack completion bash, run in bash', () => {
   it('completes commands after `keyrack `, hiding the hidden ones', async () => {
     expect(await bashCompletes('')).toEqual([
       'completion',
+      'credential-process',
       'del',
       'doctor',
       'exec',
       'get',
       'help',
+      'init',
       'list',
       'passphrase',
       'relock',
