@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { awsCliOrSkip } from '../support/fake-sso/aws-cli.js'
 import { ACME_URL, makeSsoWorld, parseIni, type SsoWorld } from '../support/fake-sso/world.js'
 import { tempDir } from '../support/temp.js'
+import { out } from '../support/cli.js'
 
 // Fault-campaign findings: the AWS config keyrack writes is the file the AWS CLI reads, parallel sets on one start URL
 // all succeed with one sso-session, and a symlinked config stays a symlink. The built CLI, the real aws CLI, the fake.
@@ -34,9 +35,6 @@ const setFlags = (key: string, profile: string) => [
   '--profile',
   profile,
 ]
-const out = (r: { stdout: unknown; stderr: unknown; exitCode?: number | undefined }) =>
-  `exit ${r.exitCode}\n--- stdout\n${String(r.stdout)}\n--- stderr\n${String(r.stderr)}`
-
 let world: SsoWorld | undefined
 afterEach(async () => {
   await world?.cleanup()

@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { awsClisOrSkip, type AwsCliV2 } from '../support/fake-sso/aws-cli.js'
 import { ACME_URL, makeSsoWorld, section, withoutSections, type SsoWorld } from '../support/fake-sso/world.js'
 import type { FakeSsoOptions } from '../support/fake-sso/server.js'
+import { out, ok } from '../support/cli.js'
 
 // aws.iam.sso keys in daily use (issue 13): role credentials for credential_process, set --credential-process, and a
 // `get` that renews an expiring session by itself. The built keyrack CLI, the real aws CLIs, a local fake IAM Identity
@@ -47,15 +48,6 @@ let aws: AwsCliV2 | undefined
 async function start(options: FakeSsoOptions = {}): Promise<SsoWorld> {
   world = await makeSsoWorld(aws!, options)
   return world
-}
-
-const out = (r: { stdout: unknown; stderr: unknown; exitCode?: number | undefined }) =>
-  `exit ${r.exitCode}\n--- stdout\n${String(r.stdout)}\n--- stderr\n${String(r.stderr)}`
-
-async function ok<R extends { exitCode?: number | undefined; stdout: unknown; stderr: unknown }>(run: Promise<R>): Promise<R> {
-  const result = await run
-  expect(result.exitCode, out(result)).toBe(0)
-  return result
 }
 
 /** The real aws CLI (through the argv-recording wrapper) in the world's HOME, pointed at the fake. */

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { cliCommand } from '../support/cli.js'
+import { cliCommand, ok, out } from '../support/cli.js'
 import { awsClisOrSkip, registrationFile, usesPkce, type AwsCliV2 } from '../support/fake-sso/aws-cli.js'
 import type { FakeSsoOptions } from '../support/fake-sso/server.js'
 import { ACME_URL, fingerprint, listFiles, makeSsoWorld, type SsoWorld } from '../support/fake-sso/world.js'
@@ -66,14 +66,6 @@ afterEach(async () => {
     await w?.cleanup()
   }
 })
-
-const out = (r: { stdout: unknown; stderr: unknown; exitCode?: number | undefined }) =>
-  `exit ${r.exitCode}\n--- stdout\n${String(r.stdout)}\n--- stderr\n${String(r.stderr)}`
-async function ok<R extends { exitCode?: number | undefined; stdout: unknown; stderr: unknown }>(run: Promise<R>): Promise<R> {
-  const result = await run
-  expect(result.exitCode, out(result)).toBe(0)
-  return result
-}
 
 describe.skipIf(clis.length > 0)('keyrack owns the sign-in client', () => {
   it.skip('needs an aws CLI v2 (see the warning above)', () => undefined)

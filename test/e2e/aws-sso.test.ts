@@ -15,6 +15,7 @@ import {
   type SsoWorld,
 } from '../support/fake-sso/world.js'
 import type { FakeSsoOptions } from '../support/fake-sso/server.js'
+import { out, ok } from '../support/cli.js'
 
 // aws.iam.sso end to end: the built keyrack CLI, the real aws CLI, a local fake IAM Identity Center.
 // The BROWSER script plays the user; the fake's ledger says what really happened on the wire.
@@ -77,17 +78,6 @@ let aws: AwsCliV2 | undefined
 async function start(options: FakeSsoOptions = {}): Promise<SsoWorld> {
   world = await makeSsoWorld(aws!, options)
   return world
-}
-
-/** stdout and stderr of a run, for assertion messages. */
-const out = (r: { stdout: unknown; stderr: unknown; exitCode?: number | undefined }) =>
-  `exit ${r.exitCode}\n--- stdout\n${String(r.stdout)}\n--- stderr\n${String(r.stderr)}`
-
-/** Run a step the scenario depends on; it must succeed. */
-async function ok<R extends { exitCode?: number | undefined; stdout: unknown; stderr: unknown }>(run: Promise<R>): Promise<R> {
-  const result = await run
-  expect(result.exitCode, out(result)).toBe(0)
-  return result
 }
 
 async function listJson(w: SsoWorld): Promise<Record<string, { state: string }>> {

@@ -61,6 +61,34 @@ async function stopAgent(): Promise<void> {
 
 const shellEnv = () => ({ ...cli.env, PATH: `${binDir}:${process.env.PATH ?? ''}`, COMPLETION_TEST_VARIABLE: 'x' })
 
+/** An interactive shell in a 200x40 terminal, in the throwaway HOME with the test's keyrack on PATH. */
+function promptIn(shell: string, args: string[]) {
+  const pty = spawn(shell, args, {
+    name: 'xterm-256color',
+    cols: 200,
+    rows: 40,
+    cwd: cli.home.dir,
+    env: { ...(shellEnv() as Record<string, string>), TERM: 'xterm-256color', PS1: 'PROMPT> ', HISTFILE: '' },
+  })
+  let screen = ''
+  pty.onData((data) => (screen += data))
+  const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()))
+  const waitFor = async (text: string) => {
+    const started = Date.now()
+    while (!stripAnsi(screen).includes(text)) {
+      if (Date.now() - started > 20_000) throw new Error(`timed out waiting for ${text}; screen:\n${stripAnsi(screen)}`)
+      await new Promise((r) => setTimeout(r, 25))
+    }
+  }
+  const close = async () => {
+    pty.write('exit\r')
+    const timer = setTimeout(() => pty.kill(), 5_000)
+    await exited
+    clearTimeout(timer)
+  }
+  return { pty, waitFor, close }
+}
+
 /**
  * What bash offers for a command line, as bash would call the completion function: COMP_WORDS are the line's words
  * (bash's own splitting: `--env=te` is `--env` `=` `te`), the last one the word at the cursor ('' after a space).
@@ -166,23 +194,7 @@ describe('keyrack completion bash, at a real prompt (readline splits the words, 
   it('completes a command, an --env= value, a key of that env and a vault id in place', async () => {
     // An interactive bash in a terminal, with the script sourced and a keyrack function that prints the arguments
     // it gets: the completed line, as bash would run it (the script calls `command keyrack`, the real one).
-    const pty = spawn('bash', ['--norc', '--noprofile', '-i'], {
-      name: 'xterm-256color',
-      cols: 200,
-      rows: 40,
-      cwd: cli.home.dir,
-      env: { ...(shellEnv() as Record<string, string>), TERM: 'xterm-256color', PS1: 'PROMPT> ', HISTFILE: '' },
-    })
-    let screen = ''
-    pty.onData((data) => (screen += data))
-    const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()))
-    const waitFor = async (text: string) => {
-      const started = Date.now()
-      while (!stripAnsi(screen).includes(text)) {
-        if (Date.now() - started > 20_000) throw new Error(`timed out waiting for ${text}; screen:\n${stripAnsi(screen)}`)
-        await new Promise((r) => setTimeout(r, 25))
-      }
-    }
+    const { pty, waitFor, close } = promptIn('bash', ['--norc', '--noprofile', '-i'])
     try {
       pty.write(`source '${bashScript}'; keyrack() { printf 'ARGS[%s]\\n' "$*"; }\r`)
       await waitFor('PROMPT> ')
@@ -197,11 +209,7 @@ describe('keyrack completion bash, at a real prompt (readline splits the words, 
         await waitFor(expected)
       }
     } finally {
-      // exit, and wait for it: the throwaway HOME is removed after this test
-      pty.write('exit\r')
-      const timer = setTimeout(() => pty.kill(), 5_000)
-      await exited
-      clearTimeout(timer)
+      await close() // and wait for it: the throwaway HOME is removed after this test
     }
   })
 })
@@ -213,23 +221,7 @@ describe.skipIf(!hasZsh)('keyrack completion zsh, at a real prompt (zle complete
     await writeFile(script, (await cli.run(['completion', 'zsh'])).stdout)
     // An interactive zsh with no user config, the script installed the way the README says (a folder on fpath, then
     // compinit), and a keyrack function that prints the arguments it gets: the completed line as zsh would run it.
-    const pty = spawn('zsh', ['-f', '-i'], {
-      name: 'xterm-256color',
-      cols: 200,
-      rows: 40,
-      cwd: cli.home.dir,
-      env: { ...(shellEnv() as Record<string, string>), TERM: 'xterm-256color', PS1: 'PROMPT> ', HISTFILE: '' },
-    })
-    let screen = ''
-    pty.onData((data) => (screen += data))
-    const exited = new Promise<void>((resolve) => pty.onExit(() => resolve()))
-    const waitFor = async (text: string) => {
-      const started = Date.now()
-      while (!stripAnsi(screen).includes(text)) {
-        if (Date.now() - started > 20_000) throw new Error(`timed out waiting for ${text}; screen:\n${stripAnsi(screen)}`)
-        await new Promise((r) => setTimeout(r, 25))
-      }
-    }
+    const { pty, waitFor, close } = promptIn('zsh', ['-f', '-i'])
     try {
       await waitFor('PROMPT> ')
       // READY$((1+1)): what the command prints, never what the terminal echoes of it
@@ -248,10 +240,7 @@ describe.skipIf(!hasZsh)('keyrack completion zsh, at a real prompt (zle complete
         await waitFor(expected)
       }
     } finally {
-      pty.write('exit\r')
-      const timer = setTimeout(() => pty.kill(), 5_000)
-      await exited
-      clearTimeout(timer)
+      await close()
     }
   })
 })

@@ -1,6 +1,7 @@
 import { execa, type Options, type Result } from 'execa'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { expect } from 'vitest'
 import { makeTestHome, type TestHome } from './deps.js'
 import { AgentClient } from '../../src/infra/agent-client.js'
 import { resolvePaths } from '../../src/infra/paths.js'
@@ -76,4 +77,15 @@ export async function makeCli(extraEnv: Record<string, string | undefined> = {})
       await home.cleanup()
     },
   }
+}
+
+/** stdout and stderr of a run, for assertion messages. */
+export const out = (r: { stdout: unknown; stderr: unknown; exitCode?: number | undefined }) =>
+  `exit ${r.exitCode}\n--- stdout\n${String(r.stdout)}\n--- stderr\n${String(r.stderr)}`
+
+/** Runs a step the scenario depends on; it must succeed. */
+export async function ok<R extends { exitCode?: number | undefined; stdout: unknown; stderr: unknown }>(run: Promise<R>): Promise<R> {
+  const result = await run
+  expect(result.exitCode, out(result)).toBe(0)
+  return result
 }
