@@ -3,9 +3,10 @@
 
 /**
  * The start of a line that its continuation lines hang under: leading spaces, then a mark (✓ ! ✗ … - + • or a
- * numbered item) or a label such as `Fix:` or `fix:`. Anything else hangs under the leading spaces only.
+ * numbered item) or a label such as `Fix:` or `fix:`. Anything else hangs under the leading spaces only. The marks are
+ * \u escapes (✓ \u2713, ✗ \u2717, … \u2026, • \u2022): the launcher bundle must stay ASCII (style.ts says why).
  */
-const HANG = /^( *)((?:[✓!✗…•*+-]|\d{1,2}\.|[A-Za-z][A-Za-z -]{0,15}:) )?/
+const HANG = /^( *)((?:[\u2713!\u2717\u2026\u2022*+-]|\d{1,2}\.|[A-Za-z][A-Za-z -]{0,15}:) )?/
 
 /** An SGR colour sequence (src/domain/style.ts): it takes no column. */
 const SGR = new RegExp(String.raw`\u001b\[[0-9;]*m`, 'g')
