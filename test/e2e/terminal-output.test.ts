@@ -70,8 +70,11 @@ afterAll(async () => {
 
 /** Lines wider than `width` that hold a space: a single long word (a path, a URL) is allowed its own line. */
 function tooWide(text: string, width = 80): string[] {
+  // A spinner redraws its line after each \r (each frame from column 0): what the terminal shows is each redraw, so a
+  // line is as wide as its widest redraw, however many frames a slow run drew.
   return stripAnsi(text)
     .split('\n')
+    .flatMap((line) => line.split('\r'))
     .filter((line) => [...line].length > width && line.trim().includes(' '))
 }
 
