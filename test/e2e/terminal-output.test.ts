@@ -72,9 +72,11 @@ afterAll(async () => {
 function tooWide(text: string, width = 80): string[] {
   // A spinner redraws its line after each \r (each frame from column 0): what the terminal shows is each redraw, so a
   // line is as wide as its widest redraw, however many frames a slow run drew.
-  return stripAnsi(text)
+  // Split before stripAnsi, which drops the \r.
+  return text
     .split('\n')
     .flatMap((line) => line.split('\r'))
+    .map((line) => stripAnsi(line))
     .filter((line) => [...line].length > width && line.trim().includes(' '))
 }
 
