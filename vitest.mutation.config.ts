@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 import base from './vitest.config.js'
 
 // The vitest config of mutation testing (stryker.config.mjs): the `unit` project of vitest.config.ts alone (unit and
@@ -7,5 +7,31 @@ import base from './vitest.config.js'
 const unit = base.test?.projects?.find((project) => typeof project === 'object' && 'test' in project && project.test?.name === 'unit')
 if (!unit || typeof unit !== 'object' || !('test' in unit)) throw new Error("vitest.config.ts has no project named 'unit'")
 
+// Left out: tests of the build, the house plan and the pinned Node, which exercise scripts/ and the entry layer (nothing
+// Stryker mutates), and which read what only `npm run build` makes or ask the npm registry.
+const NOT_MUTATED = [
+  'test/unit/build-keeps-binary.test.ts',
+  'test/unit/completion.test.ts',
+  'test/unit/layers.test.ts',
+  'test/unit/node-pin.test.ts',
+  'test/unit/run-js-unbuilt.test.ts',
+  'test/unit/sea-target.test.ts',
+]
+
 // Stryker runs these in worker threads (see test/support/mutation-setup.ts), where the agent cannot set a umask.
-export default defineConfig({ test: { projects: [{ ...unit, test: { ...unit.test, setupFiles: ['test/support/mutation-setup.ts'] } }] } })
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        ...unit,
+        test: {
+          ...unit.test,
+          exclude: [...(unit.test?.exclude ?? configDefaults.exclude), ...NOT_MUTATED],
+          setupFiles: ['test/support/mutation-setup.ts'],
+          // One worker for every run, not a new process per test file: starting one cost about a second a mutant.
+          isolate: false,
+        },
+      },
+    ],
+  },
+})
