@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Agent, MAX_CONNECTIONS, MAX_PENDING_REPLY_BYTES } from '../../src/agent/server.js'
 import { AgentClient } from '../../src/infra/agent-client.js'
 import { makeTestHome, type TestHome } from '../support/deps.js'
@@ -116,5 +116,23 @@ describe('expiry', () => {
     // Then nothing comes back, in get or status
     expect(await c.get({ id: 'soon@h', rev: 'r' })).toBeNull()
     expect(await c.status([{ id: 'soon@h', rev: 'r' }])).toEqual([null])
+  })
+
+  it('does not serve a value whose expiry the clock passed before its timer ran (a laptop waking from sleep)', async () => {
+    // Given a value held for a minute, and its expiry timer still a minute away
+    await startAgent()
+    const c = client()
+    await c.put([{ id: 'slept@h', rev: 'r', value: 'held-before-sleep', expiresAt: Date.now() + 60_000 }])
+    expect((await c.get({ id: 'slept@h', rev: 'r' }))?.value).toBe('held-before-sleep')
+    // When the clock jumps past the expiry and the next request comes before the timer fires
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      vi.setSystemTime(Date.now() + 61_000)
+      // Then the request itself finds the value expired, in get and status
+      expect(await c.get({ id: 'slept@h', rev: 'r' })).toBeNull()
+      expect(await c.status([{ id: 'slept@h', rev: 'r' }])).toEqual([null])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

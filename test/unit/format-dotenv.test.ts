@@ -99,7 +99,8 @@ describe('dotenv output', () => {
   })
 
   it('refuses a value it cannot write so both read it back, naming the key and the other formats', () => {
-    for (const value of [`it's "quoted"`, "it's\nmultiline", "it's $5", 'a\rb']) {
+    // A ' with a backslash: in double quotes dotenv would read C:\new with a line break, and \\ as two backslashes.
+    for (const value of [`it's "quoted"`, "it's\nmultiline", "it's $5", 'a\rb', "it's C:\\new\\table", "it's \\\\"]) {
       expect(() => formatEnv([{ key: 'BAD', value }], 'dotenv')).toThrow(UsageError)
       expect(() => formatEnv([{ key: 'BAD', value }], 'dotenv')).toThrow(/value of BAD cannot be written as dotenv/)
     }
