@@ -25,6 +25,8 @@ class RecordingVault implements Vault {
   notes: string[] = []
   readonly setInputs: SetInput[] = []
   readonly unlockOptions: UnlockOptions[] = []
+  /** The keys each relock was given, in order. */
+  readonly relocked: string[] = []
 
   private fail(step: Step) {
     this.calls.push(step)
@@ -50,7 +52,8 @@ class RecordingVault implements Vault {
     this.fail('get')
     return new Secret(this.readBack)
   }
-  async relock(): Promise<string[]> {
+  async relock(keys: StoredKey[]): Promise<string[]> {
+    this.relocked.push(...keys.map((k) => k.slug.toString()))
     this.fail('relock')
     return []
   }
@@ -128,6 +131,7 @@ describe('the roundtrip in set', () => {
     vault.failAt = 'get'
     await run().catch(() => undefined)
     expect(vault.calls).toEqual(['set', 'unlock', 'get', 'relock', 'rollback'])
+    expect(vault.relocked).toEqual(['test.API_URL'])
   })
 
   it('a value read back different from the one set fails at get', async () => {
@@ -281,6 +285,32 @@ describe('the roundtrip in set: what each step hands on', () => {
     expect(exits).toEqual([])
   })
 
+  it.each([
+    ['set', ['set', 'rollback']],
+    ['unlock', ['set', 'unlock', 'relock', 'rollback']],
+    ['relock', ['set', 'unlock', 'get', 'relock', 'rollback']],
+  ] as const)(
+    'Ctrl-C during %s, which still succeeds, stops the roundtrip before its next step: rolled back, nothing recorded (exit 130)',
+    async (step, calls) => {
+      // Given a step that finishes normally although Ctrl-C came while it ran
+      const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
+      const original = vault[step].bind(vault) as (...args: unknown[]) => Promise<unknown>
+      ;(vault as unknown as Record<string, unknown>)[step] = async (...args: unknown[]) => {
+        const result = await original(...args)
+        process.emit('SIGINT')
+        return result
+      }
+      // When
+      const error = await run().catch((e: unknown) => e)
+      exit.mockRestore()
+      // Then no later step runs, what was set is rolled back, and the store does not name the key
+      expect(error).toBeInstanceOf(CancelledError)
+      expect((error as CancelledError).exitCode).toBe(130)
+      expect(vault.calls).toEqual(calls)
+      expect((await deps.store.read()).keys['test.API_URL']).toBeUndefined()
+    },
+  )
+
   it('a SIGTERM that nothing notices (a step waiting at a prompt) rolls back and exits 143 after a grace of 3 s', async () => {
     // Given: an unlock that never returns, as a prompt would not after SIGTERM
     const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
@@ -294,11 +324,14 @@ describe('the roundtrip in set: what each step hands on', () => {
     const running = run().catch((e: unknown) => e)
     await new Promise((resolve) => setTimeout(resolve, 3_300))
     const exits = exit.mock.calls.map(([code]) => code)
+    // (a real exit ends the process here: what is rolled back by now is all that ever will be)
+    const callsAtExit = [...vault.calls]
     // (the stubbed exit returned: let the step end so the guard takes its handlers away)
     answer(new Error('the prompt was closed'))
     expect(await running).toBeInstanceOf(CancelledError)
     exit.mockRestore()
     // Then
+    expect(callsAtExit).toEqual(['set', 'unlock', 'rollback'])
     expect(vault.calls).toEqual(['set', 'unlock', 'rollback'])
     expect(exits).toEqual([143])
   })
