@@ -188,6 +188,23 @@ describe('values at rest', () => {
     const payload = JSON.parse(await withIdentity.decrypt(file!, 'text')) as { value?: unknown }
     expect(payload.value).toBe(value)
   })
+
+  it("a replaced value leaves no copy behind: the set's commit removes the old value file itself", async () => {
+    // Given A set once
+    const first = await setWithEnv('A', 'first-value')
+    const before = await valueFiles()
+    // When the vault sets it again and the store records the new file (set's own steps, without the sweep that
+    // follows a whole set: a sweep can be skipped, when another keyrack holds the key's lock)
+    const { deps, vault } = run({ KEYRACK_PASSPHRASE: PASS }, 'second-value')
+    const outcome = await vault.set(Slug.of('test', 'A'), { flags: { value: '-' }, previous: first })
+    await deps.store.put('test.A', { vault: 'os.secure', ref: outcome.ref }, new Date())
+    await outcome.commit?.()
+    // Then one value file remains, a new one: the old encrypted value is gone from disk, not just forgotten
+    const after = await valueFiles()
+    expect(after.size).toBe(1)
+    expect([...after.keys()].some((path) => before.has(path))).toBe(false)
+    expect((await unlockThenGet(await storedKey(deps, Slug.of('test', 'A')))).got).toBe('second-value')
+  })
 })
 
 describe('unlock, key by key', () => {
