@@ -174,6 +174,29 @@ describe('AwsConfigFile: editing preserves every other byte', () => {
     expect(next.text).toBe('[default]\r\nregion = x\r\n\r\n[profile p]\r\nregion = y\r\n')
   })
 
+  it.each([
+    ['an empty file', ''],
+    ['a file ending with a line break', '[default]\nregion = x\n'],
+    ['a file ending mid-line', '[default]\nregion = x'],
+    ['a CRLF file', '[default]\r\nregion = x\r\n'],
+    ['the hand-kept config', MESSY],
+  ])('removing a section it appended gives back %s byte for byte, its blank line included', (_name, original) => {
+    const appended = AwsConfigFile.parse(original, '/c').withSection('profile', 'p', [['region', 'y']])
+    expect(appended.withoutSection('profile', 'p').text).toBe(original.length > 0 && !/[\r\n]$/.test(original) ? original + '\n' : original)
+  })
+
+  it('removing a section that a comment follows keeps the blank line before it: only an appended section takes one away', () => {
+    const text = '[default]\nregion = x\n\n[profile a]\nregion = y\n; b is next\n[profile b]\nregion = z\n'
+    expect(AwsConfigFile.parse(text, '/c').withoutSection('profile', 'a').text).toBe(
+      '[default]\nregion = x\n\n; b is next\n[profile b]\nregion = z\n',
+    )
+  })
+
+  it('removing a section in the middle keeps the blank line and comment that follow it, which belong to the next', () => {
+    const text = '[profile a]\nregion = x\n\n; b is next\n[profile b]\nregion = y\n'
+    expect(AwsConfigFile.parse(text, '/c').withoutSection('profile', 'a').text).toBe('\n; b is next\n[profile b]\nregion = y\n')
+  })
+
   it('removes one section and nothing else', () => {
     const config = AwsConfigFile.parse(MESSY, '/c')
     const removed = config.withoutSection('profile', 'legacy')
