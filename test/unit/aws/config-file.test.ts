@@ -168,6 +168,16 @@ describe('AwsConfigFile: editing preserves every other byte', () => {
     expect(next.profiles().map((p) => p.name)).toEqual(['default', 'acme.demo.admin', 'legacy'])
   })
 
+  it('replacing the section that ends the file without a line break keeps it ending so, even with no keys left', () => {
+    const config = AwsConfigFile.parse('[default]\nregion = x\n\n[profile p]\nregion = x', '/c')
+    expect(config.withSection('profile', 'p', [['region', 'y']]).text).toBe('[default]\nregion = x\n\n[profile p]\nregion = y')
+    const headerOnly = AwsConfigFile.parse('[default]\nregion = x\n\n[profile p]', '/c')
+    expect(headerOnly.withSection('profile', 'p', []).text).toBe('[default]\nregion = x\n\n[profile p]')
+    // and a section followed by more keeps its line break
+    const middle = AwsConfigFile.parse('[profile p]\nregion = x\n[profile q]\nregion = z', '/c')
+    expect(middle.withSection('profile', 'p', [['region', 'y']]).text).toBe('[profile p]\nregion = y\n[profile q]\nregion = z')
+  })
+
   it('keeps CRLF line endings and writes new lines with CRLF', () => {
     const crlf = '[default]\r\nregion = x\r\n'
     const next = AwsConfigFile.parse(crlf, '/c').withSection('profile', 'p', [['region', 'y']])
