@@ -173,6 +173,7 @@ export async function sweepSignInLeftovers(dir: string): Promise<SignInLeftover[
     throw error
   }
   const left: SignInLeftover[] = []
+  // Stryker disable next-line MethodExpression: fsp.readdir (libuv scandir) already returns the names sorted; the sort only states the order
   for (const name of names.sort()) {
     const path = join(dir, name)
     const folder = name.startsWith(TEMP_CONFIG_DIR_PREFIX)
