@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ExitCode, KeyLockedError, KeyNotFoundError, UnavailableError, UsageError } from '../../src/domain/errors.js'
 import { Secret } from '../../src/domain/secret.js'
 import { Slug } from '../../src/domain/slug.js'
+import type { Manifest } from '../../src/domain/manifest.js'
 import type { Deps } from '../../src/app/deps.js'
 import { deleteKey } from '../../src/operations/del.js'
 import { childEnvironment, execEnvironment } from '../../src/operations/exec.js'
@@ -394,6 +395,75 @@ describe('execEnvironment --aws-credentials', () => {
       fix: expect.stringContaining('--key'),
     })
     expect(asked).toEqual([])
+  })
+
+  it("lists the keys CMD gets: the others, then the role's four variables, never the aws key itself", async () => {
+    const prepared = await execEnvironment({ selection: { env: 'test', keys: ['AWS_PROFILE', 'B'] }, awsCredentials: true }, deps)
+    expect(prepared.keys).toEqual(['B', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION'])
+  })
+
+  it('says which selection has no aws.iam.sso key, and how to name one of two', async () => {
+    const none = await execEnvironment({ selection: { env: 'test', keys: ['B'] }, awsCredentials: true }, deps).catch((e: unknown) => e)
+    expect(none).toMatchObject({
+      message: '--aws-credentials: no aws.iam.sso key in the keys B of env test.',
+      fix: 'Drop --aws-credentials, or name an aws.iam.sso key with --key (keyrack list shows the vault of each key).',
+    })
+    await given({ 'ci.B': 'os.direct', 'ci.C': 'os.direct' })
+    await expect(execEnvironment({ selection: { env: 'ci', keys: ['B', 'C'] }, awsCredentials: true }, deps)).rejects.toMatchObject({
+      message: '--aws-credentials: no aws.iam.sso key in the keys B, C of env ci.',
+    })
+    await expect(execEnvironment({ selection: { env: 'ci' }, awsCredentials: true }, deps)).rejects.toMatchObject({
+      message: '--aws-credentials: no aws.iam.sso key in env ci.',
+    })
+    await expect(execEnvironment({ selection: { env: 'test' }, awsCredentials: true }, deps)).rejects.toMatchObject({
+      message: '--aws-credentials: AWS_PROFILE, OTHER_AWS are all aws.iam.sso keys; one process has one set of AWS credentials.',
+      fix: 'Name one of them with --key, e.g. --key AWS_PROFILE (and the other keys you need).',
+    })
+  })
+})
+
+describe('execEnvironment with a keyrack.yml', () => {
+  const manifestAt = (envs: Manifest['envs']) => async (): Promise<Manifest> => ({ path: '/proj/keyrack.yml', envs })
+  beforeEach(async () => {
+    deps = { ...deps, env: { PATH: '/bin' } }
+    await given({ 'test.A': 'os.secure', 'test.B': 'os.direct', 'test.C': 'os.direct' })
+  })
+
+  it('without --key runs with exactly the keys it declares for the env, and names the file', async () => {
+    deps = { ...deps, manifest: manifestAt({ test: { B: {}, A: {} }, prod: { Z: {} } }) }
+    const prepared = await execEnvironment({ selection: { env: 'test' } }, deps)
+    expect(prepared).toEqual({
+      env: { PATH: '/bin', A: 'value of test.A', B: 'value of test.B' },
+      keys: ['A', 'B'],
+      unlocked: [],
+      manifest: '/proj/keyrack.yml',
+    })
+  })
+
+  it('--key wins over it; an env it does not declare, or no keyrack.yml, is the whole env', async () => {
+    deps = { ...deps, manifest: manifestAt({ test: { B: {}, MISSING: {} } }) }
+    const named = await execEnvironment({ selection: { env: 'test', keys: ['C'] } }, deps)
+    expect(named).toEqual({ env: { PATH: '/bin', C: 'value of test.C' }, keys: ['C'], unlocked: [] })
+    deps = { ...deps, manifest: manifestAt({ prod: { Z: {} } }) }
+    expect((await execEnvironment({ selection: { env: 'test' } }, deps)).keys).toEqual(['A', 'B', 'C'])
+    deps = { ...deps, manifest: async () => undefined }
+    expect(await execEnvironment({ selection: { env: 'test' } }, deps)).not.toHaveProperty('manifest')
+  })
+
+  it('a declared key not set here stops it (exit 3) with the set command of the first', async () => {
+    deps = { ...deps, manifest: manifestAt({ test: { A: {}, NEW: { vault: 'os.secure' } } }) }
+    await expect(execEnvironment({ selection: { env: 'test' } }, deps)).rejects.toMatchObject({
+      exitCode: 3,
+      message: '/proj/keyrack.yml declares a key for env test not set here: NEW.',
+      fix: 'Run: keyrack set --key NEW --env test --vault os.secure',
+    })
+    deps = { ...deps, manifest: manifestAt({ test: { X: {}, A: {}, Y: { vault: 'os.direct' } } }) }
+    const error = await execEnvironment({ selection: { env: 'test' } }, deps).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(KeyNotFoundError)
+    expect(error).toMatchObject({
+      message: '/proj/keyrack.yml declares 2 keys for env test not set here: X, Y.',
+      fix: 'Run: keyrack set --key X --env test   (keyrack doctor lists each one)',
+    })
   })
 })
 
