@@ -7,11 +7,11 @@ import type { Deps } from '../../src/app/deps.js'
 import { deleteKey } from '../../src/operations/del.js'
 import { childEnvironment, execEnvironment } from '../../src/operations/exec.js'
 import { getEnv, getKey, getValues } from '../../src/operations/get.js'
-import { listKeys } from '../../src/operations/list.js'
+import { listing, listKeys } from '../../src/operations/list.js'
 import { relockKeys } from '../../src/operations/relock.js'
 import { requireKeys, selectKeys } from '../../src/operations/scope.js'
 import { renderRemedy, unlockRemedy } from '../../src/domain/remedy.js'
-import { unlockKeys } from '../../src/operations/unlock.js'
+import { unlockKeys, unlockSelected } from '../../src/operations/unlock.js'
 import type { KeyState, SetOutcome, StoredKey, UnlockResult, Vault } from '../../src/vaults/vault.js'
 import { makeTestDeps, makeTestHome, type TestHome } from '../support/deps.js'
 
@@ -524,6 +524,82 @@ describe('unlockKeys', () => {
   })
 })
 
+describe('unlockKeys with a keyrack.yml', () => {
+  const manifestAt = (envs: Manifest['envs']) => async (): Promise<Manifest> => ({ path: '/proj/keyrack.yml', envs })
+  beforeEach(async () => {
+    await given({ 'test.C': 'os.secure', 'test.A': 'os.secure', 'test.B': 'os.direct', 'prod.A': 'os.secure' })
+  })
+
+  it('unlocks the declared keys only, and reports the declared ones not set here with their set command, in slug order', async () => {
+    deps = { ...deps, manifest: manifestAt({ test: { C: {}, NEW: { vault: 'os.direct' }, B: {} }, prod: { ZZ: {} } }) }
+    const report = await unlockKeys({ env: 'test' }, {}, deps)
+    expect(secure.batches).toEqual([['unlock', ['test.C']]])
+    expect(direct.batches).toEqual([['unlock', ['test.B']]])
+    expect(report).toEqual({
+      keys: [
+        { slug: 'test.B', vault: 'os.direct', outcome: 'unlocked' },
+        { slug: 'test.C', vault: 'os.secure', outcome: 'unlocked' },
+        {
+          slug: 'test.NEW',
+          vault: 'os.direct',
+          outcome: 'missing',
+          detail: 'declared in keyrack.yml, not set here',
+          error: {
+            name: 'KeyNotFoundError',
+            message: 'No key NEW in env test.',
+            fix: 'Run: keyrack set --key NEW --env test --vault os.direct',
+          },
+        },
+      ],
+      manifest: '/proj/keyrack.yml',
+      exitCode: 0,
+    })
+  })
+
+  it('without an env, every env it declares; a missing key without a vault has an empty vault', async () => {
+    deps = { ...deps, manifest: manifestAt({ test: { A: {} }, prod: { A: {}, B: {} } }) }
+    const report = await unlockKeys({}, {}, deps)
+    expect(secure.batches).toEqual([['unlock', ['prod.A', 'test.A']]])
+    expect(report.keys.map((k) => [k.slug, k.vault, k.outcome])).toEqual([
+      ['prod.A', 'os.secure', 'unlocked'],
+      ['prod.B', '', 'missing'],
+      ['test.A', 'os.secure', 'unlocked'],
+    ])
+    expect(report.keys[1]!.error?.fix).toBe('Run: keyrack set --key B --env prod')
+  })
+
+  it('--key, an env it does not declare, or no keyrack.yml: the store decides', async () => {
+    deps = { ...deps, manifest: manifestAt({ test: { A: {} } }) }
+    expect((await unlockKeys({ slug: slug('test.B') }, {}, deps)).keys.map((k) => k.slug)).toEqual(['test.B'])
+    const prod = await unlockKeys({ env: 'prod' }, {}, deps)
+    expect(prod.keys.map((k) => k.slug)).toEqual(['prod.A'])
+    expect(prod).not.toHaveProperty('manifest')
+  })
+
+  it('none of the declared keys set here is not found (exit 3), with the first set command', async () => {
+    deps = { ...deps, manifest: manifestAt({ test: { X: { vault: 'os.direct' }, Y: {} } }) }
+    const error = await unlockKeys({ env: 'test' }, {}, deps).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(KeyNotFoundError)
+    expect(error).toMatchObject({
+      message: 'None of the 2 key(s) /proj/keyrack.yml declares is set here.',
+      fix: 'Set them, starting with: keyrack set --key X --env test --vault os.direct   (keyrack doctor lists each one)',
+    })
+    deps = { ...deps, manifest: manifestAt({ test: { X: {} } }) }
+    await expect(unlockKeys({ env: 'test' }, {}, deps)).rejects.toMatchObject({
+      fix: 'Set them, starting with: keyrack set --key X --env test   (keyrack doctor lists each one)',
+    })
+    expect(secure.batches).toEqual([])
+  })
+
+  it('reports keys of several vaults in slug order, and a failure without error or reason as "unlock failed"', async () => {
+    secure.unlockResults.set('test.C', { outcome: 'failed' })
+    const { report, firstError } = await unlockSelected(selectKeys(await deps.store.read(), { env: 'test' }), {}, deps)
+    expect(firstError).toEqual(new Error('unlock failed'))
+    expect(report.keys.map((k) => k.slug)).toEqual(['test.A', 'test.B', 'test.C'])
+    expect(report.exitCode).toBe(ExitCode.locked)
+  })
+})
+
 describe('relockKeys', () => {
   it('hands each vault its keys once, gathers what the vaults say happened beside, and calls a key of a vault that cannot lock always readable', async () => {
     await given({ 'test.B': 'os.direct', 'test.A': 'os.secure', 'test.C': 'os.secure', 'prod.A': 'os.secure' })
@@ -615,5 +691,49 @@ describe('listKeys', () => {
     expect(await listKeys({}, deps)).toEqual([])
     await given({ 'test.A': 'os.direct', 'prod.A': 'os.direct' })
     expect((await listKeys({}, deps)).map((k) => k.slug)).toEqual(['prod.A', 'test.A'])
+  })
+})
+
+describe('listing: the store and keyrack.yml together', () => {
+  const manifestAt = (envs: Manifest['envs']) => async (): Promise<Manifest> => ({ path: '/proj/keyrack.yml', envs })
+
+  it('marks the declared keys, adds the missing ones with their set command, all in slug order, and names the file', async () => {
+    await given({ 'test.B': 'os.direct', 'test.D': 'os.direct', 'prod.A': 'os.direct' })
+    deps = { ...deps, manifest: manifestAt({ test: { E: {}, B: {}, A: { vault: 'os.secure', description: 'the API' } }, prod: { Z: {} } }) }
+    const list = await listing({ env: 'test' }, deps)
+    expect(list.manifest).toBe('/proj/keyrack.yml')
+    expect(list).not.toHaveProperty('empty')
+    expect(list.keys.map((k) => ({ slug: k.slug, state: k.state, declared: k.declared, vault: k.vault, set: k.set }))).toEqual([
+      { slug: 'test.A', state: 'missing', declared: true, vault: 'os.secure', set: 'keyrack set --key A --env test --vault os.secure' },
+      { slug: 'test.B', state: 'locked', declared: true, vault: 'os.direct', set: undefined },
+      { slug: 'test.D', state: 'locked', declared: false, vault: 'os.direct', set: undefined },
+      { slug: 'test.E', state: 'missing', declared: true, vault: undefined, set: 'keyrack set --key E --env test' },
+    ])
+    expect(list.keys[0]).toEqual({
+      slug: 'test.A',
+      env: 'test',
+      key: 'A',
+      vault: 'os.secure',
+      state: 'missing',
+      declared: true,
+      set: 'keyrack set --key A --env test --vault os.secure',
+    })
+    expect(list.keys[3]).not.toHaveProperty('vault')
+  })
+
+  it('nothing to list says what to do: a first key, the env probably meant, or one for that env', async () => {
+    deps = { ...deps, manifest: async () => undefined }
+    expect(await listing({}, deps)).toEqual({ keys: [], empty: 'No keys yet. Add one: keyrack set --key API_URL --env test' })
+    await given({ 'test.A': 'os.direct' })
+    expect((await listing({ env: 'tset' }, deps)).empty).toBe('No keys in env tset. Did you mean test? --env test   (envs with keys: test)')
+    expect((await listing({ env: 'production' }, deps)).empty).toBe(
+      'No keys in env production. Add one: keyrack set --key API_URL --env production',
+    )
+  })
+
+  it('a vault that cannot be opened makes its keys unknown, with why', async () => {
+    await given({ 'test.A': 'os.envvar' })
+    const list = await listKeys({}, deps)
+    expect(list.map((k) => [k.slug, k.state, k.detail])).toEqual([['test.A', 'unknown', 'Unknown vault "os.envvar".']])
   })
 })
