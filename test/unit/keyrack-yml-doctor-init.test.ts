@@ -1,12 +1,12 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Deps } from '../../../src/operations/deps.js'
-import { KeyNotFoundError, UsageError } from '../../../src/domain/errors.js'
-import { ManifestError, type Manifest } from '../../../src/domain/manifest.js'
-import { manifestChecks } from '../../../src/operations/doctor/manifest-checks.js'
-import { initManifest } from '../../../src/operations/init.js'
-import { makeTestDeps, makeTestHome, type TestHome } from '../../support/deps.js'
+import type { Deps } from '../../src/operations/deps.js'
+import { KeyNotFoundError, UsageError } from '../../src/domain/errors.js'
+import { ManifestError, type Manifest } from '../../src/domain/manifest.js'
+import { manifestChecks } from '../../src/operations/doctor/manifest-checks.js'
+import { initManifest } from '../../src/operations/init.js'
+import { makeTestDeps, makeTestHome, type TestHome } from '../support/deps.js'
 
 // keyrack.yml as doctor reports it (which declared keys are set here, which are in another vault, with the exact set
 // command to run) and as `keyrack init` writes it (from the keys set, never over an existing file without --force).
