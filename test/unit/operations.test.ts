@@ -9,7 +9,9 @@ import { childEnvironment, execEnvironment } from '../../src/operations/exec.js'
 import { getEnv, getKey, getValues } from '../../src/operations/get.js'
 import { listing, listKeys } from '../../src/operations/list.js'
 import { relockKeys } from '../../src/operations/relock.js'
-import { requireKeys, selectKeys } from '../../src/operations/scope.js'
+import { roleCredentials } from '../../src/operations/credentials.js'
+import { sweepLeftovers } from '../../src/operations/sweep.js'
+import { bySlug, requireKeys, selectKeys } from '../../src/operations/scope.js'
 import { renderRemedy, unlockRemedy } from '../../src/domain/remedy.js'
 import { unlockKeys, unlockSelected } from '../../src/operations/unlock.js'
 import type { KeyState, SetOutcome, StoredKey, UnlockResult, Vault } from '../../src/vaults/vault.js'
@@ -735,5 +737,209 @@ describe('listing: the store and keyrack.yml together', () => {
     await given({ 'test.A': 'os.envvar' })
     const list = await listKeys({}, deps)
     expect(list.map((k) => [k.slug, k.state, k.detail])).toEqual([['test.A', 'unknown', 'Unknown vault "os.envvar".']])
+  })
+})
+
+/** A reporter that keeps its warnings and info lines. */
+function linesReporter(): Deps['reporter'] & { warnings: string[]; infos: string[] } {
+  const warnings: string[] = []
+  const infos: string[] = []
+  return {
+    warnings,
+    infos,
+    step() {},
+    info: (text: string) => void infos.push(text),
+    warn: (text: string) => void warnings.push(text),
+    progress: () => ({ done() {}, fail() {}, clear() {} }),
+  }
+}
+
+describe('deleteKey: what the user is told', () => {
+  it('a key that does not exist: nothing to delete (never the set command that would create it)', async () => {
+    await given({ 'prod.OTHER': 'os.secure' })
+    await expect(deleteKey(slug('test.B'), deps)).rejects.toMatchObject({
+      message: 'No key B in env test.',
+      fix: 'Nothing to delete: keyrack list shows what exists.',
+    })
+  })
+
+  it('a vault that fails to delete its data: a warning naming the key, the vault, why, and what removes it later', async () => {
+    const reporter = linesReporter()
+    deps = { ...deps, reporter }
+    await given({ 'test.A': 'os.secure' })
+    secure.del = async () => {
+      throw new Error('EACCES: permission denied')
+    }
+    await deleteKey(slug('test.A'), deps)
+    expect(reporter.warnings).toEqual([
+      'test.A is deleted; its os.secure data could not be removed yet (EACCES: permission denied). The next keyrack set, del or unlock removes it.',
+    ])
+  })
+})
+
+describe('getKey and getValues: errors that are not locks', () => {
+  beforeEach(async () => {
+    await given({ 'test.A': 'os.secure', 'test.B': 'os.direct' })
+  })
+
+  it("a vault's own error is passed on as it is; anything else thrown becomes an Error", async () => {
+    const disk = new Error('EIO: i/o error')
+    secure.getErrors.set('test.A', disk)
+    await expect(getKey(slug('test.A'), deps)).rejects.toBe(disk)
+    await expect(getEnv('test', deps)).rejects.toBe(disk)
+    secure.getErrors.set('test.A', 'a string')
+    const error = await getKey(slug('test.A'), deps).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(Error)
+    expect((error as Error).message).toBe('a string')
+  })
+
+  it('a batch read that fails fails each of its keys, with its error', async () => {
+    Object.assign(secure, {
+      getMany: async () => {
+        throw new Error('agent socket closed')
+      },
+    })
+    await expect(getEnv('test', deps)).rejects.toThrow('agent socket closed')
+  })
+})
+
+describe('keyNotFound: the fix a missing key gets', () => {
+  it('a close key of the same env first, with the hint to list; a close key of another env is not offered as this env', async () => {
+    await given({ 'test.API_URI': 'os.direct', 'prod.API_URX': 'os.direct' })
+    await expect(getKey(slug('test.API_URL'), deps)).rejects.toMatchObject({
+      fix: 'Did you mean API_URI? --key API_URI --env test   (keyrack list shows what exists)',
+    })
+    await expect(getKey(slug('ci.API_URX'), deps)).rejects.toMatchObject({
+      fix: 'Did you mean env prod? --key API_URX --env prod   (keyrack list shows what exists)',
+    })
+    await expect(getKey(slug('ci.API_URY'), deps)).rejects.toMatchObject({
+      fix: 'Add it: keyrack set --key API_URY --env ci   (keyrack list shows what exists)',
+    })
+  })
+
+  it('slug order is a comparator in code units: before, the same, after', () => {
+    const at = (text: string) => ({ slug: slug(text) })
+    expect([bySlug(at('test.A'), at('test.a')), bySlug(at('test.a'), at('test.A')), bySlug(at('test.A'), at('test.A'))]).toEqual([-1, 1, 0])
+  })
+})
+
+describe('roleCredentials', () => {
+  it('a key of another vault has none: the vault is not even opened, and the fix reads it with get', async () => {
+    await given({ 'test.A': 'os.direct' })
+    Object.assign(direct, { roleCredentials: async () => ({}) })
+    const error = await roleCredentials(slug('test.A'), deps).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(UsageError)
+    expect(error).toMatchObject({
+      message: 'test.A is an os.direct key: only aws.iam.sso keys have AWS role credentials.',
+      fix: "Name an aws.iam.sso key (keyrack list shows each key's vault), or read this one with: keyrack get --key A --env test",
+    })
+    expect(opened).toEqual([])
+  })
+
+  it("a locked session gets this key's unlock command; a lock whose fix is not an unlock, or any other error, is kept", async () => {
+    const aws = new FakeVault('aws.iam.sso')
+    let failure: unknown
+    Object.assign(aws, {
+      roleCredentials: async () => {
+        throw failure
+      },
+    })
+    deps = { ...deps, vaults: { get: async () => aws } }
+    await given({ 'test.AWS_PROFILE': 'aws.iam.sso' })
+    failure = new KeyLockedError('The SSO session has expired.')
+    const relocked = await roleCredentials(slug('test.AWS_PROFILE'), deps).catch((e: unknown) => e)
+    expect(relocked).toBeInstanceOf(KeyLockedError)
+    expect(relocked).toMatchObject({ message: 'The SSO session has expired.', fix: 'Run: keyrack unlock --env test --key AWS_PROFILE' })
+    failure = new KeyLockedError('Its profile is gone.', { fix: 'Set it again: keyrack set --key AWS_PROFILE --env test --force' })
+    await expect(roleCredentials(slug('test.AWS_PROFILE'), deps)).rejects.toBe(failure)
+    failure = new KeyLockedError('locked', { fix: unlockRemedy({}, { before: 'Run: ' }) })
+    await expect(roleCredentials(slug('test.AWS_PROFILE'), deps)).rejects.toMatchObject({
+      fix: 'Run: keyrack unlock --env test --key AWS_PROFILE',
+    })
+    failure = new UnavailableError('no aws CLI')
+    await expect(roleCredentials(slug('test.AWS_PROFILE'), deps)).rejects.toBe(failure)
+  })
+})
+
+describe('sweepLeftovers', () => {
+  /** A store whose reads answer from a script (what another keyrack changed meanwhile), and whose update is recorded. */
+  function scriptedStore(
+    reads: Array<Record<string, { vault: string; ref: object }>>,
+    atUpdate: Record<string, { vault: string; ref: object }>,
+  ) {
+    const updated: unknown[] = []
+    const asData = (keys: Record<string, { vault: string; ref: object }>) => ({
+      version: 1 as const,
+      keys: Object.fromEntries(Object.entries(keys).map(([k, e]) => [k, { ...e, createdAt: '', updatedAt: '' }])),
+    })
+    const store = {
+      read: async () => asData(reads.length > 1 ? reads.shift()! : reads[0]!),
+      update: async (change: (data: ReturnType<typeof asData>) => void) => {
+        const data = asData(atUpdate)
+        change(data)
+        updated.push(data.keys)
+      },
+    }
+    return { store: store as unknown as Deps['store'], updated }
+  }
+
+  function migratingVault(): FakeVault & { migrated: string[] } {
+    const vault = Object.assign(new FakeVault('os.secure'), { migrated: [] as string[] })
+    Object.assign(vault, {
+      migrate: async (key: StoredKey) => {
+        vault.migrated.push(key.slug.toString())
+        return { moved: true }
+      },
+    })
+    return vault
+  }
+
+  it('moves each key of this vault to its new place and records the new ref; keys of other vaults are left alone', async () => {
+    const vault = migratingVault()
+    const { store, updated } = scriptedStore(
+      [{ 'test.A': { vault: 'os.secure', ref: { old: 1 } }, 'test.B': { vault: 'os.direct', ref: {} } }],
+      { 'test.A': { vault: 'os.secure', ref: { old: 1 } } },
+    )
+    await sweepLeftovers(vault, { ...deps, store })
+    expect(vault.migrated).toEqual(['test.A'])
+    expect(updated).toEqual([{ 'test.A': expect.objectContaining({ ref: { moved: true } }) }])
+  })
+
+  it('a key another keyrack moved or changed meanwhile is not migrated, or its new ref not overwritten', async () => {
+    // Moved to another vault between the first read and the read under its lock; and the reverse
+    const vault = migratingVault()
+    const moved = scriptedStore(
+      [
+        { 'test.A': { vault: 'os.secure', ref: {} }, 'test.B': { vault: 'os.direct', ref: {} } },
+        { 'test.A': { vault: 'os.direct', ref: {} }, 'test.B': { vault: 'os.secure', ref: {} } },
+      ],
+      {},
+    )
+    await sweepLeftovers(vault, { ...deps, store: moved.store })
+    expect(vault.migrated).toEqual([])
+    // Set again (a new ref), or moved, while the value was being copied
+    for (const atUpdate of [{ 'test.A': { vault: 'os.secure', ref: { new: 1 } } }, { 'test.A': { vault: 'os.direct', ref: { old: 1 } } }]) {
+      const changed = scriptedStore([{ 'test.A': { vault: 'os.secure', ref: { old: 1 } } }], atUpdate)
+      await sweepLeftovers(migratingVault(), { ...deps, store: changed.store })
+      expect(changed.updated).toEqual([{ 'test.A': expect.objectContaining(atUpdate['test.A']) }])
+    }
+  })
+
+  it('never fails the command: a migration or a sweep that fails is a warning naming the vault', async () => {
+    const reporter = linesReporter()
+    const vault = Object.assign(new FakeVault('os.secure'), {
+      migrate: async () => {
+        throw new Error('disk full')
+      },
+      sweep: async () => {
+        throw new Error('EPERM')
+      },
+    })
+    await given({ 'test.A': 'os.secure' })
+    await sweepLeftovers(vault, { ...deps, reporter })
+    expect(reporter.warnings).toEqual([
+      'Could not move a key of os.secure to its new file name (it still reads the old one): disk full',
+      'Could not remove leftovers of an interrupted write in os.secure: EPERM',
+    ])
   })
 })
