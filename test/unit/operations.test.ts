@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ExitCode, KeyLockedError, KeyNotFoundError, UnavailableError, UsageError } from '../../src/domain/errors.js'
 import { Secret } from '../../src/domain/secret.js'
 import { Slug } from '../../src/domain/slug.js'
@@ -11,6 +11,7 @@ import { listing, listKeys } from '../../src/operations/list.js'
 import { relockKeys } from '../../src/operations/relock.js'
 import { roleCredentials } from '../../src/operations/credentials.js'
 import { sweepLeftovers } from '../../src/operations/sweep.js'
+import { withKeyLock } from '../../src/infra/key-lock.js'
 import { bySlug, requireKeys, selectKeys } from '../../src/operations/scope.js'
 import { renderRemedy, unlockRemedy } from '../../src/domain/remedy.js'
 import { unlockKeys, unlockSelected } from '../../src/operations/unlock.js'
@@ -761,6 +762,34 @@ describe('deleteKey: what the user is told', () => {
       message: 'No key B in env test.',
       fix: 'Nothing to delete: keyrack list shows what exists.',
     })
+  })
+
+  it('waits for another keyrack changing the same key, and says so', async () => {
+    const reporter = linesReporter()
+    deps = { ...deps, reporter }
+    await given({ 'test.A': 'os.secure' })
+    let release!: () => void
+    let held!: () => void
+    const holding = new Promise<void>((resolve) => (held = resolve))
+    const holder = withKeyLock(deps.paths.keyrackHome, slug('test.A'), async () => {
+      held()
+      await new Promise<void>((resolve) => (release = resolve))
+    })
+    await holding
+    // The wait is told after a second of it: the clock jumps instead of the test sleeping.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const deleting = deleteKey(slug('test.A'), deps)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      vi.setSystemTime(Date.now() + 1_500)
+      while (reporter.infos.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+      release()
+      await holder
+      await deleting
+    } finally {
+      vi.useRealTimers()
+    }
+    expect(reporter.infos[0]).toMatch(/^Waiting for another keyrack \(pid \d+\) that is changing test\.A\.\.\.$/)
   })
 
   it('a vault that fails to delete its data: a warning naming the key, the vault, why, and what removes it later', async () => {
