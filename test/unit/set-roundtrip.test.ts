@@ -288,6 +288,7 @@ describe('the roundtrip in set: what each step hands on', () => {
   it.each([
     ['set', ['set', 'rollback']],
     ['unlock', ['set', 'unlock', 'relock', 'rollback']],
+    ['get', ['set', 'unlock', 'get', 'relock', 'rollback']],
     ['relock', ['set', 'unlock', 'get', 'relock', 'rollback']],
   ] as const)(
     'Ctrl-C during %s, which still succeeds, stops the roundtrip before its next step: rolled back, nothing recorded (exit 130)',
