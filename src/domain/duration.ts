@@ -6,7 +6,8 @@ const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 export function parseDuration(text: string, flag: string): number {
   const parts = [...text.matchAll(/(\d+)([smhd])/g)]
   const total = parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS], 0)
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text || total <= 0) {
+  // No parts at all is refused too: their join is '' (only an empty text equals it) and their total 0.
+  if (parts.map((p) => p[0]).join('') !== text || total <= 0) {
     throw new UsageError(`Invalid ${flag} ${JSON.stringify(text)}: use a number with a unit, e.g. 45s, 30m, 2h, 1h30m, 1d.`, {
       fix: `Pass ${flag} 30m (or another duration).`,
     })

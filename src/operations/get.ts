@@ -64,7 +64,8 @@ export async function getValues(selection: Selection, deps: Deps): Promise<EnvVa
     const result = results[i]!
     if (result instanceof Error) {
       if (isUnlockable(result)) locked.push({ key, error: result })
-      else if (locked.length === 0) throw withUnlockFix(result, unlockRemedy({ env: selection.env }, { before: 'Run: ' }))
+      // Not a lock `keyrack unlock` lifts, so no unlock fix for it: the vault's own error, as it is.
+      else if (locked.length === 0) throw result
     } else values.push({ key: key.slug.key, value: result })
   })
   if (locked.length > 0) throw lockedError(selection, locked)

@@ -1,16 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ExitCode, KeyLockedError, KeyNotFoundError, UnavailableError, UsageError } from '../../src/domain/errors.js'
 import { Secret } from '../../src/domain/secret.js'
 import { Slug } from '../../src/domain/slug.js'
+import type { Manifest } from '../../src/domain/manifest.js'
 import type { Deps } from '../../src/app/deps.js'
 import { deleteKey } from '../../src/operations/del.js'
 import { childEnvironment, execEnvironment } from '../../src/operations/exec.js'
 import { getEnv, getKey, getValues } from '../../src/operations/get.js'
-import { listKeys } from '../../src/operations/list.js'
+import { listing, listKeys } from '../../src/operations/list.js'
 import { relockKeys } from '../../src/operations/relock.js'
-import { requireKeys, selectKeys } from '../../src/operations/scope.js'
+import { roleCredentials } from '../../src/operations/credentials.js'
+import { sweepLeftovers } from '../../src/operations/sweep.js'
+import { withKeyLock } from '../../src/infra/key-lock.js'
+import { bySlug, requireKeys, selectKeys } from '../../src/operations/scope.js'
 import { renderRemedy, unlockRemedy } from '../../src/domain/remedy.js'
-import { unlockKeys } from '../../src/operations/unlock.js'
+import { unlockKeys, unlockSelected } from '../../src/operations/unlock.js'
 import type { KeyState, SetOutcome, StoredKey, UnlockResult, Vault } from '../../src/vaults/vault.js'
 import { makeTestDeps, makeTestHome, type TestHome } from '../support/deps.js'
 
@@ -395,6 +399,75 @@ describe('execEnvironment --aws-credentials', () => {
     })
     expect(asked).toEqual([])
   })
+
+  it("lists the keys CMD gets: the others, then the role's four variables, never the aws key itself", async () => {
+    const prepared = await execEnvironment({ selection: { env: 'test', keys: ['AWS_PROFILE', 'B'] }, awsCredentials: true }, deps)
+    expect(prepared.keys).toEqual(['B', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CREDENTIAL_EXPIRATION'])
+  })
+
+  it('says which selection has no aws.iam.sso key, and how to name one of two', async () => {
+    const none = await execEnvironment({ selection: { env: 'test', keys: ['B'] }, awsCredentials: true }, deps).catch((e: unknown) => e)
+    expect(none).toMatchObject({
+      message: '--aws-credentials: no aws.iam.sso key in the keys B of env test.',
+      fix: 'Drop --aws-credentials, or name an aws.iam.sso key with --key (keyrack list shows the vault of each key).',
+    })
+    await given({ 'ci.B': 'os.direct', 'ci.C': 'os.direct' })
+    await expect(execEnvironment({ selection: { env: 'ci', keys: ['B', 'C'] }, awsCredentials: true }, deps)).rejects.toMatchObject({
+      message: '--aws-credentials: no aws.iam.sso key in the keys B, C of env ci.',
+    })
+    await expect(execEnvironment({ selection: { env: 'ci' }, awsCredentials: true }, deps)).rejects.toMatchObject({
+      message: '--aws-credentials: no aws.iam.sso key in env ci.',
+    })
+    await expect(execEnvironment({ selection: { env: 'test' }, awsCredentials: true }, deps)).rejects.toMatchObject({
+      message: '--aws-credentials: AWS_PROFILE, OTHER_AWS are all aws.iam.sso keys; one process has one set of AWS credentials.',
+      fix: 'Name one of them with --key, e.g. --key AWS_PROFILE (and the other keys you need).',
+    })
+  })
+})
+
+describe('execEnvironment with a keyrack.yml', () => {
+  const manifestAt = (envs: Manifest['envs']) => async (): Promise<Manifest> => ({ path: '/proj/keyrack.yml', envs })
+  beforeEach(async () => {
+    deps = { ...deps, env: { PATH: '/bin' } }
+    await given({ 'test.A': 'os.secure', 'test.B': 'os.direct', 'test.C': 'os.direct' })
+  })
+
+  it('without --key runs with exactly the keys it declares for the env, and names the file', async () => {
+    deps = { ...deps, manifest: manifestAt({ test: { B: {}, A: {} }, prod: { Z: {} } }) }
+    const prepared = await execEnvironment({ selection: { env: 'test' } }, deps)
+    expect(prepared).toEqual({
+      env: { PATH: '/bin', A: 'value of test.A', B: 'value of test.B' },
+      keys: ['A', 'B'],
+      unlocked: [],
+      manifest: '/proj/keyrack.yml',
+    })
+  })
+
+  it('--key wins over it; an env it does not declare, or no keyrack.yml, is the whole env', async () => {
+    deps = { ...deps, manifest: manifestAt({ test: { B: {}, MISSING: {} } }) }
+    const named = await execEnvironment({ selection: { env: 'test', keys: ['C'] } }, deps)
+    expect(named).toEqual({ env: { PATH: '/bin', C: 'value of test.C' }, keys: ['C'], unlocked: [] })
+    deps = { ...deps, manifest: manifestAt({ prod: { Z: {} } }) }
+    expect((await execEnvironment({ selection: { env: 'test' } }, deps)).keys).toEqual(['A', 'B', 'C'])
+    deps = { ...deps, manifest: async () => undefined }
+    expect(await execEnvironment({ selection: { env: 'test' } }, deps)).not.toHaveProperty('manifest')
+  })
+
+  it('a declared key not set here stops it (exit 3) with the set command of the first', async () => {
+    deps = { ...deps, manifest: manifestAt({ test: { A: {}, NEW: { vault: 'os.secure' } } }) }
+    await expect(execEnvironment({ selection: { env: 'test' } }, deps)).rejects.toMatchObject({
+      exitCode: 3,
+      message: '/proj/keyrack.yml declares a key for env test not set here: NEW.',
+      fix: 'Run: keyrack set --key NEW --env test --vault os.secure',
+    })
+    deps = { ...deps, manifest: manifestAt({ test: { X: {}, A: {}, Y: { vault: 'os.direct' } } }) }
+    const error = await execEnvironment({ selection: { env: 'test' } }, deps).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(KeyNotFoundError)
+    expect(error).toMatchObject({
+      message: '/proj/keyrack.yml declares 2 keys for env test not set here: X, Y.',
+      fix: 'Run: keyrack set --key X --env test   (keyrack doctor lists each one)',
+    })
+  })
 })
 
 describe('unlockKeys', () => {
@@ -451,6 +524,82 @@ describe('unlockKeys', () => {
   it('an empty scope is not found (exit 3) and unlocks nothing', async () => {
     await expect(unlockKeys({ env: 'ci' }, {}, deps)).rejects.toBeInstanceOf(KeyNotFoundError)
     expect(secure.batches).toEqual([])
+  })
+})
+
+describe('unlockKeys with a keyrack.yml', () => {
+  const manifestAt = (envs: Manifest['envs']) => async (): Promise<Manifest> => ({ path: '/proj/keyrack.yml', envs })
+  beforeEach(async () => {
+    await given({ 'test.C': 'os.secure', 'test.A': 'os.secure', 'test.B': 'os.direct', 'prod.A': 'os.secure' })
+  })
+
+  it('unlocks the declared keys only, and reports the declared ones not set here with their set command, in slug order', async () => {
+    deps = { ...deps, manifest: manifestAt({ test: { C: {}, NEW: { vault: 'os.direct' }, B: {} }, prod: { ZZ: {} } }) }
+    const report = await unlockKeys({ env: 'test' }, {}, deps)
+    expect(secure.batches).toEqual([['unlock', ['test.C']]])
+    expect(direct.batches).toEqual([['unlock', ['test.B']]])
+    expect(report).toEqual({
+      keys: [
+        { slug: 'test.B', vault: 'os.direct', outcome: 'unlocked' },
+        { slug: 'test.C', vault: 'os.secure', outcome: 'unlocked' },
+        {
+          slug: 'test.NEW',
+          vault: 'os.direct',
+          outcome: 'missing',
+          detail: 'declared in keyrack.yml, not set here',
+          error: {
+            name: 'KeyNotFoundError',
+            message: 'No key NEW in env test.',
+            fix: 'Run: keyrack set --key NEW --env test --vault os.direct',
+          },
+        },
+      ],
+      manifest: '/proj/keyrack.yml',
+      exitCode: 0,
+    })
+  })
+
+  it('without an env, every env it declares; a missing key without a vault has an empty vault', async () => {
+    deps = { ...deps, manifest: manifestAt({ test: { A: {} }, prod: { A: {}, B: {} } }) }
+    const report = await unlockKeys({}, {}, deps)
+    expect(secure.batches).toEqual([['unlock', ['prod.A', 'test.A']]])
+    expect(report.keys.map((k) => [k.slug, k.vault, k.outcome])).toEqual([
+      ['prod.A', 'os.secure', 'unlocked'],
+      ['prod.B', '', 'missing'],
+      ['test.A', 'os.secure', 'unlocked'],
+    ])
+    expect(report.keys[1]!.error?.fix).toBe('Run: keyrack set --key B --env prod')
+  })
+
+  it('--key, an env it does not declare, or no keyrack.yml: the store decides', async () => {
+    deps = { ...deps, manifest: manifestAt({ test: { A: {} } }) }
+    expect((await unlockKeys({ slug: slug('test.B') }, {}, deps)).keys.map((k) => k.slug)).toEqual(['test.B'])
+    const prod = await unlockKeys({ env: 'prod' }, {}, deps)
+    expect(prod.keys.map((k) => k.slug)).toEqual(['prod.A'])
+    expect(prod).not.toHaveProperty('manifest')
+  })
+
+  it('none of the declared keys set here is not found (exit 3), with the first set command', async () => {
+    deps = { ...deps, manifest: manifestAt({ test: { X: { vault: 'os.direct' }, Y: {} } }) }
+    const error = await unlockKeys({ env: 'test' }, {}, deps).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(KeyNotFoundError)
+    expect(error).toMatchObject({
+      message: 'None of the 2 key(s) /proj/keyrack.yml declares is set here.',
+      fix: 'Set them, starting with: keyrack set --key X --env test --vault os.direct   (keyrack doctor lists each one)',
+    })
+    deps = { ...deps, manifest: manifestAt({ test: { X: {} } }) }
+    await expect(unlockKeys({ env: 'test' }, {}, deps)).rejects.toMatchObject({
+      fix: 'Set them, starting with: keyrack set --key X --env test   (keyrack doctor lists each one)',
+    })
+    expect(secure.batches).toEqual([])
+  })
+
+  it('reports keys of several vaults in slug order, and a failure without error or reason as "unlock failed"', async () => {
+    secure.unlockResults.set('test.C', { outcome: 'failed' })
+    const { report, firstError } = await unlockSelected(selectKeys(await deps.store.read(), { env: 'test' }), {}, deps)
+    expect(firstError).toEqual(new Error('unlock failed'))
+    expect(report.keys.map((k) => k.slug)).toEqual(['test.A', 'test.B', 'test.C'])
+    expect(report.exitCode).toBe(ExitCode.locked)
   })
 })
 
@@ -545,5 +694,281 @@ describe('listKeys', () => {
     expect(await listKeys({}, deps)).toEqual([])
     await given({ 'test.A': 'os.direct', 'prod.A': 'os.direct' })
     expect((await listKeys({}, deps)).map((k) => k.slug)).toEqual(['prod.A', 'test.A'])
+  })
+})
+
+describe('listing: the store and keyrack.yml together', () => {
+  const manifestAt = (envs: Manifest['envs']) => async (): Promise<Manifest> => ({ path: '/proj/keyrack.yml', envs })
+
+  it('marks the declared keys, adds the missing ones with their set command, all in slug order, and names the file', async () => {
+    await given({ 'test.B': 'os.direct', 'test.D': 'os.direct', 'prod.A': 'os.direct' })
+    deps = { ...deps, manifest: manifestAt({ test: { E: {}, B: {}, A: { vault: 'os.secure', description: 'the API' } }, prod: { Z: {} } }) }
+    const list = await listing({ env: 'test' }, deps)
+    expect(list.manifest).toBe('/proj/keyrack.yml')
+    expect(list).not.toHaveProperty('empty')
+    expect(list.keys.map((k) => ({ slug: k.slug, state: k.state, declared: k.declared, vault: k.vault, set: k.set }))).toEqual([
+      { slug: 'test.A', state: 'missing', declared: true, vault: 'os.secure', set: 'keyrack set --key A --env test --vault os.secure' },
+      { slug: 'test.B', state: 'locked', declared: true, vault: 'os.direct', set: undefined },
+      { slug: 'test.D', state: 'locked', declared: false, vault: 'os.direct', set: undefined },
+      { slug: 'test.E', state: 'missing', declared: true, vault: undefined, set: 'keyrack set --key E --env test' },
+    ])
+    expect(list.keys[0]).toEqual({
+      slug: 'test.A',
+      env: 'test',
+      key: 'A',
+      vault: 'os.secure',
+      state: 'missing',
+      declared: true,
+      set: 'keyrack set --key A --env test --vault os.secure',
+    })
+    expect(list.keys[3]).not.toHaveProperty('vault')
+  })
+
+  it('nothing to list says what to do: a first key, the env probably meant, or one for that env', async () => {
+    deps = { ...deps, manifest: async () => undefined }
+    expect(await listing({}, deps)).toEqual({ keys: [], empty: 'No keys yet. Add one: keyrack set --key API_URL --env test' })
+    await given({ 'test.A': 'os.direct' })
+    expect((await listing({ env: 'tset' }, deps)).empty).toBe('No keys in env tset. Did you mean test? --env test   (envs with keys: test)')
+    expect((await listing({ env: 'production' }, deps)).empty).toBe(
+      'No keys in env production. Add one: keyrack set --key API_URL --env production',
+    )
+  })
+
+  it('a vault that cannot be opened makes its keys unknown, with why', async () => {
+    await given({ 'test.A': 'os.envvar' })
+    const list = await listKeys({}, deps)
+    expect(list.map((k) => [k.slug, k.state, k.detail])).toEqual([['test.A', 'unknown', 'Unknown vault "os.envvar".']])
+  })
+})
+
+/** A reporter that keeps its warnings and info lines. */
+function linesReporter(): Deps['reporter'] & { warnings: string[]; infos: string[] } {
+  const warnings: string[] = []
+  const infos: string[] = []
+  return {
+    warnings,
+    infos,
+    step() {},
+    info: (text: string) => void infos.push(text),
+    warn: (text: string) => void warnings.push(text),
+    progress: () => ({ done() {}, fail() {}, clear() {} }),
+  }
+}
+
+describe('deleteKey: what the user is told', () => {
+  it('a key that does not exist: nothing to delete (never the set command that would create it)', async () => {
+    await given({ 'prod.OTHER': 'os.secure' })
+    await expect(deleteKey(slug('test.B'), deps)).rejects.toMatchObject({
+      message: 'No key B in env test.',
+      fix: 'Nothing to delete: keyrack list shows what exists.',
+    })
+  })
+
+  it('waits for another keyrack changing the same key, and says so', async () => {
+    const reporter = linesReporter()
+    deps = { ...deps, reporter }
+    await given({ 'test.A': 'os.secure' })
+    let release!: () => void
+    let held!: () => void
+    const holding = new Promise<void>((resolve) => (held = resolve))
+    const holder = withKeyLock(deps.paths.keyrackHome, slug('test.A'), async () => {
+      held()
+      await new Promise<void>((resolve) => (release = resolve))
+    })
+    await holding
+    // The wait is told after a second of it: the clock jumps instead of the test sleeping.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const deleting = deleteKey(slug('test.A'), deps)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      vi.setSystemTime(Date.now() + 1_500)
+      while (reporter.infos.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+      release()
+      await holder
+      await deleting
+    } finally {
+      vi.useRealTimers()
+    }
+    expect(reporter.infos[0]).toMatch(/^Waiting for another keyrack \(pid \d+\) that is changing test\.A\.\.\.$/)
+  })
+
+  it('a vault that fails to delete its data: a warning naming the key, the vault, why, and what removes it later', async () => {
+    const reporter = linesReporter()
+    deps = { ...deps, reporter }
+    await given({ 'test.A': 'os.secure' })
+    secure.del = async () => {
+      throw new Error('EACCES: permission denied')
+    }
+    await deleteKey(slug('test.A'), deps)
+    expect(reporter.warnings).toEqual([
+      'test.A is deleted; its os.secure data could not be removed yet (EACCES: permission denied). The next keyrack set, del or unlock removes it.',
+    ])
+  })
+})
+
+describe('getKey and getValues: errors that are not locks', () => {
+  beforeEach(async () => {
+    await given({ 'test.A': 'os.secure', 'test.B': 'os.direct' })
+  })
+
+  it("a vault's own error is passed on as it is; anything else thrown becomes an Error", async () => {
+    const disk = new Error('EIO: i/o error')
+    secure.getErrors.set('test.A', disk)
+    await expect(getKey(slug('test.A'), deps)).rejects.toBe(disk)
+    await expect(getEnv('test', deps)).rejects.toBe(disk)
+    secure.getErrors.set('test.A', 'a string')
+    const error = await getKey(slug('test.A'), deps).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(Error)
+    expect((error as Error).message).toBe('a string')
+  })
+
+  it('a batch read that fails fails each of its keys, with its error', async () => {
+    Object.assign(secure, {
+      getMany: async () => {
+        throw new Error('agent socket closed')
+      },
+    })
+    await expect(getEnv('test', deps)).rejects.toThrow('agent socket closed')
+  })
+})
+
+describe('keyNotFound: the fix a missing key gets', () => {
+  it('a close key of the same env first, with the hint to list; a close key of another env is not offered as this env', async () => {
+    await given({ 'test.API_URI': 'os.direct', 'prod.API_URX': 'os.direct' })
+    await expect(getKey(slug('test.API_URL'), deps)).rejects.toMatchObject({
+      fix: 'Did you mean API_URI? --key API_URI --env test   (keyrack list shows what exists)',
+    })
+    await expect(getKey(slug('ci.API_URX'), deps)).rejects.toMatchObject({
+      fix: 'Did you mean env prod? --key API_URX --env prod   (keyrack list shows what exists)',
+    })
+    await expect(getKey(slug('ci.API_URY'), deps)).rejects.toMatchObject({
+      fix: 'Add it: keyrack set --key API_URY --env ci   (keyrack list shows what exists)',
+    })
+  })
+
+  it('slug order is a comparator in code units: before, the same, after', () => {
+    const at = (text: string) => ({ slug: slug(text) })
+    expect([bySlug(at('test.A'), at('test.a')), bySlug(at('test.a'), at('test.A')), bySlug(at('test.A'), at('test.A'))]).toEqual([-1, 1, 0])
+  })
+})
+
+describe('roleCredentials', () => {
+  it('a key of another vault has none: the vault is not even opened, and the fix reads it with get', async () => {
+    await given({ 'test.A': 'os.direct' })
+    Object.assign(direct, { roleCredentials: async () => ({}) })
+    const error = await roleCredentials(slug('test.A'), deps).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(UsageError)
+    expect(error).toMatchObject({
+      message: 'test.A is an os.direct key: only aws.iam.sso keys have AWS role credentials.',
+      fix: "Name an aws.iam.sso key (keyrack list shows each key's vault), or read this one with: keyrack get --key A --env test",
+    })
+    expect(opened).toEqual([])
+  })
+
+  it("a locked session gets this key's unlock command; a lock whose fix is not an unlock, or any other error, is kept", async () => {
+    const aws = new FakeVault('aws.iam.sso')
+    let failure: unknown
+    Object.assign(aws, {
+      roleCredentials: async () => {
+        throw failure
+      },
+    })
+    deps = { ...deps, vaults: { get: async () => aws } }
+    await given({ 'test.AWS_PROFILE': 'aws.iam.sso' })
+    failure = new KeyLockedError('The SSO session has expired.')
+    const relocked = await roleCredentials(slug('test.AWS_PROFILE'), deps).catch((e: unknown) => e)
+    expect(relocked).toBeInstanceOf(KeyLockedError)
+    expect(relocked).toMatchObject({ message: 'The SSO session has expired.', fix: 'Run: keyrack unlock --env test --key AWS_PROFILE' })
+    failure = new KeyLockedError('Its profile is gone.', { fix: 'Set it again: keyrack set --key AWS_PROFILE --env test --force' })
+    await expect(roleCredentials(slug('test.AWS_PROFILE'), deps)).rejects.toBe(failure)
+    failure = new KeyLockedError('locked', { fix: unlockRemedy({}, { before: 'Run: ' }) })
+    await expect(roleCredentials(slug('test.AWS_PROFILE'), deps)).rejects.toMatchObject({
+      fix: 'Run: keyrack unlock --env test --key AWS_PROFILE',
+    })
+    failure = new UnavailableError('no aws CLI')
+    await expect(roleCredentials(slug('test.AWS_PROFILE'), deps)).rejects.toBe(failure)
+  })
+})
+
+describe('sweepLeftovers', () => {
+  /** A store whose reads answer from a script (what another keyrack changed meanwhile), and whose update is recorded. */
+  function scriptedStore(
+    reads: Array<Record<string, { vault: string; ref: object }>>,
+    atUpdate: Record<string, { vault: string; ref: object }>,
+  ) {
+    const updated: unknown[] = []
+    const asData = (keys: Record<string, { vault: string; ref: object }>) => ({
+      version: 1 as const,
+      keys: Object.fromEntries(Object.entries(keys).map(([k, e]) => [k, { ...e, createdAt: '', updatedAt: '' }])),
+    })
+    const store = {
+      read: async () => asData(reads.length > 1 ? reads.shift()! : reads[0]!),
+      update: async (change: (data: ReturnType<typeof asData>) => void) => {
+        const data = asData(atUpdate)
+        change(data)
+        updated.push(data.keys)
+      },
+    }
+    return { store: store as unknown as Deps['store'], updated }
+  }
+
+  function migratingVault(): FakeVault & { migrated: string[] } {
+    const vault = Object.assign(new FakeVault('os.secure'), { migrated: [] as string[] })
+    Object.assign(vault, {
+      migrate: async (key: StoredKey) => {
+        vault.migrated.push(key.slug.toString())
+        return { moved: true }
+      },
+    })
+    return vault
+  }
+
+  it('moves each key of this vault to its new place and records the new ref; keys of other vaults are left alone', async () => {
+    const vault = migratingVault()
+    const { store, updated } = scriptedStore(
+      [{ 'test.A': { vault: 'os.secure', ref: { old: 1 } }, 'test.B': { vault: 'os.direct', ref: {} } }],
+      { 'test.A': { vault: 'os.secure', ref: { old: 1 } } },
+    )
+    await sweepLeftovers(vault, { ...deps, store })
+    expect(vault.migrated).toEqual(['test.A'])
+    expect(updated).toEqual([{ 'test.A': expect.objectContaining({ ref: { moved: true } }) }])
+  })
+
+  it('a key another keyrack moved or changed meanwhile is not migrated, or its new ref not overwritten', async () => {
+    // Moved to another vault between the first read and the read under its lock; and the reverse
+    const vault = migratingVault()
+    const moved = scriptedStore(
+      [
+        { 'test.A': { vault: 'os.secure', ref: {} }, 'test.B': { vault: 'os.direct', ref: {} } },
+        { 'test.A': { vault: 'os.direct', ref: {} }, 'test.B': { vault: 'os.secure', ref: {} } },
+      ],
+      {},
+    )
+    await sweepLeftovers(vault, { ...deps, store: moved.store })
+    expect(vault.migrated).toEqual([])
+    // Set again (a new ref), or moved, while the value was being copied
+    for (const atUpdate of [{ 'test.A': { vault: 'os.secure', ref: { new: 1 } } }, { 'test.A': { vault: 'os.direct', ref: { old: 1 } } }]) {
+      const changed = scriptedStore([{ 'test.A': { vault: 'os.secure', ref: { old: 1 } } }], atUpdate)
+      await sweepLeftovers(migratingVault(), { ...deps, store: changed.store })
+      expect(changed.updated).toEqual([{ 'test.A': expect.objectContaining(atUpdate['test.A']) }])
+    }
+  })
+
+  it('never fails the command: a migration or a sweep that fails is a warning naming the vault', async () => {
+    const reporter = linesReporter()
+    const vault = Object.assign(new FakeVault('os.secure'), {
+      migrate: async () => {
+        throw new Error('disk full')
+      },
+      sweep: async () => {
+        throw new Error('EPERM')
+      },
+    })
+    await given({ 'test.A': 'os.secure' })
+    await sweepLeftovers(vault, { ...deps, reporter })
+    expect(reporter.warnings).toEqual([
+      'Could not move a key of os.secure to its new file name (it still reads the old one): disk full',
+      'Could not remove leftovers of an interrupted write in os.secure: EPERM',
+    ])
   })
 })

@@ -288,6 +288,7 @@ describe('the roundtrip in set: what each step hands on', () => {
   it.each([
     ['set', ['set', 'rollback']],
     ['unlock', ['set', 'unlock', 'relock', 'rollback']],
+    ['get', ['set', 'unlock', 'get', 'relock', 'rollback']],
     ['relock', ['set', 'unlock', 'get', 'relock', 'rollback']],
   ] as const)(
     'Ctrl-C during %s, which still succeeds, stops the roundtrip before its next step: rolled back, nothing recorded (exit 130)',
@@ -429,4 +430,201 @@ describe('set on a key that exists', () => {
     expect(old.deleted).toEqual([])
     expect((await deps.store.read()).keys['test.API_URL']).toMatchObject({ vault: 'os.envvar' })
   })
+})
+
+/** A reporter that keeps every line, step and info alike. */
+function linesReporter(): Reporter & { steps: string[]; infos: string[] } {
+  const steps: string[] = []
+  const infos: string[] = []
+  return {
+    steps,
+    infos,
+    step: (text) => void steps.push(text),
+    info: (text) => void infos.push(text),
+    warn() {},
+    progress: () => ({ done() {}, fail() {}, clear() {} }),
+  }
+}
+
+describe('set: what the user sees', () => {
+  it('prints each step as it is done, with all the vault notes on the store line', async () => {
+    const reporter = linesReporter()
+    vault.notes = ['created your identity', 'wrote its file']
+    const report = await run({}, { ...deps, reporter })
+    expect(reporter.steps).toEqual([
+      'stored (created your identity; wrote its file)',
+      'unlocked',
+      'read back equal',
+      'relocked',
+      'recorded in the store',
+    ])
+    expect(report.notes).toEqual(['created your identity', 'wrote its file'])
+  })
+
+  it('a vault with no notes gives a report without notes; an unlock that was not needed and says nothing reads "already"', async () => {
+    vault.set = async () => ({ ref: { n: 1 }, expected: new Secret('value'), rollback: async () => undefined })
+    vault.unlockOutcome = 'already-unlocked'
+    const report = await run()
+    expect(report.notes).toEqual([])
+    expect(report.steps.map((s) => s.detail).slice(0, 2)).toEqual(['stored', 'unlocked (already)'])
+  })
+
+  it('a second set of the same key waits for the first, and says so', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const original = vault.set.bind(vault)
+    let first = true
+    vault.set = async (...args) => {
+      if (first) {
+        first = false
+        await gate
+      }
+      return original(...args)
+    }
+    const reporter = linesReporter()
+    // The wait is told after a second of it: the clock jumps instead of the test sleeping.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const one = run()
+      while (first) await new Promise((resolve) => setTimeout(resolve, 5))
+      const two = run({ force: true }, { ...deps, reporter })
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      vi.setSystemTime(Date.now() + 1_500)
+      while (reporter.infos.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+      release()
+      await Promise.all([one, two])
+    } finally {
+      vi.useRealTimers()
+    }
+    expect(reporter.infos[0]).toMatch(/^Waiting for another keyrack \(pid \d+\) that is changing test\.API_URL\.\.\.$/)
+    expect(vault.calls.filter((c) => c === 'commit')).toHaveLength(2)
+  })
+
+  it('an unlock that returns no result fails at unlock, saying so', async () => {
+    vault.unlock = async () => []
+    const error = (await run().catch((e: unknown) => e)) as RoundtripFailedError
+    expect(error).toBeInstanceOf(RoundtripFailedError)
+    expect(error.message).toBe('set failed at the unlock step: the vault reported no result. Nothing was changed.')
+    expect(error.fix).toBeUndefined()
+  })
+
+  it('a key that differs from an existing one only by case is refused, naming the one to use', async () => {
+    await deps.store.put('test.api_url', { vault: 'os.direct', ref: {} }, new Date())
+    const error = await run({ force: true }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(UsageError)
+    expect(error).toMatchObject({
+      message: 'test.API_URL differs from the existing key test.api_url only by case.',
+      fix: 'Use test.api_url (keyrack set --key test.api_url --force replaces it), or pick a name that differs by more than case.',
+    })
+    expect(vault.calls).toEqual([])
+  })
+})
+
+describe('set: overwriting, the question', () => {
+  beforeEach(async () => {
+    await deps.store.put('test.API_URL', { vault: 'os.direct', ref: {} }, new Date())
+  })
+
+  /** A prompter that records each question whole and answers with `answer`. */
+  const asking = (interactive: boolean, answer: boolean) => {
+    const questions: unknown[] = []
+    const prompts = {
+      interactive,
+      confirm: async (q: unknown) => {
+        questions.push(q)
+        return answer
+      },
+    } as unknown as Deps['prompts']
+    return { questions, deps: { ...deps, prompts } }
+  }
+
+  it('asks whether to replace, naming the key and its vault, "no" by default; "yes" replaces', async () => {
+    const { questions, deps: d } = asking(true, true)
+    const report = await run({}, d)
+    expect(questions).toEqual([{ message: 'test.API_URL already exists (os.direct). Replace it?', flag: '--force', default: false }])
+    expect(report.overwritten).toBe(true)
+  })
+
+  it('"no" keeps the key, saying so', async () => {
+    const { deps: d } = asking(true, false)
+    const error = await run({}, d).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(CancelledError)
+    expect(error).toMatchObject({ message: 'Kept the existing test.API_URL. Nothing was changed.' })
+  })
+
+  it('never asks without a TTY: the error names the question and --force', async () => {
+    const { questions, deps: d } = asking(false, true)
+    const error = await run({}, d).catch((e: unknown) => e)
+    expect(questions).toEqual([])
+    expect(error).toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('"test.API_URL already exists (os.direct). Replace it?"'),
+      fix: 'Pass --force.',
+    })
+  })
+})
+
+describe('set: signals', () => {
+  it('Ctrl-C while a step fails by itself is "Cancelled", SIGHUP after a step is "Stopped by a signal" (129)', async () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
+    try {
+      vault.unlock = async () => {
+        vault.calls.push('unlock')
+        process.emit('SIGINT')
+        throw new Error('aws sso login exited with 130')
+      }
+      const cancelled = await run().catch((e: unknown) => e)
+      expect(cancelled).toMatchObject({ exitCode: 130, message: 'Cancelled. Nothing was changed.' })
+
+      const fresh = new RecordingVault()
+      const original = fresh.set.bind(fresh)
+      fresh.set = async (...args) => {
+        const outcome = await original(...args)
+        process.emit('SIGHUP')
+        return outcome
+      }
+      const stopped = await run({}, { ...deps, vaults: { get: async () => fresh } }).catch((e: unknown) => e)
+      expect(stopped).toBeInstanceOf(CancelledError)
+      expect(stopped).toMatchObject({ exitCode: 129, message: 'Stopped by a signal. Nothing was changed.' })
+      expect(fresh.calls).toEqual(['set', 'rollback'])
+    } finally {
+      exit.mockRestore()
+    }
+  })
+
+  it.each([
+    ['unlocked by set', 'unlocked', ['set', 'unlock', 'get', 'relock', 'rollback'], ['test.API_URL']],
+    ['already unlocked', 'already-unlocked', ['set', 'unlock', 'get', 'rollback'], []],
+  ] as const)(
+    'a SIGTERM nobody notices after the unlock (%s): the forced exit relocks what set unlocked, then rolls back',
+    async (_name, outcome, calls, relocked) => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+      const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never)
+      let answer!: (error: Error) => void
+      let waiting = false
+      vault.unlockOutcome = outcome
+      vault.get = async () => {
+        vault.calls.push('get')
+        process.emit('SIGTERM')
+        waiting = true
+        return new Promise((_, reject) => (answer = reject))
+      }
+      try {
+        const running = run().catch((e: unknown) => e)
+        while (!waiting) await vi.advanceTimersByTimeAsync(0)
+        await vi.advanceTimersByTimeAsync(3_000)
+        await vi.waitFor(() => expect(exit).toHaveBeenCalled())
+        const callsAtExit = [...vault.calls]
+        const relockedAtExit = [...vault.relocked]
+        answer(new Error('the prompt was closed'))
+        expect(await running).toBeInstanceOf(CancelledError)
+        expect(callsAtExit).toEqual(calls)
+        expect(relockedAtExit).toEqual(relocked)
+        expect(exit.mock.calls).toEqual([[143]])
+      } finally {
+        exit.mockRestore()
+        vi.useRealTimers()
+      }
+    },
+  )
 })
