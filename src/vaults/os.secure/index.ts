@@ -61,6 +61,7 @@ export class OsSecureVault implements Vault {
   ) {
     this.passphrase = new PassphraseSource(deps, false)
     this.values = new ValueFiles(this.id, join(deps.paths.vaultsDir, this.id, 'values'), '.age', (slug) => `${slug}.age`)
+    // Stryker disable next-line StringLiteral: parseInt of '' and of any other non-numeric fallback are both NaN (the default idle time)
     const idle = Number.parseInt(deps.env.KEYRACK_AGENT_IDLE_MS ?? '', 10)
     this.agent = new AgentClient({
       socketPath: deps.paths.agentSocket,

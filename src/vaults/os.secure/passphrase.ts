@@ -88,6 +88,7 @@ export class PassphraseSource {
 
   private envValue(name: string): string | undefined {
     const value = this.deps.env[name]
+    // Stryker disable next-line ConditionalExpression: without the undefined test, undefined is still returned as it is
     return value === undefined || value === '' ? undefined : value
   }
 

@@ -46,13 +46,16 @@ export function saltBytes(arg: string): Buffer | undefined {
 /**
  * age's scrypt: N = 2^logN, r = 8, p = 1, 32 bytes, salted with the label and the file's salt. Asynchronous, on
  * libuv's thread pool, so a prompt's terminal handling stays responsive. scrypt needs 128 * N * r bytes; maxmem
- * (32 MiB by default) is set to twice that so 2^18 (256 MiB) and up are allowed.
+ * (32 MiB by default) is set to twice that so 2^18 (256 MiB) and up are allowed, and never below the default: OpenSSL's
+ * own overhead makes twice the need too little at 2^1, which the age spec (and so identity.age) allows.
  */
 export function deriveKey(passphrase: string, salt: Uint8Array, logN: number): Promise<Buffer> {
   const N = 2 ** logN
   const salted = Buffer.concat([Buffer.from(SCRYPT_LABEL, 'latin1'), salt])
   return new Promise((resolve, reject) => {
-    scrypt(passphrase, salted, 32, { N, r: 8, p: 1, maxmem: 2 * 128 * N * 8 }, (error, key) => (error ? reject(error) : resolve(key)))
+    scrypt(passphrase, salted, 32, { N, r: 8, p: 1, maxmem: Math.max(32 * 1024 * 1024, 2 * 128 * N * 8) }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    )
   })
 }
 
