@@ -216,7 +216,7 @@ export class AwsConfigFile {
     }
     const next = this.reparse(text, `write [${sectionHeader(kind, name)}]`)
     this.assertOnlyChanged(next, kind, name, `write [${sectionHeader(kind, name)}]`)
-    const written = kind === 'default' ? next.profileSection('default') : next.section(kind, name)
+    const written = next.editable(kind, name)
     if (
       !written ||
       JSON.stringify(written.entries.map((e) => [e.key, e.value])) !== JSON.stringify(values.map(([k, v]) => [k.toLowerCase(), v]))
