@@ -303,7 +303,7 @@ export class AwsConfigFile {
       if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
         throw this.cannotEdit(
           what,
-          `[${key.replace(/^profile default$/, 'default')}] would then read differently (an indented line next to it would change meaning)`,
+          `[${key.replace(/^profile default$/, 'default').replace(/^other /, '')}] would then read differently (an indented line next to it would change meaning)`,
         )
       }
     }
