@@ -140,7 +140,7 @@ export class AwsConfigFile {
         .split(/\r\n|\r|\n/).length
       throw new CorruptFileError(
         path,
-        `line ${line}: byte 0x${bytes[at]!.toString(16).padStart(2, '0').toUpperCase()} at offset ${at} is not UTF-8 text (the AWS CLI refuses such a file too)`,
+        `line ${line}: byte 0x${bytes[at]!.toString(16).toUpperCase()} at offset ${at} is not UTF-8 text (the AWS CLI refuses such a file too)`,
         `Save ${path} as UTF-8 (e.g. iconv -f latin1 -t utf-8 ${path} > ${path}.utf8, check it, then move it over ${path}); keyrack never rewrites a config it cannot read.`,
       )
     }
