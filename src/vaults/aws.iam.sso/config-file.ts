@@ -754,7 +754,7 @@ function accessError(error: unknown, path: string, doing: 'read' | 'write' | 're
   if (!isErrno(error, 'EACCES') && !isErrno(error, 'EPERM')) return undefined
   const denied = (error as NodeJS.ErrnoException).path ?? path
   // Where keyrack reads and writes: the config's folder (lock, backup), or a symlink target's folder (temp file).
-  const folder = denied === path || dirname(denied) === dirname(path) ? dirname(path) : dirname(denied)
+  const folder = dirname(denied)
   const user = userName()
   const chown =
     basename(folder) === '.aws' ? `sudo chown -R ${user} ${folder}` : `sudo chown ${user} ${folder}${denied === path ? ` ${path}` : ''}`
