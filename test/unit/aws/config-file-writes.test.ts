@@ -139,6 +139,18 @@ describe('restore after another edit: takes back only its own sections', () => {
     expect(await readFile(path, 'utf8')).toBe('[sso-session acme]\nsso_region = us-east-1\n\n[profile b]\nsso_session = acme\n')
   })
 
+  it('takes back nothing of a section it did not change, even one another edit rewrote to read the same', async () => {
+    // Given a hand-kept profile x; A adds profile a; then B rewrites x with the same setting, in keyrack's layout
+    const path = join(dir, 'config')
+    await writeFile(path, '[profile x]\nregion=x\n')
+    const a = await editAwsConfig(path, (now) => now.withSection('profile', 'a', [['region', 'y']]))
+    await editAwsConfig(path, (now) => now.withSection('profile', 'x', [['region', 'x']]))
+    // When
+    await a.written!.restore()
+    // Then x stays as B wrote it
+    expect(await readFile(path, 'utf8')).toBe('[profile x]\nregion = x\n')
+  })
+
   it('leaves a section another edit changed since: it is theirs now, and the file is not rewritten', async () => {
     // Given A adds profile a, then B changes it
     const path = join(dir, 'config')
