@@ -51,12 +51,19 @@ export function awsContext(ctx: VaultContext): AwsContext {
  */
 export function expandAwsPath(value: string, env: Env): string {
   // posixpath.expandvars: $name or ${name}, name of ASCII word characters; an expanded value is not scanned again.
+  // Stryker disable next-line StringLiteral: a shortcut only: without a $ the replace below matches nothing either
   const expanded = value.includes('$')
-    ? value.replace(/\$(\w+|\{[^}]*\})/g, (match, name: string) => variable(env, name.replace(/^\{(.*)\}$/, '$1')) ?? match)
+    ? value.replace(
+        /\$(\w+|\{[^}]*\})/g,
+        (match, name: string) =>
+          // Stryker disable next-line Regex: the name is word characters or one {...} with no } inside, so its braces are at both ends or nowhere
+          variable(env, name.replace(/^\{(.*)\}$/, '$1')) ?? match,
+      )
     : value
   // posixpath.expanduser: `~` or `~/...` is $HOME (the password database without HOME), `~user/...` that user's home.
   if (!expanded.startsWith('~')) return expanded
   const slash = expanded.indexOf('/', 1)
+  // Stryker disable next-line EqualityOperator: indexOf from 1 never returns 0
   const end = slash < 0 ? expanded.length : slash
   const userHome = end === 1 ? (env.HOME ?? process.getBuiltinModule('node:os').userInfo().homedir) : homeOfUser(expanded.slice(1, end))
   if (userHome === undefined) return expanded
@@ -65,6 +72,7 @@ export function expandAwsPath(value: string, env: Env): string {
 
 function variable(env: Env, name: string): string | undefined {
   const value = Object.hasOwn(env, name) ? env[name] : undefined
+  // Stryker disable next-line ConditionalExpression: an environment value is a string or undefined, and either way it is what is returned
   return typeof value === 'string' ? value : undefined
 }
 

@@ -65,6 +65,7 @@ export function orgNameOf(startUrl: string): string {
   } catch {
     return 'sso'
   }
+  // Stryker disable next-line StringLiteral: split always gives a first element, so the default is never used
   const [first = 'sso'] = url.hostname.toLowerCase().split('.')
   const directory = /\/directory\/([^/]+)/.exec(url.pathname)?.[1]
   return slugPart(first === 'start' && directory ? directory : first) || 'sso'
