@@ -146,7 +146,8 @@ async function registrationCheck(
     throw error
   }
   // keyrack signs in here when a key uses the session, or it registered a client for it before.
-  const keyrackSignsInHere = usedByKeys || state.whose === 'keyrack' || (state.whose === 'other' && state.record !== undefined)
+  // (Only the 'none' and 'other' states below ask this: keyrack's own registration is judged by its days left.)
+  const keyrackSignsInHere = usedByKeys || (state.whose === 'other' && state.record !== undefined)
   const reRegister = "Register keyrack's own client now: keyrack doctor --fix (keyrack set and unlock also do it before their sign-in)"
   const registerNow = `Register now, while a browser is at hand: ${signInCommand(target)}`
   if (state.whose === 'none') {
@@ -273,6 +274,7 @@ async function cacheModesCheck(deps: AwsContext, show: (p: string) => string): P
     section: SSO_CACHE_SECTION,
     status: 'fail',
     detail: `cache files readable by others (they hold tokens and client secrets): ${names}`,
-    fix: `chmod 600 ${[...new Set(loose.map((l) => l.replace(/ \(\d+\)$/, '').replace(/[^/]+$/, '*.json')))].join(' ')}`,
+    // The file name, with the mode shown after it, becomes *.json: one chmod per folder.
+    fix: `chmod 600 ${[...new Set(loose.map((l) => l.replace(/[^/]+$/, '*.json')))].join(' ')}`,
   }
 }
