@@ -57,6 +57,7 @@ function signInTargets(config: AwsConfigFile | undefined): SignInTarget[] {
       startUrl: session.ssoStartUrl,
       ssoRegion: session.ssoRegion,
       sessionName: session.name,
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: an empty scopes list is dropped again where it is used (KeyrackRegistrations.cachePath and register())
       ...(session.registrationScopes.length > 0 ? { scopes: session.registrationScopes } : {}),
       ...(profile ? { profile } : {}),
     })
@@ -110,6 +111,7 @@ async function tokenCheck(target: SignInTarget, cacheDir: string, now: Date, sho
   if (!token) return check('ok', 'signed out (no token); keyrack unlock signs in')
   const left = token.expiresAt.getTime() - now.getTime()
   // Whole minutes, rounded down: "1h 59m left" must never read as more time than there is.
+  // Stryker disable next-line EqualityOperator: at exactly 60 s both sides give 60_000
   const shown = formatDuration(left >= 60_000 ? Math.floor(left / 60_000) * 60_000 : left)
   const at = token.expiresAt.toISOString().replace('.000Z', 'Z')
   const refresh = canRefresh(token, now) ? ' (refreshable without a browser)' : ''
