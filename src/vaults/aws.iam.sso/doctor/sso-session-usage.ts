@@ -240,7 +240,8 @@ function readFlag(joined: string, flagAt: number): Flag {
     i++
   }
   let equals = false
-  if (start === flagAt && joined[i] === '=') {
+  // `"--sso-session"=acme` is the shell word `--sso-session=acme` too: the quotes end, the word goes on.
+  if (joined[i] === '=') {
     equals = true
     i++
   } else if (/\s/.test(joined[i] ?? '')) {
