@@ -28,7 +28,7 @@ export function credentialProcessProfileName(ssoProfile: string, flag: string | 
     assertProfileName(name)
   } catch (error) {
     throw new UsageError(
-      `Invalid credential_process profile name ${JSON.stringify(name)}: ${(error as Error).message.replace(/^[^:]*: /, '')}`,
+      `Invalid credential_process profile name ${JSON.stringify(name)}: ${(error as Error).message.replace(`Invalid profile name ${JSON.stringify(name)}: `, '')}`,
       {
         fix: 'Pass --credential-process-profile with a name like acme.demo.admin.keyrack.',
       },
