@@ -157,6 +157,7 @@ function stringField<K extends string>(data: Record<string, unknown>, key: K): {
 function parseTime(value: unknown): Date | undefined {
   if (typeof value !== 'string') return undefined
   // The CLI writes "2026-11-29T18:00:00Z", the JS SDK "2026-11-29T18:00:00.000Z"; older tools "…UTC".
+  // Stryker disable next-line Regex: V8's Date parser reads "UTC" as "Z" wherever it stands, so an anchorless /UTC/ parses alike
   const date = new Date(value.replace(/UTC$/, 'Z'))
   return Number.isNaN(date.getTime()) ? undefined : date
 }
@@ -213,6 +214,7 @@ export async function writeRefreshedToken(
 
 /** A time as the CLI writes it in its SSO cache: UTC, whole seconds, `Z`. */
 function cliTime(date: Date): string {
+  // Stryker disable next-line Regex: toISOString() always ends in .sssZ and has no other ".dddZ", so the anchor changes nothing
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 

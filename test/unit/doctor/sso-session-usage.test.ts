@@ -230,3 +230,13 @@ describe('sourceKindOf', () => {
     expect(sourceKindOf('/r/.github/workflows/ci.yml')).toBe('other')
   })
 })
+
+describe('findSsoSessionUsages: a quoted flag word joined to its value', () => {
+  it('reads `"--sso-session"=acme` as the shell does, `--sso-session=acme`, and rewrites it whole', () => {
+    const text = 'aws sso login "--sso-session"=acme\n'
+    expect(findSsoSessionUsages(text, '/home/u/.bashrc')).toMatchObject([
+      { line: 1, session: 'acme', text: '"--sso-session"=acme', equals: true, quote: '' },
+    ])
+    expect(rewritten(text, 'p')).toBe('aws sso login --profile=p\n')
+  })
+})

@@ -71,6 +71,7 @@ export function awsConfigChecks(loaded: LoadedAwsConfig, show: (path: string) =>
   let shared = 0
   for (const [url, group] of byUrl) {
     if (group.length < 2) continue
+    // Stryker disable next-line UpdateOperator: shared is only compared with 0, and counting down leaves it non-zero too
     shared++
     const [keep, ...drop] = group
     const moved = profiles.filter((p) => drop.some((d) => d.name === p.ssoSession)).map((p) => p.name)

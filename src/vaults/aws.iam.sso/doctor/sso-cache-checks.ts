@@ -57,6 +57,7 @@ function signInTargets(config: AwsConfigFile | undefined): SignInTarget[] {
       startUrl: session.ssoStartUrl,
       ssoRegion: session.ssoRegion,
       sessionName: session.name,
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: an empty scopes list is dropped again where it is used (KeyrackRegistrations.cachePath and register())
       ...(session.registrationScopes.length > 0 ? { scopes: session.registrationScopes } : {}),
       ...(profile ? { profile } : {}),
     })
@@ -110,6 +111,7 @@ async function tokenCheck(target: SignInTarget, cacheDir: string, now: Date, sho
   if (!token) return check('ok', 'signed out (no token); keyrack unlock signs in')
   const left = token.expiresAt.getTime() - now.getTime()
   // Whole minutes, rounded down: "1h 59m left" must never read as more time than there is.
+  // Stryker disable next-line EqualityOperator: at exactly 60 s both sides give 60_000
   const shown = formatDuration(left >= 60_000 ? Math.floor(left / 60_000) * 60_000 : left)
   const at = token.expiresAt.toISOString().replace('.000Z', 'Z')
   const refresh = canRefresh(token, now) ? ' (refreshable without a browser)' : ''
@@ -146,7 +148,8 @@ async function registrationCheck(
     throw error
   }
   // keyrack signs in here when a key uses the session, or it registered a client for it before.
-  const keyrackSignsInHere = usedByKeys || state.whose === 'keyrack' || (state.whose === 'other' && state.record !== undefined)
+  // (Only the 'none' and 'other' states below ask this: keyrack's own registration is judged by its days left.)
+  const keyrackSignsInHere = usedByKeys || (state.whose === 'other' && state.record !== undefined)
   const reRegister = "Register keyrack's own client now: keyrack doctor --fix (keyrack set and unlock also do it before their sign-in)"
   const registerNow = `Register now, while a browser is at hand: ${signInCommand(target)}`
   if (state.whose === 'none') {
@@ -273,6 +276,7 @@ async function cacheModesCheck(deps: AwsContext, show: (p: string) => string): P
     section: SSO_CACHE_SECTION,
     status: 'fail',
     detail: `cache files readable by others (they hold tokens and client secrets): ${names}`,
-    fix: `chmod 600 ${[...new Set(loose.map((l) => l.replace(/ \(\d+\)$/, '').replace(/[^/]+$/, '*.json')))].join(' ')}`,
+    // The file name, with the mode shown after it, becomes *.json: one chmod per folder.
+    fix: `chmod 600 ${[...new Set(loose.map((l) => l.replace(/[^/]+$/, '*.json')))].join(' ')}`,
   }
 }

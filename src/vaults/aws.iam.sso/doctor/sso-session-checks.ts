@@ -62,6 +62,7 @@ function fixFor(usage: SsoSessionUsage, config: AwsConfigFile | undefined): stri
   }
   const profiles = profilesUsing(config, usage.session)
   if (profiles.length === 1) return `${usage.commandWith(profiles[0]!)}   (keyrack doctor --fix rewrites it)`
+  // Stryker disable next-line EqualityOperator: exactly one profile has returned on the line above
   if (profiles.length > 1) {
     return `Use one of the profiles with sso_session = ${usage.session}: ${profiles.join(', ')}, e.g. ${usage.commandWith(profiles[0]!)}`
   }

@@ -60,6 +60,7 @@ export function renderDiff(fix: FileFix, show: (path: string) => string): string
   // The rewrite never adds or removes a newline except inside a `--sso-session \` continuation it collapses, so
   // common head and tail lines line up; what is between them is the change.
   let head = 0
+  // Stryker disable next-line EqualityOperator: one step past one text's end compares undefined with the other's line, which ends the loop too
   while (head < before.length && head < after.length && before[head] === after[head]) head++
   let tail = 0
   while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail])
