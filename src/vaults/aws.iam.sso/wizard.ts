@@ -93,7 +93,7 @@ export async function setUp(
     const reusable = reusableProfile(current, place, account.accountId, role.roleName, flags.region)
     const profileName = await chooseProfileName(place, account, role, reusable?.name, flags, deps)
     if (reusable && profileName === reusable.name) {
-      const resolved = resolveProfile(current, reusable.name, deps.paths.ssoCache, setRemedyOf(slug, { before: 'Run: ' }))
+      const resolved = resolveProfile(current, reusable.name, deps.paths.ssoCache, setRemedyOf(slug))
       await signIns.ensureLive(resolved.target, signIns.sessions.login(reusable.name, current.path, signIns.options))
       const where = tildify(current.path, deps.paths.home)
       const note = `reused the profile ${reusable.name} (same sso-session, account and role); ${where} was not changed`
@@ -165,7 +165,7 @@ async function adoptProfile(
   deps: AwsContext,
   signIns: SignInsOfSet,
 ): Promise<SetOutcome> {
-  const resolved = resolveProfile(config, adopting.name, deps.paths.ssoCache, setRemedyOf(slug, { before: 'Run: ' }))
+  const resolved = resolveProfile(config, adopting.name, deps.paths.ssoCache, setRemedyOf(slug))
   await signIns.ensureLive(resolved.target, signIns.sessions.login(adopting.name, config.path, signIns.options))
   return outcomeOf(
     adopting.name,

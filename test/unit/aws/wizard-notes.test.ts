@@ -126,6 +126,20 @@ describe('adopting an existing profile with --profile alone', () => {
   })
 })
 
+describe('adopting a profile that is not a usable SSO profile', () => {
+  it('refuses it, naming the set command that writes it again', async () => {
+    const config = '[profile half]\nsso_start_url = https://legacy.awsapps.com/start\nsso_region = eu-west-1\n'
+    const w = await world({ config })
+    const error = await errorOf(w.set(slug, { profile: 'half' }))
+    expect(error).toBeInstanceOf(UsageError)
+    expect(error.message).toBe(`The AWS profile half in ${w.configPath} (line 1) lacks sso_account_id or sso_role_name.`)
+    expect((error as UsageError).fix).toBe(
+      `Fix that profile in ${w.configPath}, or write it again with: keyrack set --key AWS_PROFILE --env test --vault aws.iam.sso`,
+    )
+    expect(w.sessions.ensured).toHaveLength(0)
+  })
+})
+
 describe('the set command a fix names', () => {
   it('names the key and env it was given, and only those', () => {
     expect(setRemedyOf({ key: 'AWS_PROFILE', env: 'prod' })).toStrictEqual({
