@@ -93,7 +93,7 @@ export async function setUp(
     const reusable = reusableProfile(current, place, account.accountId, role.roleName, flags.region)
     const profileName = await chooseProfileName(place, account, role, reusable?.name, flags, deps)
     if (reusable && profileName === reusable.name) {
-      const resolved = resolveProfile(current, reusable.name, deps.paths.ssoCache, setRemedyOf(slug, { before: 'Run: ' }))
+      const resolved = resolveProfile(current, reusable.name, deps.paths.ssoCache, setRemedyOf(slug))
       await signIns.ensureLive(resolved.target, signIns.sessions.login(reusable.name, current.path, signIns.options))
       const where = tildify(current.path, deps.paths.home)
       const note = `reused the profile ${reusable.name} (same sso-session, account and role); ${where} was not changed`
@@ -165,7 +165,7 @@ async function adoptProfile(
   deps: AwsContext,
   signIns: SignInsOfSet,
 ): Promise<SetOutcome> {
-  const resolved = resolveProfile(config, adopting.name, deps.paths.ssoCache, setRemedyOf(slug, { before: 'Run: ' }))
+  const resolved = resolveProfile(config, adopting.name, deps.paths.ssoCache, setRemedyOf(slug))
   await signIns.ensureLive(resolved.target, signIns.sessions.login(adopting.name, config.path, signIns.options))
   return outcomeOf(
     adopting.name,
@@ -263,10 +263,12 @@ async function chooseAccountAndRole(
     })
   }
   // Last picks in this account, then least privilege: read-only roles first, admin roles last.
+  // Stryker disable next-line ArrayDeclaration: a recent role that is none of the account's shifts every role's rank by one, which keeps their order
+  const recentRoles = hints.recent.roles[account.accountId] ?? []
   const role =
     flags.role !== undefined
       ? matchRole(roles, flags.role, account)
-      : await pickRole(orderRoles(roles, { recent: hints.recent.roles[account.accountId] ?? [] }), account, deps)
+      : await pickRole(orderRoles(roles, { recent: recentRoles }), account, deps)
   return { account, role }
 }
 
@@ -325,7 +327,9 @@ async function writeProfile(
   const seen = (await AwsConfigFile.load(deps.paths.awsConfig)).profile(profileName)
   if (seen && !sameSettings(seen.values, profileValues) && !flags.force)
     await confirmReplace(profileName, seen.values, deps.paths.awsConfig, deps, usedBy)
+  // Stryker disable next-line BooleanLiteral: set on every run of the edit below, which editAwsConfig always runs before it returns (when the edit throws, neither is read)
   let wroteSession = false
+  // Stryker disable next-line BooleanLiteral: set on every run of the edit below, as wroteSession is
   let sameProfile = false
   const { after, written } = await editAwsConfig(deps.paths.awsConfig, (now) => {
     let next = now
