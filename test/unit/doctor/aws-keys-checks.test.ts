@@ -158,13 +158,14 @@ describe('doctor: what an interrupted set left', () => {
     ])
   })
 
-  it('temporary configs: the owner from owner.json, else from the temporary profile; a running aws sso login to kill', async () => {
+  it('temporary configs: the owner from owner.json, else from the temporary profile; a running aws sso login to kill; a stray file of that name too', async () => {
     await writeTree(root, {
       'sign-in-A/owner.json': JSON.stringify({ pid: DEAD, child: LIVE }),
       'sign-in-B/config': `${SESSION}\n[profile other]\nsso_session = acme\n\n[profile keyrack-sign-in-${DEAD}]\nsso_session = acme\n`,
       'sign-in-C/config': '[profile broken\n',
       'sign-in-D/owner.json': JSON.stringify({ pid: DEAD, child: 'x' }),
       'sign-in-E/owner.json': JSON.stringify({ pid: LIVE }),
+      'sign-in-F': 'a file, not a folder',
       'other/config': '',
     })
     expect(await leftovers()).toEqual([
@@ -181,6 +182,7 @@ describe('doctor: what an interrupted set left', () => {
         `${show('sign-in-D')} is a temporary AWS config left by an interrupted keyrack set (pid ${DEAD}, no longer running)`,
         `rm -rf ${show('sign-in-D')}`,
       ),
+      warn(`${show('sign-in-F')} is a temporary AWS config left by an interrupted keyrack set`, `rm -rf ${show('sign-in-F')}`),
     ])
   })
 

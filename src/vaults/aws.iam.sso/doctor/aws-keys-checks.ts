@@ -159,7 +159,8 @@ async function signInPidOf(configFile: string): Promise<number | undefined> {
   try {
     config = await AwsConfigFile.load(configFile)
   } catch (error) {
-    if (error instanceof KeyrackError) return undefined
+    // A config that cannot be read (or a stray file where the folder should be) names no owner: the folder is still reported.
+    if (error instanceof KeyrackError || isErrno(error, 'ENOTDIR')) return undefined
     throw error
   }
   for (const profile of config.profiles()) {
