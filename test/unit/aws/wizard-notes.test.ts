@@ -1,25 +1,16 @@
 import { existsSync } from 'node:fs'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { UsageError } from '../../../src/domain/errors.js'
 import { renderRemedy } from '../../../src/domain/remedy.js'
 import { Slug } from '../../../src/domain/slug.js'
 import { AwsConfigFile } from '../../../src/vaults/aws.iam.sso/config-file.js'
 import { setRemedyOf } from '../../../src/vaults/aws.iam.sso/wizard.js'
-import { ACME, errorOf, wizardWorld, type WizardWorld } from './support/wizard-world.js'
+import { ACME, errorOf, worldsPerTest } from './support/wizard-world.js'
 
 // What `keyrack set --vault aws.iam.sso` tells the user it did (its notes), which sessions it signs out again on a
 // failure or a rollback, and the profile it adopts: the wizard driven through its seams (support/wizard-world.ts).
 
-const worlds: WizardWorld[] = []
-afterEach(async () => {
-  for (const w of worlds.splice(0)) await w.home.cleanup()
-})
-
-async function world(options: Parameters<typeof wizardWorld>[0] = {}): Promise<WizardWorld> {
-  const w = await wizardWorld(options)
-  worlds.push(w)
-  return w
-}
+const world = worldsPerTest()
 
 const slug = Slug.of('test', 'AWS_PROFILE')
 const FLAGS = { 'sso-start-url': ACME, 'sso-region': 'us-east-1', account: 'demo', role: 'admin', profile: 'p' }

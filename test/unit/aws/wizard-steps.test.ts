@@ -1,24 +1,15 @@
 import { basename, dirname, join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { UsageError } from '../../../src/domain/errors.js'
 import { Slug } from '../../../src/domain/slug.js'
 import { AwsConfigFile } from '../../../src/vaults/aws.iam.sso/config-file.js'
 import { SsoAccessError } from '../../../src/vaults/aws.iam.sso/errors.js'
-import { ACME, errorOf, FakeSessions, RecordingPrompter, wizardWorld, type WizardWorld } from './support/wizard-world.js'
+import { ACME, errorOf, FakeSessions, RecordingPrompter, type WizardWorld, worldsPerTest } from './support/wizard-world.js'
 
 // The wizard's steps one by one (start URL, SSO region, sso-session, sign-in, account, role, profile name): what it
 // asks, what it offers first, and what it says when a step cannot go on. Driven through its seams (support/wizard-world.ts).
 
-const worlds: WizardWorld[] = []
-afterEach(async () => {
-  for (const w of worlds.splice(0)) await w.home.cleanup()
-})
-
-async function world(options: Parameters<typeof wizardWorld>[0] = {}): Promise<WizardWorld> {
-  const w = await wizardWorld(options)
-  worlds.push(w)
-  return w
-}
+const world = worldsPerTest()
 
 const slug = Slug.of('test', 'AWS_PROFILE')
 const OTHER = 'https://other.awsapps.com/start'

@@ -1,26 +1,17 @@
 import { writeFile } from 'node:fs/promises'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CancelledError, CorruptFileError, PromptNotAllowedError, UsageError } from '../../../src/domain/errors.js'
 import { Slug } from '../../../src/domain/slug.js'
 import { AwsConfigFile } from '../../../src/vaults/aws.iam.sso/config-file.js'
 import type { SsoAccount } from '../../../src/vaults/aws.iam.sso/portal.js'
 import { matchAccount, matchRole, reusableProfile } from '../../../src/vaults/aws.iam.sso/wizard.js'
 import type { StoredKey } from '../../../src/vaults/vault.js'
-import { ACME, errorOf, RecordingPrompter, wizardWorld, type WizardWorld } from './support/wizard-world.js'
+import { ACME, errorOf, RecordingPrompter, type WizardWorld, worldsPerTest } from './support/wizard-world.js'
 
 // Step 7 of the wizard, the write: the question before replacing a profile, and the edit made under the config's
 // lock onto the file as it is then, refusing what another program changed meanwhile. Then --account and --role.
 
-const worlds: WizardWorld[] = []
-afterEach(async () => {
-  for (const w of worlds.splice(0)) await w.home.cleanup()
-})
-
-async function world(options: Parameters<typeof wizardWorld>[0] = {}): Promise<WizardWorld> {
-  const w = await wizardWorld(options)
-  worlds.push(w)
-  return w
-}
+const world = worldsPerTest()
 
 const slug = Slug.of('test', 'AWS_PROFILE')
 const FLAGS = { 'sso-start-url': ACME, 'sso-region': 'us-east-1', account: 'demo', role: 'admin', profile: 'p' }

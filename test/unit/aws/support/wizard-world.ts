@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Slug } from '../../../../src/domain/slug.js'
@@ -192,4 +193,17 @@ export async function errorOf(promise: Promise<unknown>): Promise<Error> {
     },
     (error: unknown) => error as Error,
   )
+}
+
+/** A wizardWorld per call, each removed after the test that made it (call at a test file's top level). */
+export function worldsPerTest(): (options?: Parameters<typeof wizardWorld>[0]) => Promise<WizardWorld> {
+  const worlds: WizardWorld[] = []
+  afterEach(async () => {
+    for (const w of worlds.splice(0)) await w.home.cleanup()
+  })
+  return async (options = {}) => {
+    const w = await wizardWorld(options)
+    worlds.push(w)
+    return w
+  }
 }
